@@ -1,0 +1,48 @@
+import { AmqpHealthIndicator, MessagingModule } from '@attune/messaging';
+import { DatabaseHealthIndicator, PersistenceModule } from '@attune/persistence';
+import { HealthModule, type Logger, loggerModule, MetricsModule } from '@attune/service-kit';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ActionsController } from './actions/actions.controller';
+import { AuthModule } from './auth/auth.module';
+import { ApiExceptionFilter } from './common/api-exception.filter';
+import { ApiConfig } from './config/api.config';
+import { ExecutionsController } from './executions/executions.controller';
+import { ExecutionsService } from './executions/executions.service';
+import { ParameterValidator } from './executions/parameter-validator';
+import { PackRegistrar } from './packs/pack-registrar.service';
+import { PacksController } from './packs/packs.controller';
+import { WorkersController } from './workers/workers.controller';
+
+@Global()
+@Module({})
+class ConfigModule {
+  static forRoot(config: ApiConfig): DynamicModule {
+    return { module: ConfigModule, providers: [{ provide: ApiConfig, useValue: config }], exports: [ApiConfig] };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ApiConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        loggerModule(logger),
+        PersistenceModule.forRoot({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'attune-api' }),
+        MessagingModule.forRoot({ url: config.amqpUrl, namespace: config.amqpNamespace, service: 'api', logger }),
+        HealthModule.forRoot('api', [DatabaseHealthIndicator, AmqpHealthIndicator]),
+        MetricsModule,
+        AuthModule,
+      ],
+      controllers: [PacksController, ActionsController, ExecutionsController, WorkersController],
+      providers: [
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        PackRegistrar,
+        ParameterValidator,
+        ExecutionsService,
+      ],
+    };
+  }
+}

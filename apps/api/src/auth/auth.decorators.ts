@@ -1,0 +1,17 @@
+import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+
+export const IS_PUBLIC = 'attune:public';
+export const ALLOW_EXECUTION_TOKEN = 'attune:allow-execution-token';
+
+/** The route needs no token (login, refresh, webhooks, health, docs). */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+/** An execution token may call this route; the handler must still check it is the token's own execution. */
+export const AllowExecutionToken = () => SetMetadata(ALLOW_EXECUTION_TOKEN, true);
+
+export type Principal =
+  | { kind: 'user'; id: number; login: string; roles: string[] }
+  | { kind: 'execution'; executionId: number };
+
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  return ctx.switchToHttp().getRequest<{ principal: Principal }>().principal;
+});

@@ -1,0 +1,42 @@
+import { DomainError } from '@attune/contracts';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { ALLOW_EXECUTION_TOKEN, IS_PUBLIC, type Principal } from './auth.decorators';
+import { TokenService } from './token.service';
+
+/**
+ * Every route needs a bearer token unless marked @Public(). Access tokens carry a user;
+ * execution tokens are accepted only on routes marked @AllowExecutionToken().
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const header = req.headers.authorization;
+    if (!header) throw new DomainError('UNAUTHORIZED', 'missing bearer token');
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new DomainError('UNAUTHORIZED', 'Authorization header must be "Bearer <token>"');
+    const claims = await this.tokens.verify(match[1]);
+    switch (claims.typ) {
+      case 'access':
+        req.principal = { kind: 'user', id: Number(claims.sub), login: claims.login, roles: claims.roles ?? [] };
+        return true;
+      case 'execution':
+        if (!this.reflector.getAllAndOverride<boolean>(ALLOW_EXECUTION_TOKEN, targets)) {
+          throw new DomainError('FORBIDDEN', 'an execution token may not call this route');
+        }
+        req.principal = { kind: 'execution', executionId: claims.execution_id };
+        return true;
+      default:
+        throw new DomainError('UNAUTHORIZED', 'a refresh token cannot authorize requests; exchange it at /auth/refresh');
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import type { AccessTokenClaims, RefreshTokenClaims, TokenClaims } from '@attune/contracts';
+import { DomainError } from '@attune/contracts';
+import type { IdentityEntity } from '@attune/persistence';
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { ApiConfig } from '../config/api.config';
+
+export interface IssuedTokens {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly config: ApiConfig,
+  ) {}
+
+  async issue(identity: IdentityEntity): Promise<IssuedTokens> {
+    const access: AccessTokenClaims = { typ: 'access', sub: String(identity.id), login: identity.login, roles: identity.roles };
+    const refresh: RefreshTokenClaims = { typ: 'refresh', sub: String(identity.id) };
+    const [accessToken, refreshToken] = await Promise.all([
+      this.jwt.signAsync(access, { expiresIn: this.config.accessTokenTtlSeconds }),
+      this.jwt.signAsync(refresh, { expiresIn: this.config.refreshTokenTtlSeconds }),
+    ]);
+    return { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: this.config.accessTokenTtlSeconds };
+  }
+
+  /** Verifies signature and expiry; throws UNAUTHORIZED with a reason a client can act on. */
+  async verify(token: string): Promise<TokenClaims> {
+    try {
+      const claims = await this.jwt.verifyAsync<TokenClaims>(token, { algorithms: ['HS256'] });
+      if (!claims || !['access', 'refresh', 'execution'].includes(claims.typ)) throw new Error('unknown token type');
+      return claims;
+    } catch (err) {
+      const expired = (err as Error).name === 'TokenExpiredError';
+      throw new DomainError('UNAUTHORIZED', expired ? 'token expired' : 'invalid token');
+    }
+  }
+}

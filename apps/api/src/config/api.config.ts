@@ -1,0 +1,66 @@
+import { ConfigError, DEVELOPMENT_JWT_SECRET, ENVIRONMENTS, type Environment, validateConfig } from '@attune/service-kit';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+export const DEV_ADMIN_LOGIN = 'test@attune.local';
+export const DEV_ADMIN_PASSWORD = 'TestPass123!';
+
+/** The api's settings. This is the only place in the app that reads process.env. */
+export class ApiConfig {
+  @IsIn(ENVIRONMENTS) environment: Environment = 'development';
+  @IsInt() @Min(1) @Max(65535) port = 8080;
+  @IsString() host = '0.0.0.0';
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) logLevel = 'info';
+  @Matches(/^postgres(ql)?:\/\//, { message: 'databaseUrl must be a postgres:// URL' }) databaseUrl =
+    'postgres://postgres@127.0.0.1:5432/attune';
+  @IsInt() @Min(1) @Max(200) databasePoolSize = 10;
+  @Matches(/^amqps?:\/\//, { message: 'amqpUrl must be an amqp:// URL' }) amqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
+  @Matches(/^[a-z][a-z0-9_-]*$/, { message: 'amqpNamespace must be lowercase letters, digits, - or _' }) amqpNamespace = 'attune';
+  @IsString() @MinLength(16) jwtSecret = DEVELOPMENT_JWT_SECRET;
+  @IsInt() @Min(60) accessTokenTtlSeconds = 3600;
+  @IsInt() @Min(60) refreshTokenTtlSeconds = 7 * 24 * 3600;
+  @IsString() @IsNotEmpty() adminLogin = DEV_ADMIN_LOGIN;
+  @IsString() @MinLength(8) adminPassword = DEV_ADMIN_PASSWORD;
+  @IsOptional() @IsString() adminDisplayName?: string;
+  @IsInt() @Min(1) @Max(7 * 24 * 3600) defaultTimeoutSeconds = 600;
+  @IsInt() @Min(1) @Max(7 * 24 * 3600) maxTimeoutSeconds = 24 * 3600;
+  /** Largest JSON request body accepted. */
+  @IsString() bodyLimit = '1mb';
+
+  get production(): boolean {
+    return this.environment === 'production';
+  }
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+    const config = validateConfig(ApiConfig, {
+      environment: env.ATTUNE_ENV ?? env.NODE_ENV,
+      port: env.ATTUNE_API_PORT ?? env.PORT,
+      host: env.ATTUNE_API_HOST,
+      logLevel: env.ATTUNE_LOG_LEVEL,
+      databaseUrl: env.ATTUNE_DATABASE_URL,
+      databasePoolSize: env.ATTUNE_DATABASE_POOL_SIZE,
+      amqpUrl: env.ATTUNE_AMQP_URL,
+      amqpNamespace: env.ATTUNE_AMQP_NAMESPACE,
+      jwtSecret: env.ATTUNE_JWT_SECRET,
+      accessTokenTtlSeconds: env.ATTUNE_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.ATTUNE_REFRESH_TOKEN_TTL_SECONDS,
+      adminLogin: env.ATTUNE_ADMIN_LOGIN,
+      adminPassword: env.ATTUNE_ADMIN_PASSWORD,
+      adminDisplayName: env.ATTUNE_ADMIN_DISPLAY_NAME,
+      defaultTimeoutSeconds: env.ATTUNE_DEFAULT_TIMEOUT_SECONDS,
+      maxTimeoutSeconds: env.ATTUNE_MAX_TIMEOUT_SECONDS,
+      bodyLimit: env.ATTUNE_API_BODY_LIMIT,
+    });
+    if (config.production) {
+      const problems: string[] = [];
+      if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) problems.push('ATTUNE_JWT_SECRET must be set in production');
+      if (config.adminPassword === DEV_ADMIN_PASSWORD) {
+        problems.push('ATTUNE_ADMIN_PASSWORD must not be the development default in production');
+      }
+      if (problems.length) throw new ConfigError(problems);
+    }
+    if (config.defaultTimeoutSeconds > config.maxTimeoutSeconds) {
+      throw new ConfigError(['ATTUNE_DEFAULT_TIMEOUT_SECONDS must not exceed ATTUNE_MAX_TIMEOUT_SECONDS']);
+    }
+    return config;
+  }
+}

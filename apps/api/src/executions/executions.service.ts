@@ -1,0 +1,88 @@
+import { DomainError, MessageTypes, type ExecutionRequestedV1 } from '@attune/contracts';
+import { MessagePublisher } from '@attune/messaging';
+import { ActionRepository, type ExecutionEntity, type ExecutionFilter, ExecutionRepository } from '@attune/persistence';
+import { Injectable, Logger } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import type { Principal } from '../auth/auth.decorators';
+import { ApiConfig } from '../config/api.config';
+import type { ExecuteDto } from './execution.dto';
+import { ParameterValidator } from './parameter-validator';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Names the worker sets itself; a request may not replace them.
+const RESERVED_ENV = /^(ATTUNE_|PARAM_)|^(PATH|HOME|LD_PRELOAD|LD_LIBRARY_PATH)$/;
+
+const requested = new Counter({ name: 'attune_executions_requested_total', help: 'Executions requested over HTTP' });
+
+@Injectable()
+export class ExecutionsService {
+  private readonly logger = new Logger(ExecutionsService.name);
+
+  constructor(
+    private readonly actions: ActionRepository,
+    private readonly executions: ExecutionRepository,
+    private readonly validator: ParameterValidator,
+    private readonly publisher: MessagePublisher,
+    private readonly config: ApiConfig,
+  ) {}
+
+  /**
+   * Validates and records the request, then announces it. If the announcement cannot be
+   * confirmed by the broker the execution is still recorded as `requested`, and the executor's
+   * sweep picks it up: an accepted request is never lost.
+   */
+  async execute(principal: Principal, dto: ExecuteDto): Promise<ExecutionEntity> {
+    if (principal.kind !== 'user') throw new DomainError('FORBIDDEN', 'an execution token cannot start executions');
+    const action = await this.actions.findByRef(dto.action_ref);
+    if (!action) throw new DomainError('NOT_FOUND', `action "${dto.action_ref}" not found`);
+    if (!action.enabled) throw new DomainError('BAD_REQUEST', `action "${action.ref}" is disabled`);
+    const config = this.validator.validate(action, dto.parameters ?? {});
+    const envVars = this.checkEnvVars(dto.env_vars ?? {});
+    const timeoutSeconds = dto.timeout_seconds ?? action.timeoutSeconds ?? this.config.defaultTimeoutSeconds;
+    if (timeoutSeconds > this.config.maxTimeoutSeconds) {
+      throw new DomainError('VALIDATION_ERROR', 'timeout_seconds is too large', [
+        { field: 'timeout_seconds', message: `must be at most ${this.config.maxTimeoutSeconds}` },
+      ]);
+    }
+    const execution = await this.executions.create({
+      action: action.id,
+      actionRef: action.ref,
+      config,
+      envVars,
+      executor: principal.id,
+      timeoutSeconds,
+    });
+    requested.inc();
+    const payload: ExecutionRequestedV1 = { execution_id: execution.id };
+    try {
+      await this.publisher.publish(MessageTypes.ExecutionRequested, payload, { correlationId: `execution:${execution.id}` });
+    } catch (err) {
+      this.logger.warn({ execution_id: execution.id, err: (err as Error).message }, 'execution recorded but not announced; the executor sweep will schedule it');
+    }
+    return execution;
+  }
+
+  async get(principal: Principal, id: number): Promise<ExecutionEntity> {
+    if (principal.kind === 'execution' && principal.executionId !== id) {
+      throw new DomainError('FORBIDDEN', 'an execution token may only read its own execution');
+    }
+    const execution = await this.executions.findById(id);
+    if (!execution) throw new DomainError('NOT_FOUND', `execution ${id} not found`);
+    return execution;
+  }
+
+  list(filter: ExecutionFilter, page: number, perPage: number) {
+    return this.executions.list(filter, page, perPage);
+  }
+
+  private checkEnvVars(env: Record<string, unknown>): Record<string, string> {
+    const problems = Object.entries(env).flatMap(([name, value]) => {
+      if (!ENV_NAME.test(name)) return [{ field: `env_vars.${name}`, message: 'is not a valid environment variable name' }];
+      if (RESERVED_ENV.test(name)) return [{ field: `env_vars.${name}`, message: 'is reserved by the platform' }];
+      if (typeof value !== 'string') return [{ field: `env_vars.${name}`, message: 'must be a string' }];
+      return [];
+    });
+    if (problems.length) throw new DomainError('VALIDATION_ERROR', 'env_vars are invalid', problems);
+    return env as Record<string, string>;
+  }
+}

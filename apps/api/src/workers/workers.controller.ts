@@ -1,0 +1,45 @@
+import { WorkerRepository } from '@attune/persistence';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { PageQuery, paginated, type Paginated } from '../common/pagination';
+
+export class WorkerDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() hostname!: string;
+  @ApiProperty() pool!: string;
+  @ApiProperty({ enum: ['online', 'draining', 'offline', 'stale'] }) status!: string;
+  @ApiProperty({ type: [String] }) runtimes!: string[];
+  @ApiProperty() running!: number;
+  @ApiProperty() capacity!: number;
+  @ApiProperty() last_heartbeat!: string;
+}
+
+/** A worker that has not sent a heartbeat for this long is reported as `stale`. */
+const STALE_AFTER_MS = 30_000;
+
+@ApiTags('workers')
+@ApiBearerAuth()
+@Controller('api/v1/workers')
+export class WorkersController {
+  constructor(private readonly workers: WorkerRepository) {}
+
+  @Get()
+  async list(@Query() q: PageQuery): Promise<Paginated<WorkerDto>> {
+    const { items, total } = await this.workers.list(q.page, q.per_page);
+    const now = Date.now();
+    return paginated(
+      items.map((w) => ({
+        name: w.name,
+        hostname: w.hostname,
+        pool: w.pool,
+        status: w.status === 'online' && now - new Date(w.lastHeartbeat).getTime() > STALE_AFTER_MS ? 'stale' : w.status,
+        runtimes: w.runtimes,
+        running: w.running,
+        capacity: w.capacity,
+        last_heartbeat: new Date(w.lastHeartbeat).toISOString(),
+      })),
+      total,
+      q,
+    );
+  }
+}

@@ -1,0 +1,16 @@
+import 'reflect-metadata';
+import { createRootLogger, runMain, startService } from '@attune/service-kit';
+import { AppModule } from './app.module';
+import { ArtifactStoreConfig } from './config/artifact-store.config';
+
+runMain('artifact-store', async () => {
+  const config = ArtifactStoreConfig.fromEnv();
+  const logger = createRootLogger('artifact-store', config.logLevel);
+  await startService({
+    name: 'artifact-store',
+    module: AppModule.forRoot(config, logger),
+    port: config.port,
+    host: config.host,
+    logger,
+  });
+});

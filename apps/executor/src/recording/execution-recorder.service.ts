@@ -1,0 +1,46 @@
+import type { ExecutionFinishedV1, ExecutionStartedV1 } from '@attune/contracts';
+import { ExecutionRepository } from '@attune/persistence';
+import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
+
+const finished = new Counter({ name: 'attune_executions_finished_total', help: 'Executions that reached a terminal status', labelNames: ['status'] });
+const duration = new Histogram({
+  name: 'attune_execution_duration_seconds',
+  help: 'Process run time reported by workers',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+});
+
+/** Records what workers report. Every write is a guarded transition, so duplicates are no-ops. */
+@Injectable()
+export class ExecutionRecorder {
+  constructor(
+    private readonly executions: ExecutionRepository,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async started(msg: ExecutionStartedV1): Promise<void> {
+    const updated = await this.executions.transition(msg.execution_id, 'running', {
+      worker: msg.worker,
+      startedAt: new Date(msg.started_at),
+    });
+    if (!updated) this.logger.debug({ execution_id: msg.execution_id }, 'start report ignored: execution already past running');
+  }
+
+  async finished(msg: ExecutionFinishedV1): Promise<void> {
+    const updated = await this.executions.transition(msg.execution_id, msg.status, {
+      worker: msg.worker,
+      result: msg.result,
+      startedAt: new Date(msg.started_at),
+      finishedAt: new Date(msg.finished_at),
+    });
+    const log = this.logger.child({ execution_id: msg.execution_id });
+    if (!updated) {
+      log.info({ status: msg.status }, 'result ignored: execution is already terminal');
+      return;
+    }
+    finished.inc({ status: msg.status });
+    duration.observe(msg.result.duration_ms / 1000);
+    log.info({ status: msg.status, exit_code: msg.result.exit_code, duration_ms: msg.result.duration_ms }, 'execution finished');
+  }
+}

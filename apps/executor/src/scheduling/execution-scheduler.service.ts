@@ -1,0 +1,83 @@
+import {
+  dispatchRoutingKey,
+  type ExecutionDispatchV1,
+  MessageTypes,
+  secretParameters,
+} from '@attune/contracts';
+import { MessagePublisher, PermanentMessageError } from '@attune/messaging';
+import { ActionRepository, type ExecutionEntity, ExecutionRepository } from '@attune/persistence';
+import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import { ExecutorConfig } from '../config/executor.config';
+import { ExecutionTokenService } from './execution-token.service';
+
+const dispatched = new Counter({ name: 'attune_executions_dispatched_total', help: 'Executions dispatched to workers' });
+const refused = new Counter({ name: 'attune_executions_refused_total', help: 'Executions failed by scheduling policy', labelNames: ['reason'] });
+
+/**
+ * Turns a `requested` execution into a dispatch on its worker pool's queue.
+ *
+ * The order makes a crash at any point safe: `scheduling` is recorded first, then the dispatch
+ * is published (and confirmed), then `scheduled`. A retry or a sweep finds the execution still
+ * `requested` or `scheduling` and publishes again; anything further along is left alone.
+ */
+@Injectable()
+export class ExecutionScheduler {
+  constructor(
+    private readonly executions: ExecutionRepository,
+    private readonly actions: ActionRepository,
+    private readonly publisher: MessagePublisher,
+    private readonly tokens: ExecutionTokenService,
+    private readonly config: ExecutorConfig,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async schedule(executionId: number): Promise<void> {
+    const log = this.logger.child({ execution_id: executionId });
+    const execution = await this.executions.transition(executionId, 'scheduling');
+    if (!execution) {
+      const current = await this.executions.findById(executionId);
+      if (!current) throw new PermanentMessageError(`execution ${executionId} does not exist`);
+      log.debug({ status: current.status }, 'already past scheduling; nothing to do');
+      return;
+    }
+    const action = execution.action !== null ? await this.actions.findById(execution.action) : null;
+    if (!action) return this.refuse(execution, 'action_deleted', `action "${execution.actionRef}" no longer exists`);
+    if (!action.enabled) return this.refuse(execution, 'action_disabled', `action "${action.ref}" is disabled`);
+
+    const dispatch: ExecutionDispatchV1 = {
+      execution_id: execution.id,
+      action: {
+        ref: action.ref,
+        pack_ref: action.packRef,
+        runtime: action.runtime,
+        entrypoint: action.entrypoint,
+        inline: action.entrypointInline,
+        output_format: action.outputFormat,
+        secret_parameters: secretParameters(action.paramSchema),
+      },
+      parameters: execution.config,
+      env_vars: execution.envVars,
+      timeout_seconds: execution.timeoutSeconds,
+      token: await this.tokens.mint(execution.id, execution.timeoutSeconds),
+    };
+    await this.publisher.publish(MessageTypes.ExecutionDispatch, dispatch, {
+      routingKey: dispatchRoutingKey(this.config.workerPool),
+      correlationId: `execution:${execution.id}`,
+    });
+    dispatched.inc();
+    await this.executions.transition(execution.id, 'scheduled');
+    log.info({ action_ref: action.ref, pool: this.config.workerPool }, 'execution dispatched');
+  }
+
+  private async refuse(execution: ExecutionEntity, reason: string, error: string): Promise<void> {
+    refused.inc({ reason });
+    const now = new Date();
+    await this.executions.transition(execution.id, 'failed', {
+      finishedAt: now,
+      result: { exit_code: null, succeeded: false, duration_ms: 0, stdout: '', stdout_truncated: false, error },
+    });
+    this.logger.warn({ execution_id: execution.id, reason }, error);
+  }
+}

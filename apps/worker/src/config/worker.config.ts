@@ -1,0 +1,60 @@
+import { ENVIRONMENTS, type Environment, validateConfig } from '@attune/service-kit';
+import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { envBool } from '@attune/service-kit';
+
+/** The worker's settings. This is the only place in the app that reads process.env. */
+export class WorkerConfig {
+  @IsIn(ENVIRONMENTS) environment: Environment = 'development';
+  @IsInt() @Min(0) @Max(65535) port = 8083;
+  @IsString() host = '0.0.0.0';
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) logLevel = 'info';
+  @Matches(/^amqps?:\/\//, { message: 'amqpUrl must be an amqp:// URL' }) amqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
+  @Matches(/^[a-z][a-z0-9_-]*$/, { message: 'amqpNamespace must be lowercase letters, digits, - or _' }) amqpNamespace = 'attune';
+  /** Unique per worker process; shown in GET /api/v1/workers and in each execution's `worker`. */
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/) name = `${hostname()}-${process.pid}`;
+  @Matches(/^[a-z0-9][a-z0-9_-]*$/) pool = 'default';
+  /** Processes run at once; also the dispatch queue prefetch. */
+  @IsInt() @Min(1) @Max(1024) concurrency = 16;
+  /** Where each execution gets its own working directory. */
+  @IsString() workDir = join(tmpdir(), 'attune-work');
+  /** Where pack files live (for actions whose entrypoint is a script path). */
+  @IsString() packsDir = resolve('packs');
+  /** The API base URL handed to actions as ATTUNE_API_URL. */
+  @IsUrl({ require_tld: false, require_protocol: true }) apiUrl = 'http://127.0.0.1:8080';
+  /** Characters of stdout/stderr kept in the result preview. */
+  @IsInt() @Min(0) @Max(1_000_000) previewChars = 1000;
+  /** Largest stdout parsed for json/jsonl/yaml output formats. */
+  @IsInt() @Min(1024) maxParsedOutputBytes = 4 * 1024 * 1024;
+  /** Between SIGTERM and SIGKILL when a process must stop. */
+  @IsInt() @Min(0) killGraceMs = 5000;
+  @IsInt() @Min(500) heartbeatIntervalMs = 10_000;
+  @IsBoolean() keepWorkDirs = false;
+  @IsString() python = 'python3';
+  @IsString() node = process.execPath;
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+    return validateConfig(WorkerConfig, {
+      environment: env.ATTUNE_ENV ?? env.NODE_ENV,
+      port: env.ATTUNE_WORKER_PORT,
+      host: env.ATTUNE_WORKER_HOST,
+      logLevel: env.ATTUNE_LOG_LEVEL,
+      amqpUrl: env.ATTUNE_AMQP_URL,
+      amqpNamespace: env.ATTUNE_AMQP_NAMESPACE,
+      name: env.ATTUNE_WORKER_NAME,
+      pool: env.ATTUNE_WORKER_POOL,
+      concurrency: env.ATTUNE_WORKER_CONCURRENCY,
+      workDir: env.ATTUNE_WORK_DIR,
+      packsDir: env.ATTUNE_PACKS_DIR,
+      apiUrl: env.ATTUNE_API_URL,
+      previewChars: env.ATTUNE_RESULT_PREVIEW_CHARS,
+      maxParsedOutputBytes: env.ATTUNE_MAX_PARSED_OUTPUT_BYTES,
+      killGraceMs: env.ATTUNE_KILL_GRACE_MS,
+      heartbeatIntervalMs: env.ATTUNE_WORKER_HEARTBEAT_MS,
+      keepWorkDirs: envBool(env.ATTUNE_KEEP_WORK_DIRS),
+      python: env.ATTUNE_PYTHON,
+      node: env.ATTUNE_NODE,
+    });
+  }
+}

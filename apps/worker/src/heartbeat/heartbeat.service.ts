@@ -1,0 +1,49 @@
+import { MessageTypes, RUNTIMES, type WorkerHeartbeatV1 } from '@attune/contracts';
+import { MessagePublisher } from '@attune/messaging';
+import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { WorkerConfig } from '../config/worker.config';
+import { ExecutionRunner } from '../runner/execution-runner.service';
+
+/** Announces this worker on the bus every few seconds, and once more as it leaves. */
+@Injectable()
+export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly publisher: MessagePublisher,
+    private readonly runner: ExecutionRunner,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.beat('online');
+    this.timer = setInterval(() => void this.beat('online'), this.config.heartbeatIntervalMs);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.beat('offline');
+  }
+
+  private async beat(status: WorkerHeartbeatV1['status']): Promise<void> {
+    const hb: WorkerHeartbeatV1 = {
+      worker: this.config.name,
+      hostname: hostname(),
+      pool: this.config.pool,
+      runtimes: [...RUNTIMES],
+      running: this.runner.runningCount,
+      capacity: this.config.concurrency,
+      status,
+      timestamp: new Date().toISOString(),
+    };
+    try {
+      await this.publisher.publish(MessageTypes.WorkerHeartbeat, hb);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'heartbeat not published');
+    }
+  }
+}

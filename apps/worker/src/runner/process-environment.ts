@@ -1,0 +1,52 @@
+import type { ExecutionDispatchV1 } from '@attune/contracts';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Parameter names never exported under their plain name: the platform's own and the loader's. */
+const PROTECTED = /^(ATTUNE_|PARAM_)|^(PATH|HOME|PWD|SHELL|USER|LANG|LC_ALL|TZ|TMPDIR|IFS|ENV|BASH_ENV|LD_[A-Z_]+|NODE_OPTIONS|PYTHON[A-Z_]*)$/;
+
+/** How a parameter value looks as an environment variable: strings as they are, the rest as JSON. */
+export function envValue(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+export interface ProcessContext {
+  apiUrl: string;
+  workDir: string;
+  artifactsDir: string;
+  parameterFile: string;
+  /** The worker's own PATH, LANG and TZ; nothing else of the worker's environment leaks in. */
+  inherited: Record<string, string | undefined>;
+}
+
+/**
+ * The environment of an action's process. Parameters arrive as values of variables, never as
+ * shell text, so no value is ever executed. Secret parameters are left out (they reach the
+ * process on stdin and in the parameter file only).
+ */
+export function buildEnvironment(d: ExecutionDispatchV1, ctx: ProcessContext): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ['PATH', 'LANG', 'TZ'] as const) {
+    const v = ctx.inherited[key];
+    if (v) env[key] = v;
+  }
+  env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  env.HOME = ctx.workDir;
+  env.TMPDIR = ctx.workDir;
+  Object.assign(env, d.env_vars);
+  const secrets = new Set(d.action.secret_parameters);
+  for (const [name, value] of Object.entries(d.parameters)) {
+    if (secrets.has(name) || !ENV_NAME.test(name)) continue;
+    const text = envValue(value);
+    env[`PARAM_${name.toUpperCase()}`] = text;
+    if (!PROTECTED.test(name)) env[name] = text;
+  }
+  env.ATTUNE_API_URL = ctx.apiUrl;
+  env.ATTUNE_EXEC_ID = String(d.execution_id);
+  env.ATTUNE_ACTION = d.action.ref;
+  env.ATTUNE_API_TOKEN = d.token;
+  env.ATTUNE_ARTIFACTS_DIR = ctx.artifactsDir;
+  env.ATTUNE_PARAMETER_FILE = ctx.parameterFile;
+  return env;
+}

@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+
+export interface RunSpec {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Written to the process's stdin, which is then closed. */
+  stdin: string;
+  timeoutMs: number;
+  killGraceMs: number;
+  /** Bytes of each stream kept in memory; the rest is counted and dropped. */
+  captureBytes: number;
+}
+
+export interface CapturedStream {
+  /** The first `captureBytes` bytes. */
+  head: Buffer;
+  totalBytes: number;
+}
+
+export interface RunOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  durationMs: number;
+  stdout: CapturedStream;
+  stderr: CapturedStream;
+  /** Set when the process could not be started at all. */
+  spawnError?: string;
+}
+
+class Capture {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  total = 0;
+  constructor(private readonly limit: number) {}
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    if (this.kept >= this.limit) return;
+    const part = chunk.length > this.limit - this.kept ? chunk.subarray(0, this.limit - this.kept) : chunk;
+    this.chunks.push(part);
+    this.kept += part.length;
+  }
+  result(): CapturedStream {
+    return { head: Buffer.concat(this.chunks), totalBytes: this.total };
+  }
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/**
+ * Runs one process in its own process group and workdir, feeds it stdin, and keeps a bounded
+ * head of its output (memory stays flat whatever it prints). On timeout the whole group gets
+ * SIGTERM, then SIGKILL after the grace period. When the main process exits, anything it left
+ * running in its group is killed, so no action outlives its execution.
+ */
+export function runProcess(spec: RunSpec): Promise<RunOutcome> {
+  const started = process.hrtime.bigint();
+  const stdout = new Capture(spec.captureBytes);
+  const stderr = new Capture(spec.captureBytes);
+  return new Promise((resolve) => {
+    let timedOut = false;
+    let settled = false;
+    let termTimer: NodeJS.Timeout | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(termTimer);
+      clearTimeout(killTimer);
+      resolve({
+        exitCode,
+        signal,
+        timedOut,
+        durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n),
+        stdout: stdout.result(),
+        stderr: stderr.result(),
+        spawnError,
+      });
+    };
+
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.on('error', (err) => finish(null, null, err.message));
+    child.stdout.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr.on('data', (c: Buffer) => stderr.push(c));
+    // A process that exits without reading stdin makes the write fail with EPIPE: harmless.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(spec.stdin);
+
+    termTimer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), spec.killGraceMs);
+    }, spec.timeoutMs);
+
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // Leftover background processes would hold the pipes open forever.
+      killGroup(child.pid, 'SIGKILL');
+    });
+    child.on('close', (code, signal) => finish(exit?.code ?? code, exit?.signal ?? signal));
+  });
+}

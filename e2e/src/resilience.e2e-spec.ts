@@ -1,0 +1,59 @@
+import { waitFor } from '@attune/testing';
+import { execSync } from 'node:child_process';
+import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
+
+let ctx: E2eContext;
+
+beforeAll(async () => {
+  ctx = await startPlatform('resilience');
+});
+
+afterAll(async () => {
+  await stopPlatform(ctx);
+});
+
+describe('nothing accepted is lost', () => {
+  it('an executor stopped and started again runs what was submitted in between', async () => {
+    await ctx.platform.stop('executor');
+    const submitted = [];
+    for (let i = 0; i < 5; i++) submitted.push(await execute(ctx.api, 'core.echo', { message: `while away ${i}` }));
+    // Nothing moves without an executor.
+    const pending = await ctx.api.get(`/api/v1/executions/${submitted[4].id}`);
+    expect(pending.body.data.status).toBe('requested');
+
+    await ctx.platform.start('executor');
+    for (const [i, e] of submitted.entries()) {
+      const done = await waitForTerminal(ctx.api, e.id, 30_000);
+      expect(done.status).toBe('completed');
+      expect(done.result.stdout).toBe(`while away ${i}\n`);
+    }
+  });
+
+  it('after a broker restart, executions submitted afterwards complete with no service restarted', async () => {
+    execSync('rabbitmqctl stop_app', { stdio: 'ignore' });
+    try {
+      // While the broker is down, requests are still accepted and recorded.
+      const during = await execute(ctx.api, 'core.echo', { message: 'during the outage' });
+      expect(during.status).toBe('requested');
+      execSync('rabbitmqctl start_app', { stdio: 'ignore' });
+      await waitFor(async () => (await fetch(ctx.platform.healthUrl('worker'))).status === 200, {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'the worker to reconnect',
+      });
+      const after = await execute(ctx.api, 'core.echo', { message: 'after the restart' });
+      const done = await waitForTerminal(ctx.api, after.id, 60_000);
+      expect(done.status).toBe('completed');
+      expect(done.result.stdout).toBe('after the restart\n');
+      // The one accepted during the outage is picked up too (announced late or swept).
+      const late = await waitForTerminal(ctx.api, during.id, 60_000);
+      expect(late.status).toBe('completed');
+    } finally {
+      execSync('rabbitmqctl start_app', { stdio: 'ignore' });
+    }
+    for (const s of ['api', 'executor', 'worker', 'artifact-store'] as const) {
+      const res = await waitFor(async () => (await fetch(ctx.platform.healthUrl(s))).status === 200, { timeoutMs: 30_000, what: `${s} healthy` });
+      expect(res).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import { ApiClient, deleteAmqpNamespace, Platform, prepareTestDatabase, testAmqpUrl, uniqueNamespace, waitFor } from '@attune/testing';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '../..');
+export const TERMINAL = ['completed', 'failed', 'cancelled', 'timeout', 'abandoned'];
+
+export interface E2eContext {
+  platform: Platform;
+  api: ApiClient;
+  namespace: string;
+}
+
+/** Starts the whole platform for one test file, on its own bus namespace. */
+export async function startPlatform(name: string): Promise<E2eContext> {
+  const databaseUrl = await prepareTestDatabase();
+  const namespace = uniqueNamespace('e2e');
+  const platform = await Platform.create({
+    root: ROOT,
+    databaseUrl,
+    amqpUrl: testAmqpUrl(),
+    namespace,
+    logDir: join(ROOT, 'tmp/e2e', `${name}-${namespace}`),
+  });
+  await platform.startAll();
+  const api = new ApiClient(platform.apiUrl);
+  await api.login();
+  return { platform, api, namespace };
+}
+
+export async function stopPlatform(ctx: E2eContext | undefined): Promise<void> {
+  if (!ctx) return;
+  await ctx.platform.stopAll();
+  await deleteAmqpNamespace(testAmqpUrl(), ctx.namespace, ['executor', 'worker.default']);
+}
+
+/** Polls an execution until it is terminal and answers it. */
+export async function waitForTerminal(api: ApiClient, id: number, timeoutMs = 15_000): Promise<any> {
+  return waitFor(
+    async () => {
+      const res = await api.get(`/api/v1/executions/${id}`);
+      return TERMINAL.includes(res.body?.data?.status) ? res.body.data : undefined;
+    },
+    { timeoutMs, intervalMs: 20, what: `execution ${id} to finish` },
+  );
+}
+
+export async function execute(api: ApiClient, action_ref: string, parameters?: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  const res = await api.post('/api/v1/executions/execute', { action_ref, parameters, ...extra });
+  if (res.status !== 201) throw new Error(`execute ${action_ref} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.data;
+}

@@ -1,0 +1,121 @@
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { OUTPUT_FORMATS, RUNTIMES } from './action';
+import type { ActionSnapshot, OutputFormat, Runtime } from './action';
+import type { ExecutionResult } from './execution-result';
+
+/**
+ * Message names. They are versioned and domain-prefixed; a published name is never renamed or
+ * changed incompatibly: a new shape gets a new version next to the old one.
+ */
+export const MessageTypes = {
+  ExecutionRequested: 'execution.requested.v1',
+  ExecutionDispatch: 'execution.dispatch.v1',
+  ExecutionStarted: 'execution.started.v1',
+  ExecutionFinished: 'execution.finished.v1',
+  WorkerHeartbeat: 'worker.heartbeat.v1',
+} as const;
+export type MessageType = (typeof MessageTypes)[keyof typeof MessageTypes];
+
+/** Topic exchanges, one per domain. The exchange of a message is the plural of its prefix. */
+export const Exchanges = {
+  executions: 'executions',
+  events: 'events',
+  artifacts: 'artifacts',
+  workers: 'workers',
+} as const;
+
+export function exchangeOf(type: string): string {
+  const domain = type.split('.')[0];
+  const exchange = `${domain}s`;
+  if (!(Object.values(Exchanges) as string[]).includes(exchange)) {
+    throw new Error(`message type ${type} belongs to no known exchange`);
+  }
+  return exchange;
+}
+
+export function versionOf(type: string): number {
+  const m = /\.v(\d+)$/.exec(type);
+  if (!m) throw new Error(`message type ${type} carries no version suffix`);
+  return Number(m[1]);
+}
+
+/** Routing key for a dispatch to one worker pool: workers of a pool compete on one queue. */
+export function dispatchRoutingKey(pool: string): string {
+  return `${MessageTypes.ExecutionDispatch}.${pool}`;
+}
+
+export class ExecutionRequestedV1 {
+  @IsInt() @Min(1) execution_id!: number;
+}
+
+export class ActionSnapshotV1 implements ActionSnapshot {
+  @IsString() @IsNotEmpty() ref!: string;
+  @IsString() @IsNotEmpty() pack_ref!: string;
+  @IsIn(RUNTIMES) runtime!: Runtime;
+  @IsString() @IsNotEmpty() entrypoint!: string;
+  @IsBoolean() inline!: boolean;
+  @IsIn(OUTPUT_FORMATS) output_format!: OutputFormat;
+  @IsString({ each: true }) secret_parameters!: string[];
+}
+
+export class ExecutionDispatchV1 {
+  @IsInt() @Min(1) execution_id!: number;
+  @ValidateNested() @Type(() => ActionSnapshotV1) action!: ActionSnapshotV1;
+  @IsObject() parameters!: Record<string, unknown>;
+  @IsObject() env_vars!: Record<string, string>;
+  @IsInt() @Min(1) timeout_seconds!: number;
+  /** Short-lived execution token (JWT) handed to the process as ATTUNE_API_TOKEN. */
+  @IsString() @IsNotEmpty() token!: string;
+}
+
+export class ExecutionStartedV1 {
+  @IsInt() @Min(1) execution_id!: number;
+  @IsString() @IsNotEmpty() worker!: string;
+  @IsISO8601() started_at!: string;
+}
+
+export const FINISHED_STATUSES = ['completed', 'failed', 'timeout', 'cancelled'] as const;
+export type FinishedStatus = (typeof FINISHED_STATUSES)[number];
+
+/** The result capture event: published by the worker once the process has ended. */
+export class ExecutionFinishedV1 {
+  @IsInt() @Min(1) execution_id!: number;
+  @IsString() @IsNotEmpty() worker!: string;
+  @IsIn(FINISHED_STATUSES) status!: FinishedStatus;
+  @IsObject() result!: ExecutionResult;
+  @IsISO8601() started_at!: string;
+  @IsISO8601() finished_at!: string;
+}
+
+export class WorkerHeartbeatV1 {
+  @IsString() @IsNotEmpty() worker!: string;
+  @IsString() @IsNotEmpty() hostname!: string;
+  @IsString() @IsNotEmpty() pool!: string;
+  @IsIn(RUNTIMES, { each: true }) runtimes!: Runtime[];
+  @IsInt() @Min(0) running!: number;
+  @IsInt() @Min(1) capacity!: number;
+  @IsIn(['online', 'draining', 'offline']) status!: 'online' | 'draining' | 'offline';
+  @IsISO8601() timestamp!: string;
+  @IsOptional() @IsString() version?: string;
+}
+
+/** The payload class of every message type, used to validate a message where it is consumed. */
+export const PAYLOAD_CLASSES: Readonly<Record<MessageType, new () => object>> = {
+  [MessageTypes.ExecutionRequested]: ExecutionRequestedV1,
+  [MessageTypes.ExecutionDispatch]: ExecutionDispatchV1,
+  [MessageTypes.ExecutionStarted]: ExecutionStartedV1,
+  [MessageTypes.ExecutionFinished]: ExecutionFinishedV1,
+  [MessageTypes.WorkerHeartbeat]: WorkerHeartbeatV1,
+};

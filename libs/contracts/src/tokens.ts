@@ -1,0 +1,28 @@
+/** Claims of the JWTs the platform issues. All are HS256-signed with the platform secret. */
+export interface AccessTokenClaims {
+  typ: 'access';
+  /** Identity id, as a string (JWT convention). */
+  sub: string;
+  login: string;
+  roles: string[];
+}
+
+export interface RefreshTokenClaims {
+  typ: 'refresh';
+  sub: string;
+}
+
+/**
+ * Handed to a running action as ATTUNE_API_TOKEN. It may read its own execution and create and
+ * upload artifacts for it, and nothing else.
+ */
+export interface ExecutionTokenClaims {
+  typ: 'execution';
+  sub: string; // `execution:<id>`
+  execution_id: number;
+}
+
+export type TokenClaims = AccessTokenClaims | RefreshTokenClaims | ExecutionTokenClaims;
+
+/** How long an execution token outlives the execution's timeout. */
+export const EXECUTION_TOKEN_GRACE_SECONDS = 300;

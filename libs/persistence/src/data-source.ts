@@ -1,0 +1,72 @@
+import pg from 'pg';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ActionEntity } from './entities/action.entity';
+import { ExecutionEntity } from './entities/execution.entity';
+import { IdentityEntity } from './entities/identity.entity';
+import { PackEntity } from './entities/pack.entity';
+import { WorkerEntity } from './entities/worker.entity';
+import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema';
+
+// Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
+// parse them as numbers once here rather than at every use.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
+
+/** Entities and migrations are listed as classes (no globs) so bundles and jest load the same set. */
+export const ENTITIES = [IdentityEntity, PackEntity, ActionEntity, ExecutionEntity, WorkerEntity];
+export const MIGRATIONS = [InitialSchema1763700000000];
+
+export interface DatabaseOptions {
+  url: string;
+  /** Connection pool size of this process. */
+  poolSize?: number;
+  applicationName?: string;
+}
+
+export function dataSourceOptions(opts: DatabaseOptions): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: opts.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    extra: {
+      max: opts.poolSize ?? 10,
+      application_name: opts.applicationName ?? 'attune',
+      connectionTimeoutMillis: 5000,
+    },
+  };
+}
+
+/** Creates the database named in `url` when it does not exist yet (first start on a machine). */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`unsupported database name "${name}"`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount) return false;
+    await client.query(`CREATE DATABASE "${name}"`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Applies every pending migration; answers the names of those applied. */
+export async function runMigrations(opts: DatabaseOptions): Promise<string[]> {
+  const ds = new DataSource(dataSourceOptions({ ...opts, poolSize: 1, applicationName: 'attune-migrate' }));
+  await ds.initialize();
+  try {
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await ds.destroy();
+  }
+}

@@ -1,0 +1,24 @@
+import type { JsonSchemaObject, OutputFormat, Runtime } from '@attune/contracts';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+@Entity({ name: 'actions' })
+export class ActionEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' }) id!: number;
+  @Column({ type: 'text', unique: true }) ref!: string;
+  @Index() @Column({ type: 'bigint', name: 'pack_id' }) packId!: number;
+  @Column({ type: 'text', name: 'pack_ref' }) packRef!: string;
+  @Column({ type: 'text' }) label!: string;
+  @Column({ type: 'text', nullable: true }) description!: string | null;
+  @Column({ type: 'text' }) runtime!: Runtime;
+  @Column({ type: 'text' }) entrypoint!: string;
+  /** True when `entrypoint` is inline script text (shell only) rather than a path in the pack. */
+  @Column({ type: 'boolean', name: 'entrypoint_inline', default: false }) entrypointInline!: boolean;
+  /** Always stored in the normalised JSON Schema form. */
+  @Column({ type: 'jsonb', name: 'param_schema' }) paramSchema!: JsonSchemaObject;
+  @Column({ type: 'jsonb', name: 'out_schema', nullable: true }) outSchema!: JsonSchemaObject | null;
+  @Column({ type: 'text', name: 'output_format', default: 'text' }) outputFormat!: OutputFormat;
+  @Column({ type: 'integer', name: 'timeout_seconds', nullable: true }) timeoutSeconds!: number | null;
+  @Column({ type: 'boolean', default: true }) enabled!: boolean;
+  @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
+}

@@ -1,0 +1,28 @@
+import type { ExecutionResult, ExecutionStatus } from '@attune/contracts';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/**
+ * One run of an action. `api` inserts it (status `requested`); every later write is the
+ * executor's, through the guarded transitions of ExecutionRepository.
+ */
+@Entity({ name: 'executions' })
+export class ExecutionEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' }) id!: number;
+  @Column({ type: 'bigint', nullable: true }) action!: number | null;
+  @Column({ type: 'text', name: 'action_ref' }) actionRef!: string;
+  /** The parameters after defaults. */
+  @Column({ type: 'jsonb', default: () => "'{}'" }) config!: Record<string, unknown>;
+  @Column({ type: 'jsonb', name: 'env_vars', default: () => "'{}'" }) envVars!: Record<string, string>;
+  @Column({ type: 'bigint', nullable: true }) parent!: number | null;
+  @Column({ type: 'bigint', nullable: true }) enforcement!: number | null;
+  /** The identity that requested the execution. */
+  @Column({ type: 'bigint', nullable: true }) executor!: number | null;
+  @Column({ type: 'text', nullable: true }) worker!: string | null;
+  @Column({ type: 'text' }) status!: ExecutionStatus;
+  @Column({ type: 'jsonb', nullable: true }) result!: ExecutionResult | null;
+  @Column({ type: 'integer', name: 'timeout_seconds' }) timeoutSeconds!: number;
+  @Column({ type: 'timestamptz', name: 'started_at', nullable: true }) startedAt!: Date | null;
+  @Column({ type: 'timestamptz', name: 'finished_at', nullable: true }) finishedAt!: Date | null;
+  @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
+}

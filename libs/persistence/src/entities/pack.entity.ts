@@ -1,0 +1,14 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+@Entity({ name: 'packs' })
+export class PackEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' }) id!: number;
+  @Column({ type: 'text', unique: true }) ref!: string;
+  @Column({ type: 'text' }) label!: string;
+  @Column({ type: 'text' }) version!: string;
+  @Column({ type: 'text', nullable: true }) description!: string | null;
+  /** Built-in packs (such as `core`) are registered by the platform at startup. */
+  @Column({ type: 'boolean', name: 'is_standard', default: false }) isStandard!: boolean;
+  @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
+}

@@ -1,0 +1,35 @@
+import { Global, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { dataSourceOptions, ENTITIES, type DatabaseOptions } from './data-source';
+import { ActionRepository, PackRepository } from './repositories/action.repository';
+import { ExecutionRepository } from './repositories/execution.repository';
+import { IdentityRepository } from './repositories/identity.repository';
+import { WorkerRepository } from './repositories/worker.repository';
+
+@Injectable()
+export class DatabaseHealthIndicator {
+  readonly name = 'database';
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  async check(): Promise<void> {
+    await this.ds.query('SELECT 1');
+  }
+}
+
+const REPOSITORIES = [ExecutionRepository, ActionRepository, PackRepository, IdentityRepository, WorkerRepository];
+
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(opts: DatabaseOptions): DynamicModule {
+    return {
+      module: PersistenceModule,
+      imports: [
+        TypeOrmModule.forRoot({ ...dataSourceOptions(opts), retryAttempts: 3, retryDelay: 1000 }),
+        TypeOrmModule.forFeature(ENTITIES),
+      ],
+      providers: [...REPOSITORIES, DatabaseHealthIndicator],
+      exports: [...REPOSITORIES, DatabaseHealthIndicator, TypeOrmModule],
+    };
+  }
+}

@@ -1,0 +1,132 @@
+import { ALLOWED_FROM, type ExecutionResult, type ExecutionStatus } from '@attune/contracts';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { ExecutionEntity } from '../entities/execution.entity';
+
+export interface NewExecution {
+  action: number | null;
+  actionRef: string;
+  config: Record<string, unknown>;
+  envVars?: Record<string, string>;
+  parent?: number | null;
+  enforcement?: number | null;
+  executor?: number | null;
+  timeoutSeconds: number;
+}
+
+export interface ExecutionFilter {
+  status?: ExecutionStatus;
+  actionRef?: string;
+  parent?: number;
+  enforcement?: number;
+}
+
+export interface TransitionPatch {
+  worker?: string;
+  result?: ExecutionResult;
+  startedAt?: Date;
+  finishedAt?: Date;
+}
+
+type Row = Record<string, unknown>;
+
+function fromRow(r: Row): ExecutionEntity {
+  return Object.assign(new ExecutionEntity(), {
+    id: Number(r.id),
+    action: r.action === null ? null : Number(r.action),
+    actionRef: r.action_ref,
+    config: r.config,
+    envVars: r.env_vars,
+    parent: r.parent === null ? null : Number(r.parent),
+    enforcement: r.enforcement === null ? null : Number(r.enforcement),
+    executor: r.executor === null ? null : Number(r.executor),
+    worker: r.worker,
+    status: r.status,
+    result: r.result,
+    timeoutSeconds: r.timeout_seconds,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    created: r.created,
+    updated: r.updated,
+  });
+}
+
+@Injectable()
+export class ExecutionRepository {
+  constructor(@InjectRepository(ExecutionEntity) private readonly repo: Repository<ExecutionEntity>) {}
+
+  async create(input: NewExecution): Promise<ExecutionEntity> {
+    const rows: Row[] = await this.repo.query(
+      `INSERT INTO executions (action, action_ref, config, env_vars, parent, enforcement, executor, status, timeout_seconds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8) RETURNING *`,
+      [
+        input.action,
+        input.actionRef,
+        JSON.stringify(input.config),
+        JSON.stringify(input.envVars ?? {}),
+        input.parent ?? null,
+        input.enforcement ?? null,
+        input.executor ?? null,
+        input.timeoutSeconds,
+      ],
+    );
+    return fromRow(rows[0]);
+  }
+
+  findById(id: number): Promise<ExecutionEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  async list(filter: ExecutionFilter, page: number, perPage: number): Promise<{ items: ExecutionEntity[]; total: number }> {
+    const where: Record<string, unknown> = {};
+    if (filter.status) where.status = filter.status;
+    if (filter.actionRef) where.actionRef = filter.actionRef;
+    if (filter.parent !== undefined) where.parent = filter.parent;
+    if (filter.enforcement !== undefined) where.enforcement = filter.enforcement;
+    const [items, total] = await this.repo.findAndCount({
+      where,
+      order: { created: 'DESC', id: 'DESC' },
+      skip: (page - 1) * perPage,
+      take: perPage,
+    });
+    return { items, total };
+  }
+
+  /**
+   * Moves an execution to `to` only when its current status allows it (ALLOWED_FROM), in one
+   * statement. Answers the updated row, or null when the guard did not hold (a duplicate or
+   * late message), so callers never overwrite a newer status.
+   */
+  async transition(id: number, to: ExecutionStatus, patch: TransitionPatch = {}): Promise<ExecutionEntity | null> {
+    const sets = ['status = $2', 'updated = now()'];
+    const params: unknown[] = [id, to, ALLOWED_FROM[to]];
+    const add = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (patch.worker !== undefined) add('worker', patch.worker);
+    if (patch.result !== undefined) add('result', JSON.stringify(patch.result));
+    // A started_at already recorded wins: the first report of the start is the true one.
+    if (patch.startedAt !== undefined) add('started_at', patch.startedAt), (sets[sets.length - 1] = `started_at = COALESCE(started_at, $${params.length})`);
+    if (patch.finishedAt !== undefined) add('finished_at', patch.finishedAt);
+    const rows: Row[] = await this.repo.query(
+      `UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($3::text[]) RETURNING *`,
+      params,
+    );
+    // node-postgres answers [rows, count] for UPDATE … RETURNING through TypeORM.
+    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
+    return list.length ? fromRow(list[0]) : null;
+  }
+
+  /** Non-terminal executions that have not moved for `olderThanMs`, oldest first. */
+  async findStale(statuses: ExecutionStatus[], olderThanMs: number, limit: number): Promise<ExecutionEntity[]> {
+    const rows: Row[] = await this.repo.query(
+      `SELECT * FROM executions
+        WHERE status = ANY($1::text[]) AND updated < now() - ($2::double precision * interval '1 millisecond')
+        ORDER BY updated ASC LIMIT $3`,
+      [statuses, olderThanMs, limit],
+    );
+    return rows.map(fromRow);
+  }
+}

@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { WorkerEntity } from '../entities/worker.entity';
+
+export type WorkerHeartbeat = Pick<WorkerEntity, 'name' | 'hostname' | 'pool' | 'runtimes' | 'status' | 'running' | 'capacity' | 'lastHeartbeat'>;
+
+@Injectable()
+export class WorkerRepository {
+  constructor(@InjectRepository(WorkerEntity) private readonly repo: Repository<WorkerEntity>) {}
+
+  /** Records a heartbeat; an older heartbeat arriving late never overwrites a newer one. */
+  async recordHeartbeat(hb: WorkerHeartbeat): Promise<void> {
+    await this.repo.query(
+      `INSERT INTO workers (name, hostname, pool, runtimes, status, running, capacity, last_heartbeat)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (name) DO UPDATE SET hostname = EXCLUDED.hostname, pool = EXCLUDED.pool,
+         runtimes = EXCLUDED.runtimes, status = EXCLUDED.status, running = EXCLUDED.running,
+         capacity = EXCLUDED.capacity, last_heartbeat = EXCLUDED.last_heartbeat, updated = now()
+       WHERE workers.last_heartbeat <= EXCLUDED.last_heartbeat`,
+      [hb.name, hb.hostname, hb.pool, hb.runtimes, hb.status, hb.running, hb.capacity, hb.lastHeartbeat],
+    );
+  }
+
+  async list(page: number, perPage: number): Promise<{ items: WorkerEntity[]; total: number }> {
+    const [items, total] = await this.repo.findAndCount({ order: { name: 'ASC' }, skip: (page - 1) * perPage, take: perPage });
+    return { items, total };
+  }
+}

@@ -1,0 +1,135 @@
+import { Test } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
+import { prepareTestDatabase } from '../../testing/src/test-database';
+import { PersistenceModule } from '../src/persistence.module';
+import { ExecutionRepository } from '../src/repositories/execution.repository';
+import { PackRepository, ActionRepository } from '../src/repositories/action.repository';
+import { WorkerRepository } from '../src/repositories/worker.repository';
+import { IdentityRepository } from '../src/repositories/identity.repository';
+import type { INestApplicationContext } from '@nestjs/common';
+
+let app: INestApplicationContext;
+let executions: ExecutionRepository;
+let actionId: number;
+const suffix = `${Date.now()}${Math.floor(Math.random() * 1000)}`;
+
+beforeAll(async () => {
+  const url = await prepareTestDatabase();
+  const moduleRef = await Test.createTestingModule({ imports: [PersistenceModule.forRoot({ url, poolSize: 4 })] }).compile();
+  app = await moduleRef.init();
+  executions = app.get(ExecutionRepository);
+  const packs = app.get(PackRepository);
+  await packs.upsertWithActions(
+    { ref: `p${suffix}`, label: 'P', version: '1.0.0', description: null, isStandard: false },
+    [
+      {
+        ref: `p${suffix}.a`, label: 'A', description: null, runtime: 'shell', entrypoint: 'true', entrypointInline: true,
+        paramSchema: { type: 'object', properties: {} }, outSchema: null, outputFormat: 'text', timeoutSeconds: null, enabled: true,
+      },
+    ],
+  );
+  actionId = (await app.get(ActionRepository).findByRef(`p${suffix}.a`))!.id;
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+async function newExecution() {
+  return executions.create({ action: actionId, actionRef: `p${suffix}.a`, config: { x: 1 }, timeoutSeconds: 60 });
+}
+
+describe('ExecutionRepository (real Postgres, real migrations)', () => {
+  it('creates an execution as requested with numeric ids', async () => {
+    const e = await newExecution();
+    expect(typeof e.id).toBe('number');
+    expect(e.status).toBe('requested');
+    expect(e.config).toEqual({ x: 1 });
+  });
+
+  it('walks the happy path through guarded transitions', async () => {
+    const e = await newExecution();
+    expect((await executions.transition(e.id, 'scheduling'))?.status).toBe('scheduling');
+    expect((await executions.transition(e.id, 'scheduled'))?.status).toBe('scheduled');
+    const started = new Date('2026-01-01T00:00:00Z');
+    const running = await executions.transition(e.id, 'running', { worker: 'w1', startedAt: started });
+    expect(running).toMatchObject({ status: 'running', worker: 'w1' });
+    expect(new Date(running!.startedAt!).toISOString()).toBe(started.toISOString());
+    const done = await executions.transition(e.id, 'completed', {
+      result: { exit_code: 0, succeeded: true, duration_ms: 3, stdout: 'ok', stdout_truncated: false },
+      finishedAt: new Date(),
+      startedAt: new Date('2030-01-01T00:00:00Z'),
+    });
+    expect(done?.result).toMatchObject({ exit_code: 0, stdout: 'ok' });
+    // The first recorded start wins over a later report.
+    expect(new Date(done!.startedAt!).toISOString()).toBe(started.toISOString());
+  });
+
+  it('refuses transitions out of a terminal status, so duplicates are harmless', async () => {
+    const e = await newExecution();
+    await executions.transition(e.id, 'scheduling');
+    await executions.transition(e.id, 'failed');
+    expect(await executions.transition(e.id, 'running')).toBeNull();
+    expect(await executions.transition(e.id, 'completed')).toBeNull();
+    expect((await executions.findById(e.id))?.status).toBe('failed');
+  });
+
+  it('lets a start report arrive before scheduled is recorded, and then ignores scheduled', async () => {
+    const e = await newExecution();
+    await executions.transition(e.id, 'scheduling');
+    expect((await executions.transition(e.id, 'running', { worker: 'w' }))?.status).toBe('running');
+    expect(await executions.transition(e.id, 'scheduled')).toBeNull();
+  });
+
+  it('applies each transition once under concurrency', async () => {
+    const e = await newExecution();
+    await executions.transition(e.id, 'scheduling');
+    const results = await Promise.all(Array.from({ length: 8 }, () => executions.transition(e.id, 'scheduled')));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('finds stale executions by status and age', async () => {
+    const e = await newExecution();
+    await app.get(DataSource).query(`UPDATE executions SET updated = now() - interval '1 hour' WHERE id = $1`, [e.id]);
+    const stale = await executions.findStale(['requested'], 60_000, 1000);
+    expect(stale.map((s) => s.id)).toContain(e.id);
+    const fresh = await newExecution();
+    expect((await executions.findStale(['requested'], 60_000, 1000)).map((s) => s.id)).not.toContain(fresh.id);
+  });
+
+  it('lists with filters and counts', async () => {
+    const e = await newExecution();
+    const { items, total } = await executions.list({ actionRef: `p${suffix}.a` }, 1, 2);
+    expect(items.length).toBeLessThanOrEqual(2);
+    expect(total).toBeGreaterThanOrEqual(1);
+    expect(items[0].id).toBe(e.id);
+  });
+});
+
+describe('other repositories', () => {
+  it('upserting a pack twice keeps one row per ref', async () => {
+    const packs = app.get(PackRepository);
+    const input = { ref: `q${suffix}`, label: 'Q', version: '1.0.0', description: null, isStandard: false };
+    const first = await packs.upsertWithActions(input, []);
+    const second = await packs.upsertWithActions({ ...input, version: '1.0.1' }, []);
+    expect(second.id).toBe(first.id);
+    expect(second.version).toBe('1.0.1');
+  });
+
+  it('ensure() creates an identity once and keeps the existing one', async () => {
+    const ids = app.get(IdentityRepository);
+    const a = await ids.ensure({ login: `u${suffix}`, displayName: 'U', passwordHash: 'h1', roles: ['admin'] });
+    const b = await ids.ensure({ login: `u${suffix}`, displayName: 'U', passwordHash: 'h2', roles: [] });
+    expect(b.id).toBe(a.id);
+    expect(b.passwordHash).toBe('h1');
+  });
+
+  it('a late heartbeat never overwrites a newer one', async () => {
+    const workers = app.get(WorkerRepository);
+    const base = { name: `w${suffix}`, hostname: 'h', pool: 'default', runtimes: ['shell' as const], running: 0, capacity: 4 };
+    await workers.recordHeartbeat({ ...base, status: 'online', lastHeartbeat: new Date('2026-01-01T00:00:10Z') });
+    await workers.recordHeartbeat({ ...base, status: 'offline', lastHeartbeat: new Date('2026-01-01T00:00:05Z') });
+    const { items } = await workers.list(1, 100);
+    expect(items.find((w) => w.name === base.name)?.status).toBe('online');
+  });
+});

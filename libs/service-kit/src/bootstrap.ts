@@ -1,0 +1,59 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
+import { Logger as PinoNestLogger, LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { ConfigError } from './config';
+
+export interface ServiceOptions {
+  name: string;
+  /** The app's root module, already configured. */
+  module: Type<unknown> | import('@nestjs/common').DynamicModule;
+  port: number;
+  host?: string;
+  logger: Logger;
+  /** Consumers of this service, served beside its HTTP endpoints. */
+  transport?: CustomTransportStrategy;
+  configure?: (app: INestApplication) => void | Promise<void>;
+}
+
+/** nestjs-pino wired to the service's root logger, so HTTP and app logs share one stream. */
+export function loggerModule(logger: Logger) {
+  return LoggerModule.forRoot({
+    pinoHttp: {
+      logger,
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+      quietReqLogger: true,
+    },
+  });
+}
+
+/** Creates, configures and starts a service; SIGTERM/SIGINT close it gracefully. */
+export async function startService(opts: ServiceOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(opts.module, { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(PinoNestLogger));
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await opts.configure?.(app);
+  if (opts.transport) {
+    app.connectMicroservice({ strategy: opts.transport }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
+  await app.listen(opts.port, opts.host ?? '0.0.0.0');
+  opts.logger.info({ port: opts.port }, `${opts.name} listening`);
+  return app;
+}
+
+/**
+ * Runs a service's main function and turns a configuration or startup failure into one clear
+ * line and exit code 1, instead of a stack trace or a half-started process.
+ */
+export function runMain(name: string, main: () => Promise<unknown>): void {
+  main().catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+    } else {
+      process.stderr.write(`${name}: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+    }
+    process.exit(1);
+  });
+}

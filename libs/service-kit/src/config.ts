@@ -1,0 +1,47 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function flatten(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) => `${path}: ${m} (got ${JSON.stringify(e.value)})`);
+    return [...own, ...flatten(e.children ?? [], path)];
+  });
+}
+
+/**
+ * Builds a validated config object from raw values (already read from the environment by the
+ * app's config class). Values are converted with class-transformer's implicit conversion, so
+ * `"8080"` becomes 8080 when the property is a number. Throws ConfigError naming every problem.
+ */
+export function validateConfig<T extends object>(cls: new () => T, raw: Record<string, unknown>): T {
+  const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const instance = plainToInstance(cls, defined, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length) throw new ConfigError(flatten(errors));
+  return instance;
+}
+
+/** Parses the boolean spellings people put in environment files. */
+export function envBool(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  return value as unknown as boolean; // left as-is so validation reports it
+}
+
+export const ENVIRONMENTS = ['development', 'test', 'production'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/**
+ * The signing secret used when ATTUNE_JWT_SECRET is unset outside production. The api and the
+ * executor (which signs execution tokens) must share one secret; production refuses this one.
+ */
+export const DEVELOPMENT_JWT_SECRET = 'attune-development-secret-change-me';

@@ -1,0 +1,88 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { BlobTooLargeError } from './blob-store.errors';
+
+/**
+ * Pass-through that hashes and counts the bytes on their way to the backend, so the digest is
+ * known the moment the last byte is written, without a second read. Fails the stream as soon
+ * as `maxBytes` is exceeded, before the offending chunk reaches the backend.
+ */
+export class HashingCounter extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  private count = 0;
+
+  constructor(
+    private readonly key: string,
+    private readonly maxBytes?: number,
+  ) {
+    super();
+  }
+
+  get bytes(): number {
+    return this.count;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.count += chunk.length;
+    if (this.maxBytes !== undefined && this.count > this.maxBytes) {
+      callback(new BlobTooLargeError(this.key, this.maxBytes));
+      return;
+    }
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  /** Only valid once the stream has ended. */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+export function toReadable(body: NodeJS.ReadableStream | Buffer): NodeJS.ReadableStream {
+  // An array, so the Buffer is emitted as one chunk instead of being iterated byte by byte.
+  return Buffer.isBuffer(body) ? Readable.from([body]) : body;
+}
+
+/**
+ * Returns the window of `source` that starts after `skip` bytes and holds at most `length`
+ * bytes, and stops reading `source` as soon as the window is complete. Used when an
+ * S3-compatible server answers a Range request with more than was asked for (s3rver ignores
+ * the end of `bytes=0-0`; a server may also ignore Range altogether).
+ */
+export function byteWindow(source: Readable, skip: number, length: number): Readable {
+  let toSkip = skip;
+  let remaining = length;
+  let complete = false;
+  const finish = (self: Transform): void => {
+    complete = true;
+    self.push(null);
+    source.unpipe(self);
+    source.destroy();
+  };
+  const window = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (complete) return callback();
+      let data = chunk;
+      if (toSkip > 0) {
+        const dropped = Math.min(toSkip, data.length);
+        toSkip -= dropped;
+        data = data.subarray(dropped);
+      }
+      if (data.length > 0) {
+        const kept = data.subarray(0, remaining);
+        remaining -= kept.length;
+        this.push(kept);
+      }
+      if (remaining === 0) finish(this);
+      callback();
+    },
+  });
+  source.on('error', (err) => {
+    if (!complete) window.destroy(err);
+  });
+  // The consumer gave up early: stop the download too.
+  window.on('close', () => source.destroy());
+  if (length === 0) finish(window);
+  else source.pipe(window);
+  return window;
+}

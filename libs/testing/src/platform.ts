@@ -1,0 +1,123 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { waitFor } from './wait-for';
+
+export const SERVICES = ['api', 'executor', 'worker', 'artifact-store'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface PlatformOptions {
+  /** The repository root (holding dist/apps/…). */
+  root: string;
+  databaseUrl: string;
+  amqpUrl: string;
+  namespace: string;
+  /** Where service output is written, one file per service. */
+  logDir: string;
+  env?: Record<string, string>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/**
+ * The whole platform as real processes, built bundles from dist/, for end-to-end tests.
+ * Each service can be stopped and started on its own.
+ */
+export class Platform {
+  readonly ports = {} as Record<ServiceName, number>;
+  private readonly procs = new Map<ServiceName, ChildProcess>();
+  private readonly logs = new Map<ServiceName, WriteStream>();
+
+  private constructor(private readonly opts: PlatformOptions) {}
+
+  static async create(opts: PlatformOptions): Promise<Platform> {
+    const p = new Platform(opts);
+    for (const s of SERVICES) p.ports[s] = await freePort();
+    mkdirSync(opts.logDir, { recursive: true });
+    return p;
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.ports.api}`;
+  }
+
+  healthUrl(name: ServiceName): string {
+    return `http://127.0.0.1:${this.ports[name]}/health`;
+  }
+
+  env(): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ATTUNE_ENV: 'test',
+      ATTUNE_LOG_LEVEL: 'info',
+      ATTUNE_DATABASE_URL: this.opts.databaseUrl,
+      ATTUNE_AMQP_URL: this.opts.amqpUrl,
+      ATTUNE_AMQP_NAMESPACE: this.opts.namespace,
+      ATTUNE_API_PORT: String(this.ports.api),
+      ATTUNE_EXECUTOR_PORT: String(this.ports.executor),
+      ATTUNE_WORKER_PORT: String(this.ports.worker),
+      ATTUNE_ARTIFACT_STORE_PORT: String(this.ports['artifact-store']),
+      ATTUNE_API_URL: this.apiUrl,
+      ATTUNE_STORAGE_FS_ROOT: join(this.opts.logDir, 'blobs'),
+      ATTUNE_WORK_DIR: join(this.opts.logDir, 'work'),
+      ...this.opts.env,
+    };
+  }
+
+  async start(name: ServiceName): Promise<void> {
+    if (this.procs.get(name)?.exitCode === null) return;
+    let log = this.logs.get(name);
+    if (!log) {
+      log = createWriteStream(join(this.opts.logDir, `${name}.log`), { flags: 'a' });
+      this.logs.set(name, log);
+    }
+    const child = spawn(process.execPath, [resolve(this.opts.root, 'dist/apps', name, 'main.js')], {
+      cwd: this.opts.root,
+      env: this.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    this.procs.set(name, child);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see ${name}.log`);
+        const res = await fetch(this.healthUrl(name));
+        return res.status === 200;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: `${name} to become healthy` },
+    );
+  }
+
+  async stop(name: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const child = this.procs.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  async startAll(): Promise<void> {
+    // The api registers the core pack and the administrator, so it comes first.
+    await this.start('api');
+    await Promise.all(SERVICES.filter((s) => s !== 'api').map((s) => this.start(s)));
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(SERVICES.map((s) => this.stop(s)));
+    for (const log of this.logs.values()) log.end();
+  }
+}

@@ -1,0 +1,57 @@
+/// <reference path="./s3rver-module.d.ts" />
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+
+export interface RunningS3rver {
+  /** http://127.0.0.1:<port>; use with forcePathStyle and the WHEN_REQUIRED checksum settings. */
+  endpoint: string;
+  bucket: string;
+  accessKeyId: 'S3RVER';
+  secretAccessKey: 'S3RVER';
+  region: 'us-east-1';
+  /** Closes the server (dropping open keep-alive sockets) and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an in-process S3-protocol server (s3rver) on a free loopback port, backed by a fresh
+ * temp directory, with `bucket` (default "attune-test") already created.
+ */
+export async function startS3rver(opts: { bucket?: string } = {}): Promise<RunningS3rver> {
+  const bucket = opts.bucket ?? 'attune-test';
+  const directory = await mkdtemp(path.join(tmpdir(), 'attune-s3rver-'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
+  let address;
+  try {
+    address = await server.run();
+  } catch (err) {
+    await rm(directory, { recursive: true, force: true });
+    throw err;
+  }
+  let stopped = false;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    bucket,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    region: 'us-east-1',
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      const closed = server.close();
+      // close() waits for every connection to end; a client's idle keep-alive socket would
+      // otherwise hold the test run open.
+      server.httpServer?.closeAllConnections();
+      await closed;
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

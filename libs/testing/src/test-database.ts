@@ -1,0 +1,28 @@
+import { ensureDatabase, runMigrations } from '@attune/persistence';
+
+/** Test settings come from the environment so CI can point them elsewhere. */
+export function testDatabaseUrl(): string {
+  const url = process.env.ATTUNE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/attune_test';
+  const name = new URL(url).pathname.slice(1);
+  if (!name.includes('test')) {
+    throw new Error(`refusing to run tests against database "${name}": its name must contain "test"`);
+  }
+  return url;
+}
+
+export function testAmqpUrl(): string {
+  return process.env.ATTUNE_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+}
+
+/** Creates the test database when missing and applies the real migrations. */
+export async function prepareTestDatabase(): Promise<string> {
+  const url = testDatabaseUrl();
+  await ensureDatabase(url);
+  await runMigrations({ url });
+  return url;
+}
+
+/** A namespace of its own for each test run, so runs never see each other's messages. */
+export function uniqueNamespace(prefix = 't'): string {
+  return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
