@@ -44,7 +44,7 @@ describe('operations', () => {
   it('answers GET /health on every service after checking its dependencies', async () => {
     for (const s of SERVICES) {
       const res = await fetch(ctx.platform.healthUrl(s));
-      const body = await res.json();
+      const body = (await res.json()) as any;
       expect(res.status).toBe(200);
       expect(body.status).toBe('ok');
       expect(body.checks.broker.status).toBe('up');
@@ -64,7 +64,7 @@ describe('operations', () => {
   it('publishes the OpenAPI spec with the execution routes', async () => {
     const res = await fetch(`${ctx.platform.apiUrl}/api-spec/openapi.json`);
     expect(res.status).toBe(200);
-    const spec = await res.json();
+    const spec = (await res.json()) as any;
     expect(spec.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/auth/login', '/api/v1/executions/execute', '/api/v1/executions/{id}', '/api/v1/actions']),

@@ -1,1 +1,12 @@
-export {};
+export * from './amqp-connection';
+export * from './amqp-context';
+export * from './amqp-exception-filter';
+export * from './amqp-health-indicator';
+export * from './amqp-server';
+export { buildEnvelope, parseEnvelope, validatePayload, type EnvelopeOptions, type ParsedEnvelope, type ValidatedPayload } from './envelope';
+export * from './failure-policy';
+export * from './message-publisher';
+export * from './messaging.module';
+export * from './messaging.options';
+export * from './permanent-message.error';
+export * from './topology';

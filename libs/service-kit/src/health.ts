@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Res, type DynamicModule, type Provider } from '@nestjs/common';
+import { Controller, Get, Inject, Res, SetMetadata, type DynamicModule, type Provider } from '@nestjs/common';
 import type { Response } from 'express';
 
 /** One real dependency of a service, checked by GET /health. */
@@ -9,6 +9,11 @@ export interface HealthIndicator {
 }
 
 export const HEALTH_INDICATORS = Symbol('HEALTH_INDICATORS');
+
+/** Metadata key honoured by an app's auth guard: the route needs no token. */
+export const IS_PUBLIC = 'attune:public';
+/** The route needs no token (health, metrics, login, webhooks, docs). */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
 const CHECK_TIMEOUT_MS = 3000;
 
 async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
@@ -25,6 +30,7 @@ async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
   }
 }
 
+@Public()
 @Controller()
 export class HealthController {
   constructor(

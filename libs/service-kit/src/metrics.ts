@@ -1,8 +1,10 @@
 import { Controller, Get, Header, Module } from '@nestjs/common';
 import { collectDefaultMetrics, register } from 'prom-client';
+import { Public } from './health';
 
 let defaultsCollected = false;
 
+@Public()
 @Controller()
 export class MetricsController {
   constructor() {

@@ -6,7 +6,6 @@ export const MAX_BLOB_KEY_BYTES = 1024;
 export const MAX_BLOB_KEY_SEGMENT_BYTES = 255;
 
 // Control characters (NUL included) and backslash, which Windows treats as a separator.
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f\\]/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 

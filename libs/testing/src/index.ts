@@ -3,3 +3,4 @@ export * from './api-client';
 export * from './platform';
 export * from './test-database';
 export * from './wait-for';
+export * from './s3rver';

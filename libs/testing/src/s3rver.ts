@@ -1,3 +1,6 @@
+// s3rver has no types; the reference makes them follow this file into every tsconfig that
+// compiles it (an import of a .d.ts would fail at runtime under jest).
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./s3rver-module.d.ts" />
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,10 +1,8 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 
-export const IS_PUBLIC = 'attune:public';
+export { IS_PUBLIC, Public } from '@attune/service-kit';
 export const ALLOW_EXECUTION_TOKEN = 'attune:allow-execution-token';
 
-/** The route needs no token (login, refresh, webhooks, health, docs). */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
 /** An execution token may call this route; the handler must still check it is the token's own execution. */
 export const AllowExecutionToken = () => SetMetadata(ALLOW_EXECUTION_TOKEN, true);
 

@@ -27,6 +27,7 @@ export class ExecutionSweeper implements OnApplicationBootstrap, OnApplicationSh
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.running ??= this.sweep()
+        .then(() => undefined)
         .catch((err) => this.logger.warn({ err: (err as Error).message }, 'sweep failed; will try again'))
         .finally(() => (this.running = undefined));
     }, this.config.sweepIntervalMs);

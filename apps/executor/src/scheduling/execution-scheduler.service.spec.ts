@@ -1,0 +1,72 @@
+import { jest } from '@jest/globals';
+import { MessageTypes } from '@attune/contracts';
+import type { ActionEntity, ExecutionEntity } from '@attune/persistence';
+import { ExecutionScheduler } from './execution-scheduler.service';
+
+const execution = { id: 9, action: 3, actionRef: 'core.echo', config: { message: 'x' }, envVars: { A: 'b' }, timeoutSeconds: 30 } as unknown as ExecutionEntity;
+const action = {
+  id: 3, ref: 'core.echo', packRef: 'core', runtime: 'shell', entrypoint: 'printf x', entrypointInline: true, outputFormat: 'text',
+  enabled: true, paramSchema: { type: 'object', properties: { pw: { type: 'string', secret: true } } },
+} as unknown as ActionEntity;
+const silent = { child: () => silent, info: () => undefined, debug: () => undefined, warn: () => undefined } as never;
+
+function setup(over: { transition?: (id: number, to: string) => unknown; action?: ActionEntity | null; publish?: () => Promise<void> } = {}) {
+  const calls: string[] = [];
+  const executions = {
+    transition: jest.fn(async (id: number, to: string, patch?: unknown) => {
+      calls.push(`transition:${to}`);
+      return over.transition ? over.transition(id, to) : { ...execution, status: to, patch };
+    }),
+    findById: jest.fn(async () => ({ ...execution, status: 'running' })),
+  };
+  const actions = { findById: jest.fn(async () => (over.action === undefined ? action : over.action)) };
+  const publisher = {
+    publish: jest.fn(async (..._args: unknown[]) => {
+      calls.push('publish');
+      if (over.publish) await over.publish();
+    }),
+  };
+  const tokens = { mint: jest.fn(async () => 'token') };
+  const scheduler = new ExecutionScheduler(executions as never, actions as never, publisher as never, tokens as never, { workerPool: 'default' } as never, silent);
+  return { scheduler, executions, publisher, calls };
+}
+
+describe('ExecutionScheduler', () => {
+  it('records scheduling, publishes the dispatch, then records scheduled', async () => {
+    const { scheduler, publisher, calls } = setup();
+    await scheduler.schedule(9);
+    expect(calls).toEqual(['transition:scheduling', 'publish', 'transition:scheduled']);
+    const [type, payload, opts] = publisher.publish.mock.calls[0] as [string, Record<string, unknown>, Record<string, unknown>];
+    expect(type).toBe(MessageTypes.ExecutionDispatch);
+    expect(opts).toEqual({ routingKey: 'execution.dispatch.v1.default', correlationId: 'execution:9' });
+    expect(payload).toEqual({
+      execution_id: 9,
+      action: { ref: 'core.echo', pack_ref: 'core', runtime: 'shell', entrypoint: 'printf x', inline: true, output_format: 'text', secret_parameters: ['pw'] },
+      parameters: { message: 'x' },
+      env_vars: { A: 'b' },
+      timeout_seconds: 30,
+      token: 'token',
+    });
+  });
+
+  it('does nothing for an execution already past scheduling (a duplicate message)', async () => {
+    const { scheduler, publisher } = setup({ transition: () => null });
+    await scheduler.schedule(9);
+    expect(publisher.publish).not.toHaveBeenCalled();
+  });
+
+  it('fails the execution when its action is disabled or gone, without dispatching', async () => {
+    for (const a of [{ ...action, enabled: false } as ActionEntity, null]) {
+      const { scheduler, publisher, calls } = setup({ action: a });
+      await scheduler.schedule(9);
+      expect(publisher.publish).not.toHaveBeenCalled();
+      expect(calls).toEqual(['transition:scheduling', 'transition:failed']);
+    }
+  });
+
+  it('leaves the execution in scheduling when the dispatch is not confirmed, so a retry publishes again', async () => {
+    const { scheduler, calls } = setup({ publish: async () => Promise.reject(new Error('no confirm')) });
+    await expect(scheduler.schedule(9)).rejects.toThrow('no confirm');
+    expect(calls).toEqual(['transition:scheduling', 'publish']);
+  });
+});

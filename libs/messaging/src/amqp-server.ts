@@ -1,0 +1,443 @@
+import type { MessageEnvelope } from '@attune/contracts';
+import { Server, type CustomTransportStrategy, type ReadPacket } from '@nestjs/microservices';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Logger } from 'pino';
+import { finalize, isObservable, lastValueFrom } from 'rxjs';
+import { AmqpConnection } from './amqp-connection';
+import { AmqpContext } from './amqp-context';
+import { hasPayloadClass, parseEnvelope, validatePayload, type EnvelopeIds } from './envelope';
+import { isFilterBoundFor } from './exception-filter-binding';
+import { classifyFailure, retryDelay } from './failure-policy';
+import { errorSummary, fallbackLogger, redactUrl } from './logger';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_RETRY_DELAY_MS,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  DEFAULT_RETRY_DELAY_MS,
+  DEFAULT_STARTUP_TIMEOUT_MS,
+  type AmqpServerOptions,
+} from './messaging.options';
+import { assertConsumerTopology, domainExchange, queueNames, type QueueBinding, type QueueNames } from './topology';
+
+/** The transport id of AmqpServer: `@EventPattern(type, AMQP_TRANSPORT)` binds a handler to it only. */
+export const AMQP_TRANSPORT = Symbol.for('attune.amqp');
+
+export type AmqpServerStatus = 'connected' | 'disconnected';
+
+/** Header counting the attempts of a message; absent on the first delivery. */
+export const ATTEMPT_HEADER = 'x-attempt';
+
+type State = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
+type Settlement = 'ack' | 'dead-letter' | 'requeue';
+
+/** Broker reply codes after which a declaration will fail the same way every time. */
+const CONFIGURATION_ERRORS = new Set([403, 404, 406, 530]);
+
+/**
+ * The AMQP transport of every consuming service: a `@nestjs/microservices` custom strategy that
+ * declares the queue, its DLQ and retry queue, binds it for each `@EventPattern` message type,
+ * validates each message against its contract class, and acks, retries or dead-letters it
+ * according to how the handler ended.
+ */
+export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatus> implements CustomTransportStrategy {
+  override transportId = AMQP_TRANSPORT;
+  /** Handler failures must reach this transport (it decides retry or DLQ), not only Nest's logger. */
+  override readonly propagatesEventHandlerErrors = true;
+
+  readonly names: QueueNames;
+  private readonly options: Required<Omit<AmqpServerOptions, 'routingKeys' | 'logger'>> & Pick<AmqpServerOptions, 'routingKeys'>;
+  private readonly log: Logger;
+  private connection?: AmqpConnection;
+  private channel?: ChannelWrapper;
+  private consumer?: { channel: ConfirmChannel; consumerTag: string };
+  private state: State = 'idle';
+  private closePromise?: Promise<void>;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly settled = new WeakSet<ConsumeMessage>();
+  private readonly closedChannels = new WeakSet<Channel>();
+
+  constructor(options: AmqpServerOptions) {
+    super();
+    for (const key of ['url', 'namespace', 'service', 'queue'] as const) {
+      if (typeof options[key] !== 'string' || options[key] === '') throw new Error(`AmqpServer: option ${key} is required`);
+    }
+    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
+      throw new Error(`AmqpServer: prefetch must be an integer >= 1 (got ${String(options.prefetch)})`);
+    }
+    this.options = {
+      url: options.url,
+      namespace: options.namespace,
+      service: options.service,
+      queue: options.queue,
+      prefetch: options.prefetch,
+      routingKeys: options.routingKeys,
+      maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
+      retryDelayMs: Math.max(0, options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS),
+      maxRetryDelayMs: Math.max(0, options.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS),
+      drainTimeoutMs: Math.max(0, options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS),
+      startupTimeoutMs: Math.max(1, options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS),
+      publishTimeoutMs: Math.max(1, options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS),
+    };
+    this.names = queueNames(options.namespace, options.queue);
+    this.log = (options.logger ?? fallbackLogger(options.service)).child({ component: 'amqp-server', queue: this.names.queue });
+  }
+
+  /** True while the queue is being consumed. */
+  isConsuming(): boolean {
+    return this.state === 'running' && !!this.consumer && !!this.connection?.isConnected();
+  }
+
+  on(event: string, callback: Function): void {
+    this.connection?.manager.on(event, callback as (...args: unknown[]) => void);
+  }
+
+  unwrap<T>(): T {
+    if (!this.connection) throw new Error('AmqpServer is not listening');
+    return this.connection.manager as T;
+  }
+
+  async listen(callback: (err?: unknown, ...info: unknown[]) => void): Promise<void> {
+    try {
+      await this.start();
+    } catch (err) {
+      callback(err);
+      return;
+    }
+    callback();
+  }
+
+  private async start(): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`AmqpServer for ${this.names.queue} was already started`);
+    const bindings = this.resolveBindings();
+    if (!isFilterBoundFor(this)) {
+      this.log.warn(
+        'MessagingModule is not imported: a DomainError thrown by a handler reaches this transport as "Internal server error" and is retried; ' +
+          'import MessagingModule.forRoot() or put @UseFilters(new AmqpExceptionFilter()) on the consumers',
+      );
+    }
+    this.state = 'starting';
+    const connection = AmqpConnection.create({
+      url: this.options.url,
+      service: this.options.service,
+      role: `consumer.${this.options.queue}`,
+      logger: this.log,
+    });
+    this.connection = connection;
+    connection.manager.on('disconnect', () => this._status$.next('disconnected'));
+
+    let started!: () => void;
+    let failed!: (err: unknown) => void;
+    const startup = new Promise<void>((resolve, reject) => {
+      started = resolve;
+      failed = reject;
+    });
+    const onConnectFailed = ({ err }: { err: Error }) => {
+      if (/ACCESS[-_]REFUSED|403/.test(err.message)) failed(err);
+    };
+    connection.manager.on('connectFailed', onConnectFailed);
+    this.channel = connection.createChannel(`consumer:${this.options.queue}`, async (channel) => {
+      try {
+        await this.setupChannel(channel, bindings);
+        started();
+      } catch (err) {
+        if (CONFIGURATION_ERRORS.has((err as { code?: number })?.code ?? 0)) failed(err);
+        throw err;
+      }
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        startup,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no broker at ${redactUrl(this.options.url)} within ${this.options.startupTimeoutMs} ms`)),
+            this.options.startupTimeoutMs,
+          );
+        }),
+      ]);
+    } catch (err) {
+      this.state = 'closed';
+      await connection.close();
+      throw new Error(`AmqpServer ${this.names.queue} could not start: ${(err as Error).message}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+      connection.manager.off('connectFailed', onConnectFailed);
+    }
+    if (this.state === 'starting') this.state = 'running';
+    this.log.info(
+      { prefetch: this.options.prefetch, bindings: bindings.map((b) => `${b.exchange}:${b.routingKey}`) },
+      'consuming',
+    );
+  }
+
+  /** The queue's bindings: per handler pattern, its routing keys on the exchange of that message type. */
+  private resolveBindings(): QueueBinding[] {
+    const bindings: QueueBinding[] = [];
+    for (const [pattern, handler] of this.messageHandlers) {
+      if (!handler.isEventHandler) {
+        throw new Error(`@MessagePattern('${pattern}') is not supported by AmqpServer: use @EventPattern (the bus has no replies)`);
+      }
+      if (!hasPayloadClass(pattern)) {
+        throw new Error(`@EventPattern('${pattern}'): no payload class for this type in PAYLOAD_CLASSES (@attune/contracts)`);
+      }
+      const exchange = domainExchange(this.options.namespace, pattern);
+      for (const routingKey of this.options.routingKeys?.[pattern] ?? [pattern]) bindings.push({ exchange, routingKey });
+    }
+    for (const pattern of Object.keys(this.options.routingKeys ?? {})) {
+      if (!this.messageHandlers.has(pattern)) this.log.warn({ type: pattern }, 'routingKeys names a type with no handler; not bound');
+    }
+    if (bindings.length === 0) this.log.warn('no @EventPattern handlers: the queue is declared but nothing is bound to it');
+    return bindings;
+  }
+
+  /** Runs on every (re)connection: declare everything, set the prefetch, start consuming. */
+  private async setupChannel(channel: ConfirmChannel, bindings: QueueBinding[]): Promise<void> {
+    channel.once('close', () => {
+      this.closedChannels.add(channel);
+      if (this.consumer?.channel === channel) this.consumer = undefined;
+    });
+    await assertConsumerTopology(channel, this.names, bindings);
+    await channel.prefetch(this.options.prefetch, false);
+    if (this.state !== 'starting' && this.state !== 'running') return;
+    const { consumerTag } = await channel.consume(this.names.queue, (msg) => this.onDelivery(channel, msg), { noAck: false });
+    this.consumer = { channel, consumerTag };
+    this._status$.next('connected');
+    if (this.state === 'running') this.log.info('consuming again after reconnection');
+  }
+
+  private onDelivery(channel: ConfirmChannel, msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      // The broker cancelled the consumer: the queue was deleted. Reconnecting re-declares it.
+      this.log.error('consumer cancelled by the broker (queue deleted?); reconnecting to declare it again');
+      if (this.consumer?.channel === channel) this.consumer = undefined;
+      if (this.state === 'running') this.connection?.manager.reconnect();
+      return;
+    }
+    if (this.state !== 'starting' && this.state !== 'running') {
+      // Delivered while the consumer was being cancelled: give it back for another consumer.
+      this.settle(channel, msg, 'requeue');
+      return;
+    }
+    const task: Promise<void> = this.process(channel, msg)
+      .catch((err: unknown) => {
+        this.log.error({ ...this.deliveryIds(msg), err: errorSummary(err) }, 'unexpected error while handling a message; dead-lettered');
+        this.settle(channel, msg, 'dead-letter');
+      })
+      .finally(() => this.inFlight.delete(task));
+    this.inFlight.add(task);
+  }
+
+  private async process(channel: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
+    const attempt = attemptOf(msg);
+    const parsed = parseEnvelope(msg.content);
+    if (!parsed.ok) {
+      this.log.warn({ ...this.deliveryIds(msg, parsed.ids), attempt, reason: parsed.reason }, 'invalid envelope; dead-lettered');
+      return this.settle(channel, msg, 'dead-letter');
+    }
+    const envelope = parsed.envelope;
+    const log = this.log.child({
+      message_id: envelope.message_id,
+      type: envelope.type,
+      correlation_id: envelope.correlation_id,
+      attempt,
+      routing_key: msg.fields.routingKey,
+    });
+    if (!this.getHandlerByPattern(envelope.type)) {
+      log.warn('no handler for this message type; dead-lettered');
+      return this.settle(channel, msg, 'dead-letter');
+    }
+    const validated = await validatePayload(envelope.type, envelope.payload);
+    if (!validated.ok) {
+      log.warn({ problems: validated.problems }, 'payload fails validation; dead-lettered');
+      return this.settle(channel, msg, 'dead-letter');
+    }
+    const ctx = new AmqpContext({ ...envelope, payload: validated.value } as MessageEnvelope<object>, msg, attempt);
+    try {
+      await this.handleEvent(envelope.type, { pattern: envelope.type, data: validated.value }, ctx);
+    } catch (err) {
+      return this.onHandlerFailure(channel, msg, ctx, err, log);
+    }
+    this.settle(channel, msg, 'ack');
+    log.debug('handled');
+  }
+
+  /**
+   * Like the base implementation, but resolves only when the handler's promise or observable has
+   * completed, and rejects with its error: the message is acked or retried only then.
+   */
+  override handleEvent(pattern: string, packet: ReadPacket, context: AmqpContext): Promise<void> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) return Promise.reject(new Error(`no handler for ${pattern}`));
+    return new Promise<void>((resolve, reject) => {
+      const run = this.runWithProcessingHooks(context, async (runEndHook) => {
+        try {
+          const result = await handler(packet.data, context);
+          if (isObservable(result)) {
+            await lastValueFrom(result.pipe(finalize(runEndHook)), { defaultValue: undefined });
+          }
+          runEndHook();
+          resolve();
+        } catch (err) {
+          runEndHook();
+          reject(err);
+        }
+      }) as unknown;
+      // The hook wrapper may answer a promise; its rejection is already handled through reject().
+      if (run instanceof Promise) run.catch(() => undefined);
+    });
+  }
+
+  private async onHandlerFailure(channel: ConfirmChannel, msg: ConsumeMessage, ctx: AmqpContext, err: unknown, log: Logger): Promise<void> {
+    const verdict = classifyFailure(err);
+    const error = errorSummary(err);
+    if (verdict.action === 'dead-letter') {
+      log.warn({ err: error, reason: verdict.reason }, 'handler failed permanently; dead-lettered');
+      return this.settle(channel, msg, 'dead-letter');
+    }
+    if (ctx.attempt >= this.options.maxAttempts) {
+      log.error({ err: error, max_attempts: this.options.maxAttempts }, 'handler failed on the last attempt; dead-lettered');
+      return this.settle(channel, msg, 'dead-letter');
+    }
+    const delayMs = retryDelay(ctx.attempt, this.options.retryDelayMs, this.options.maxRetryDelayMs);
+    try {
+      // Confirmed before the original is acked: a crash in between gives a duplicate, never a loss.
+      await this.publishRetry(channel, msg, ctx.attempt + 1, delayMs);
+    } catch (publishErr) {
+      log.error({ err: error, publish_err: errorSummary(publishErr) }, 'handler failed and its retry could not be scheduled; requeued');
+      return this.settle(channel, msg, 'requeue');
+    }
+    log.warn({ err: error, next_attempt: ctx.attempt + 1, delay_ms: delayMs }, 'handler failed; retry scheduled');
+    this.settle(channel, msg, 'ack');
+  }
+
+  /** Publishes a copy to the retry queue, from where it dead-letters back to the queue after delayMs. */
+  private publishRetry(channel: ConfirmChannel, msg: ConsumeMessage, nextAttempt: number, delayMs: number): Promise<void> {
+    const p = msg.properties;
+    const headers: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(p.headers ?? {})) {
+      // The broker's dead-letter bookkeeping is dropped: the attempt header carries the count.
+      if (key === 'x-death' || key.startsWith('x-first-death') || key.startsWith('x-last-death')) continue;
+      headers[key] = value;
+    }
+    headers[ATTEMPT_HEADER] = nextAttempt;
+    const props: Options.Publish = {
+      persistent: true,
+      expiration: String(delayMs),
+      headers,
+      ...(p.contentType ? { contentType: p.contentType } : {}),
+      ...(p.contentEncoding ? { contentEncoding: p.contentEncoding } : {}),
+      ...(p.messageId ? { messageId: p.messageId } : {}),
+      ...(p.correlationId ? { correlationId: p.correlationId } : {}),
+      ...(p.type ? { type: p.type } : {}),
+      ...(p.timestamp ? { timestamp: p.timestamp } : {}),
+      ...(p.appId ? { appId: p.appId } : {}),
+    };
+    const timeoutMs = this.options.publishTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`retry copy not confirmed within ${timeoutMs} ms`)), timeoutMs);
+      try {
+        channel.publish('', this.names.retry, msg.content, props, (err: unknown) => {
+          clearTimeout(timer);
+          if (err) reject(err instanceof Error ? err : new Error('retry copy nacked by the broker'));
+          else resolve();
+        });
+      } catch (err) {
+        clearTimeout(timer);
+        reject(err);
+      }
+    });
+  }
+
+  /**
+   * Acks, dead-letters or requeues a delivery once. Never on a closed channel: the broker has
+   * requeued the delivery already, and a delivery tag from a previous channel would make the
+   * broker close the new one (406 unknown delivery tag).
+   */
+  private settle(channel: ConfirmChannel, msg: ConsumeMessage, how: Settlement): void {
+    if (this.settled.has(msg)) return;
+    this.settled.add(msg);
+    if (this.closedChannels.has(channel)) {
+      this.log.debug({ ...this.deliveryIds(msg), settlement: how }, 'channel closed before settlement; the broker redelivers the message');
+      return;
+    }
+    try {
+      if (how === 'ack') channel.ack(msg);
+      else channel.nack(msg, false, how === 'requeue');
+    } catch (err) {
+      this.log.warn({ ...this.deliveryIds(msg), settlement: how, err: errorSummary(err) }, 'could not settle the message; the broker redelivers it');
+    }
+  }
+
+  private deliveryIds(msg: ConsumeMessage, ids: EnvelopeIds = {}): EnvelopeIds & { routing_key: string } {
+    return {
+      message_id: ids.message_id ?? msg.properties.messageId,
+      type: ids.type ?? msg.properties.type,
+      correlation_id: ids.correlation_id ?? msg.properties.correlationId,
+      routing_key: msg.fields.routingKey,
+    };
+  }
+
+  /**
+   * Graceful drain: cancel the consumer (no new deliveries), wait up to drainTimeoutMs for the
+   * handlers in flight to finish and settle, then close the channel and the connection. What is
+   * still unacked then goes back to the queue for another consumer.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.drainAndClose();
+    return this.closePromise;
+  }
+
+  private async drainAndClose(): Promise<void> {
+    if (this.state === 'idle' || this.state === 'closed') {
+      this.state = 'closed';
+      await this.connection?.close();
+      return;
+    }
+    this.state = 'closing';
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer && !this.closedChannels.has(consumer.channel)) {
+      try {
+        await consumer.channel.cancel(consumer.consumerTag);
+      } catch (err) {
+        this.log.warn({ err: errorSummary(err) }, 'could not cancel the consumer');
+      }
+    }
+    if (this.inFlight.size > 0) {
+      this.log.info({ in_flight: this.inFlight.size, drain_timeout_ms: this.options.drainTimeoutMs }, 'draining');
+      const drained = await settleWithin([...this.inFlight], this.options.drainTimeoutMs);
+      if (!drained) {
+        this.log.warn({ unfinished: this.inFlight.size }, 'drain timed out; unfinished messages stay unacked and are redelivered');
+      }
+    }
+    this.state = 'closed';
+    await this.channel?.close().catch(() => undefined);
+    await this.connection?.close();
+    this._status$.next('disconnected');
+    this.log.info('closed');
+  }
+}
+
+function attemptOf(msg: ConsumeMessage): number {
+  const raw: unknown = msg.properties.headers?.[ATTEMPT_HEADER];
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/** True when every promise settled within ms; false on timeout. */
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.allSettled(promises).then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
