@@ -1,7 +1,8 @@
 import { ApiClient, deleteAmqpNamespace, Platform, prepareTestDatabase, testAmqpUrl, uniqueNamespace, waitFor } from '@attune/testing';
 import { join, resolve } from 'node:path';
 
-export const ROOT = resolve(__dirname, '../..');
+// Tests run from the repository root (npm test, or jest -c e2e/jest.config.cjs there).
+export const ROOT = resolve(process.cwd());
 export const TERMINAL = ['completed', 'failed', 'cancelled', 'timeout', 'abandoned'];
 
 export interface E2eContext {

@@ -1,4 +1,3 @@
-import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
 export class ConfigError extends Error {
@@ -18,12 +17,22 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
 
 /**
  * Builds a validated config object from raw values (already read from the environment by the
- * app's config class). Values are converted with class-transformer's implicit conversion, so
- * `"8080"` becomes 8080 when the property is a number. Throws ConfigError naming every problem.
+ * app's config class): `"8080"` becomes 8080 where the default is a number, `"true"` becomes
+ * true where it is a boolean. Unset values keep the defaults. Throws ConfigError naming every problem.
  */
 export function validateConfig<T extends object>(cls: new () => T, raw: Record<string, unknown>): T {
-  const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
-  const instance = plainToInstance(cls, defined, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const defaults = new cls() as Record<string, unknown>;
+  const converted: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined || value === '') continue;
+    // Environment values are strings; convert by the type of the property's default, so the
+    // conversion never depends on decorator metadata surviving the bundler.
+    const kind = typeof defaults[key];
+    if (typeof value === 'string' && kind === 'number') converted[key] = /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+    else if (typeof value === 'string' && kind === 'boolean') converted[key] = envBool(value);
+    else converted[key] = value;
+  }
+  const instance = Object.assign(new cls(), converted);
   const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: true });
   if (errors.length) throw new ConfigError(flatten(errors));
   return instance;

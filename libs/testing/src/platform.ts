@@ -89,14 +89,18 @@ export class Platform {
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     this.procs.set(name, child);
+    let exited = false;
+    child.once('exit', () => (exited = true));
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see ${name}.log`);
+        if (exited) return 'exited';
         const res = await fetch(this.healthUrl(name));
-        return res.status === 200;
+        return res.status === 200 ? 'healthy' : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 100, what: `${name} to become healthy` },
-    );
+    ).then((state) => {
+      if (state === 'exited') throw new Error(`${name} exited with code ${child.exitCode}; see ${join(this.opts.logDir, name + '.log')}`);
+    });
   }
 
   async stop(name: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {

@@ -27,17 +27,21 @@ export class Probe {
   }
 }
 
-/** A consumer written the way the services write theirs. */
+/**
+ * A consumer written the way the services write theirs. `EventPattern<string>`: Nest 12's typed
+ * overload of EventPattern (picked for a bare string literal) demands `...args: unknown[]`, so
+ * `@Ctx() ctx: AmqpContext` fails tsc with TS1241 without the explicit type argument.
+ */
 @Controller()
 export class TestConsumer {
   constructor(@Inject(PROBE) private readonly probe: Probe) {}
 
-  @EventPattern(MessageTypes.ExecutionRequested)
+  @EventPattern<string>(MessageTypes.ExecutionRequested)
   async onRequested(@Payload() payload: ExecutionRequestedV1, @Ctx() ctx: AmqpContext): Promise<void> {
     await this.probe.run({ type: MessageTypes.ExecutionRequested, payload, ctx });
   }
 
-  @EventPattern(MessageTypes.ExecutionDispatch)
+  @EventPattern<string>(MessageTypes.ExecutionDispatch)
   async onDispatch(@Payload() payload: ExecutionDispatchV1, @Ctx() ctx: AmqpContext): Promise<void> {
     await this.probe.run({ type: MessageTypes.ExecutionDispatch, payload, ctx });
   }
@@ -59,13 +63,16 @@ export interface StartOptions {
   /** `hybrid`: createNestApplication + connectMicroservice, as the services do; default: a standalone microservice. */
   mode?: 'hybrid' | 'microservice';
   service?: string;
+  publishTimeoutMs?: number;
 }
 
 export async function startConsumerApp(opts: StartOptions): Promise<ConsumerApp> {
   const probe = new Probe();
   const service = opts.service ?? 'test';
   const moduleRef = await Test.createTestingModule({
-    imports: [MessagingModule.forRoot({ url: BROKER_URL, namespace: opts.namespace, service, logger: opts.logger })],
+    imports: [
+      MessagingModule.forRoot({ url: BROKER_URL, namespace: opts.namespace, service, logger: opts.logger, publishTimeoutMs: opts.publishTimeoutMs }),
+    ],
     controllers: [TestConsumer],
     providers: [{ provide: PROBE, useValue: probe }],
   }).compile();
@@ -82,15 +89,26 @@ export async function startConsumerApp(opts: StartOptions): Promise<ConsumerApp>
   if (opts.mode === 'hybrid') {
     const http = moduleRef.createNestApplication({ logger: false });
     http.connectMicroservice({ strategy: server });
-    await http.startAllMicroservices();
-    await http.init();
     app = http;
+    await closeOnFailure(app, async () => {
+      await http.startAllMicroservices();
+      await http.init();
+    });
   } else {
     const micro = moduleRef.createNestMicroservice({ strategy: server, logger: false });
-    await micro.listen();
     app = micro;
+    await closeOnFailure(app, () => micro.listen());
   }
   return { app, server, probe, publisher: app.get(MessagePublisher), health: app.get(AmqpHealthIndicator) };
+}
+
+async function closeOnFailure(app: { close(): Promise<void> }, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** A promise with its resolve function, to hold a handler until the test lets it go. */

@@ -1,0 +1,85 @@
+import { MessageTypes } from '@attune/contracts';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { AmqpConnection, AmqpHealthIndicator, AmqpServer, MessagePublisher } from '../src';
+import { BROKER_URL, RawBroker, captureLogs, uniqueNamespace, waitFor } from './support/broker';
+
+/** Nothing listens on port 1 of the loopback: connecting is refused at once, again and again. */
+const UNREACHABLE_URL = 'amqp://guest:guest@127.0.0.1:1';
+
+describe('MessagePublisher and health against RabbitMQ', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const fn of cleanup.reverse()) await fn();
+    cleanup.length = 0;
+  });
+
+  it('rejects publish() after publishTimeoutMs when the broker is unreachable, instead of hanging', async () => {
+    const logs = captureLogs();
+    const connection = AmqpConnection.create({ url: UNREACHABLE_URL, service: 'test', logger: logs.logger });
+    cleanup.push(() => connection.close());
+    const publisher = new MessagePublisher(connection, { namespace: uniqueNamespace(), service: 'test', publishTimeoutMs: 300, logger: logs.logger });
+    const health = new AmqpHealthIndicator(connection);
+
+    const t0 = Date.now();
+    await expect(publisher.publish(MessageTypes.ExecutionRequested, { execution_id: 1 }, { messageId: 'lost-1' })).rejects.toThrow(
+      /publish of execution\.requested\.v1 \(message_id lost-1\) failed: not confirmed by the broker within 300 ms/,
+    );
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await expect(health.check()).rejects.toThrow(/publisher not connected/);
+    expect(logs.lines().find((l) => l.msg === 'publish failed')).toMatchObject({ message_id: 'lost-1', type: 'execution.requested.v1' });
+    // the password never reaches the logs
+    expect(logs.text()).toContain('cannot connect to the broker');
+    expect(logs.text()).not.toContain('guest:guest');
+  });
+
+  it('rejects a type of no known domain or without version', async () => {
+    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: captureLogs().logger });
+    cleanup.push(() => connection.close());
+    const publisher = new MessagePublisher(connection, { namespace: uniqueNamespace(), service: 'test' });
+    await expect(publisher.publish('billing.charged.v1', {})).rejects.toThrow(/no known exchange/);
+    await expect(publisher.publish('execution.requested', {})).rejects.toThrow(/version suffix/);
+  });
+
+  it('reports healthy once connected and the publisher channel is set up', async () => {
+    const ns = uniqueNamespace();
+    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: captureLogs().logger });
+    const raw = await RawBroker.open();
+    cleanup.push(async () => {
+      await connection.close();
+      await raw.deleteNamespace(ns, []);
+      await raw.close();
+    });
+    new MessagePublisher(connection, { namespace: ns, service: 'test' });
+    const health = new AmqpHealthIndicator(connection);
+    await waitFor(() => health.check().then(() => true), { what: 'a healthy broker connection' });
+    // the publisher's setup declared the four domain exchanges
+    await raw.publish(`${ns}.executions`, 'x', Buffer.from('{}'));
+    await raw.publish(`${ns}.workers`, 'x', Buffer.from('{}'));
+    await connection.close();
+    await expect(health.check()).rejects.toThrow(/publisher not connected/);
+  });
+
+  it('fails listen() after startupTimeoutMs when the broker is unreachable', async () => {
+    const server = new AmqpServer({
+      url: UNREACHABLE_URL,
+      namespace: uniqueNamespace(),
+      service: 'test',
+      queue: 'nobroker',
+      prefetch: 1,
+      startupTimeoutMs: 500,
+      logger: captureLogs().logger,
+    });
+    cleanup.push(() => server.close());
+    const t0 = Date.now();
+    const err = await new Promise<unknown>((resolve) => void server.listen((e?: unknown) => resolve(e)));
+    expect(String(err)).toMatch(/could not start: no broker at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1.* within 500 ms/);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(server.isConsuming()).toBe(false);
+  });
+
+  it('refuses nonsense options at construction', () => {
+    const base = { url: BROKER_URL, namespace: 'n', service: 's', queue: 'q', prefetch: 1 };
+    expect(() => new AmqpServer({ ...base, prefetch: 0 })).toThrow(/prefetch must be an integer >= 1/);
+    expect(() => new AmqpServer({ ...base, queue: '' })).toThrow(/option queue is required/);
+  });
+});
