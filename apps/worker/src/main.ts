@@ -23,6 +23,7 @@ runMain('worker', async () => {
       prefetch: config.concurrency,
       routingKeys: { [MessageTypes.ExecutionDispatch]: [dispatchRoutingKey(config.pool)] },
       maxAttempts: 3,
+      drainTimeoutMs: config.drainTimeoutMs,
       logger,
     }),
   });

@@ -56,12 +56,12 @@ export class AmqpConnection implements OnApplicationShutdown {
       this.logger.info({ broker }, 'connected to the broker');
     });
     this.manager.on('disconnect', ({ err }: { err?: Error }) => {
-      if (!this.closed) this.logger.warn({ broker, err: err && errorSummary(err) }, 'disconnected from the broker; reconnecting');
+      if (!this.closed) this.logger.warn({ broker, error: err && errorSummary(err) }, 'disconnected from the broker; reconnecting');
     });
     this.manager.on('connectFailed', ({ err }: { err: Error }) => {
       // One line per outage at warn, then debug: reconnecting every second must not flood the logs.
       const level = this.failuresSinceConnect++ === 0 ? 'warn' : 'debug';
-      if (!this.closed) this.logger[level]({ broker, err: errorSummary(err) }, 'cannot connect to the broker; retrying');
+      if (!this.closed) this.logger[level]({ broker, error: errorSummary(err) }, 'cannot connect to the broker; retrying');
     });
     this.manager.on('blocked', ({ reason }: { reason: string }) => this.logger.warn({ reason }, 'connection blocked by the broker'));
     this.manager.on('unblocked', () => this.logger.info('connection unblocked'));
@@ -94,7 +94,7 @@ export class AmqpConnection implements OnApplicationShutdown {
       setup: async (channel: ConfirmChannel) => {
         state.ready = false;
         const connection = this.manager.connection;
-        channel.on('error', (err: Error) => this.logger.warn({ channel: name, err: errorSummary(err) }, 'channel error'));
+        channel.on('error', (err: Error) => this.logger.warn({ channel: name, error: errorSummary(err) }, 'channel error'));
         channel.once('close', () => {
           state.ready = false;
           this.recoverChannel(name, state, connection);
@@ -104,7 +104,7 @@ export class AmqpConnection implements OnApplicationShutdown {
       },
     });
     // Without a listener an 'error' event would throw; setup failures are retried on reconnection.
-    wrapper.on('error', (err: Error) => this.logger.error({ channel: name, err: errorSummary(err) }, 'channel setup failed'));
+    wrapper.on('error', (err: Error) => this.logger.error({ channel: name, error: errorSummary(err) }, 'channel setup failed'));
     wrapper.once('close', () => {
       state.closed = true;
       this.channels.delete(wrapper);
@@ -122,7 +122,7 @@ export class AmqpConnection implements OnApplicationShutdown {
       try {
         this.manager.reconnect();
       } catch (err) {
-        this.logger.warn({ err: errorSummary(err) }, 'reconnect failed');
+        this.logger.warn({ error: errorSummary(err) }, 'reconnect failed');
       }
     }, this.reconnectMs);
     timer.unref();
@@ -134,7 +134,7 @@ export class AmqpConnection implements OnApplicationShutdown {
       this.closed = true;
       this.closing = this.manager.close().then(
         () => this.logger.debug('connection closed'),
-        (err: unknown) => this.logger.warn({ err: errorSummary(err) }, 'error while closing the connection'),
+        (err: unknown) => this.logger.warn({ error: errorSummary(err) }, 'error while closing the connection'),
       );
     }
     return this.closing;

@@ -25,12 +25,16 @@ import { assertConsumerTopology, domainExchange, queueNames, type QueueBinding, 
 export const AMQP_TRANSPORT = Symbol.for('attune.amqp');
 
 export type AmqpServerStatus = 'connected' | 'disconnected';
+/** Events of the consumer connection (amqp-connection-manager's): `connect`, `disconnect`, `blocked`… */
+export type AmqpServerEvents = Record<string, (...args: unknown[]) => void>;
 
 /** Header counting the attempts of a message; absent on the first delivery. */
 export const ATTEMPT_HEADER = 'x-attempt';
 
 type State = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
 type Settlement = 'ack' | 'dead-letter' | 'requeue';
+
+const CANCEL_TIMEOUT_MS = 5000;
 
 /** Broker reply codes after which a declaration will fail the same way every time. */
 const CONFIGURATION_ERRORS = new Set([403, 404, 406, 530]);
@@ -41,7 +45,7 @@ const CONFIGURATION_ERRORS = new Set([403, 404, 406, 530]);
  * validates each message against its contract class, and acks, retries or dead-letters it
  * according to how the handler ended.
  */
-export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatus> implements CustomTransportStrategy {
+export class AmqpServer extends Server<AmqpServerEvents, AmqpServerStatus> implements CustomTransportStrategy {
   override transportId = AMQP_TRANSPORT;
   /** Handler failures must reach this transport (it decides retry or DLQ), not only Nest's logger. */
   override readonly propagatesEventHandlerErrors = true;
@@ -54,9 +58,12 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
   private consumer?: { channel: ConfirmChannel; consumerTag: string };
   private state: State = 'idle';
   private closePromise?: Promise<void>;
+  /** Set while listen() waits for the first consumer: close() ends that wait at once. */
+  private abortStartup?: (err: Error) => void;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly settled = new WeakSet<ConsumeMessage>();
   private readonly closedChannels = new WeakSet<Channel>();
+  private readonly listeners: Array<[string, (...args: unknown[]) => void]> = [];
 
   constructor(options: AmqpServerOptions) {
     super();
@@ -89,8 +96,10 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
     return this.state === 'running' && !!this.consumer && !!this.connection?.isConnected();
   }
 
-  on(event: string, callback: Function): void {
-    this.connection?.manager.on(event, callback as (...args: unknown[]) => void);
+  /** Listens to the consumer connection's events (`connect`, `disconnect`, `blocked`…); works before listen(). */
+  on(event: string, callback: (...args: unknown[]) => void): void {
+    this.listeners.push([event, callback]);
+    this.connection?.manager.on(event, callback);
   }
 
   unwrap<T>(): T {
@@ -126,6 +135,7 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
     });
     this.connection = connection;
     connection.manager.on('disconnect', () => this._status$.next('disconnected'));
+    for (const [event, callback] of this.listeners) connection.manager.on(event, callback);
 
     let started!: () => void;
     let failed!: (err: unknown) => void;
@@ -133,6 +143,7 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
       started = resolve;
       failed = reject;
     });
+    this.abortStartup = failed;
     const onConnectFailed = ({ err }: { err: Error }) => {
       if (/ACCESS[-_]REFUSED|403/.test(err.message)) failed(err);
     };
@@ -164,6 +175,7 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
       throw new Error(`AmqpServer ${this.names.queue} could not start: ${(err as Error).message}`, { cause: err });
     } finally {
       clearTimeout(timer);
+      this.abortStartup = undefined;
       connection.manager.off('connectFailed', onConnectFailed);
     }
     if (this.state === 'starting') this.state = 'running';
@@ -223,7 +235,7 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
     }
     const task: Promise<void> = this.process(channel, msg)
       .catch((err: unknown) => {
-        this.log.error({ ...this.deliveryIds(msg), err: errorSummary(err) }, 'unexpected error while handling a message; dead-lettered');
+        this.log.error({ ...this.deliveryIds(msg), error: errorSummary(err) }, 'unexpected error while handling a message; dead-lettered');
         this.settle(channel, msg, 'dead-letter');
       })
       .finally(() => this.inFlight.delete(task));
@@ -244,6 +256,7 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
       correlation_id: envelope.correlation_id,
       attempt,
       routing_key: msg.fields.routingKey,
+      ...(msg.fields.redelivered ? { redelivered: true } : {}),
     });
     if (!this.getHandlerByPattern(envelope.type)) {
       log.warn('no handler for this message type; dead-lettered');
@@ -294,11 +307,11 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
     const verdict = classifyFailure(err);
     const error = errorSummary(err);
     if (verdict.action === 'dead-letter') {
-      log.warn({ err: error, reason: verdict.reason }, 'handler failed permanently; dead-lettered');
+      log.warn({ error, reason: verdict.reason }, 'handler failed permanently; dead-lettered');
       return this.settle(channel, msg, 'dead-letter');
     }
     if (ctx.attempt >= this.options.maxAttempts) {
-      log.error({ err: error, max_attempts: this.options.maxAttempts }, 'handler failed on the last attempt; dead-lettered');
+      log.error({ error, max_attempts: this.options.maxAttempts }, 'handler failed on the last attempt; dead-lettered');
       return this.settle(channel, msg, 'dead-letter');
     }
     const delayMs = retryDelay(ctx.attempt, this.options.retryDelayMs, this.options.maxRetryDelayMs);
@@ -306,10 +319,10 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
       // Confirmed before the original is acked: a crash in between gives a duplicate, never a loss.
       await this.publishRetry(channel, msg, ctx.attempt + 1, delayMs);
     } catch (publishErr) {
-      log.error({ err: error, publish_err: errorSummary(publishErr) }, 'handler failed and its retry could not be scheduled; requeued');
+      log.error({ error, publish_error: errorSummary(publishErr) }, 'handler failed and its retry could not be scheduled; requeued');
       return this.settle(channel, msg, 'requeue');
     }
-    log.warn({ err: error, next_attempt: ctx.attempt + 1, delay_ms: delayMs }, 'handler failed; retry scheduled');
+    log.warn({ error, next_attempt: ctx.attempt + 1, delay_ms: delayMs }, 'handler failed; retry scheduled');
     this.settle(channel, msg, 'ack');
   }
 
@@ -367,7 +380,7 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
       if (how === 'ack') channel.ack(msg);
       else channel.nack(msg, false, how === 'requeue');
     } catch (err) {
-      this.log.warn({ ...this.deliveryIds(msg), settlement: how, err: errorSummary(err) }, 'could not settle the message; the broker redelivers it');
+      this.log.warn({ ...this.deliveryIds(msg), settlement: how, error: errorSummary(err) }, 'could not settle the message; the broker redelivers it');
     }
   }
 
@@ -397,14 +410,15 @@ export class AmqpServer extends Server<Record<string, Function>, AmqpServerStatu
       return;
     }
     this.state = 'closing';
+    this.abortStartup?.(new Error('closed while starting'));
     const consumer = this.consumer;
     this.consumer = undefined;
     if (consumer && !this.closedChannels.has(consumer.channel)) {
-      try {
-        await consumer.channel.cancel(consumer.consumerTag);
-      } catch (err) {
-        this.log.warn({ err: errorSummary(err) }, 'could not cancel the consumer');
-      }
+      // Bounded: on a connection that died unnoticed the cancel-ok would only come with the heartbeat timeout.
+      const cancelled = await settleWithin([consumer.channel.cancel(consumer.consumerTag)], CANCEL_TIMEOUT_MS, (err) =>
+        this.log.warn({ error: errorSummary(err) }, 'could not cancel the consumer'),
+      );
+      if (!cancelled) this.log.warn('consumer cancel not confirmed in time; closing anyway');
     }
     if (this.inFlight.size > 0) {
       this.log.info({ in_flight: this.inFlight.size, drain_timeout_ms: this.options.drainTimeoutMs }, 'draining');
@@ -427,12 +441,15 @@ function attemptOf(msg: ConsumeMessage): number {
   return Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
-/** True when every promise settled within ms; false on timeout. */
-async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
+/** True when every promise settled within ms; false on timeout. Rejections go to onError. */
+async function settleWithin(promises: Promise<unknown>[], ms: number, onError?: (err: unknown) => void): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      Promise.allSettled(promises).then(() => true),
+      Promise.allSettled(promises).then((results) => {
+        for (const r of results) if (r.status === 'rejected') onError?.(r.reason);
+        return true;
+      }),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), ms);
       }),

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { EXCEPTION_FILTERS_METADATA } from '@nestjs/common/constants';
 import { PATTERN_HANDLER_METADATA } from '@nestjs/microservices/constants';
 // Not re-exported by the package index.

@@ -17,9 +17,9 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * What is logged about an error. Deliberately not pino's `err` serializer, which copies every
- * enumerable property: DomainError.details or an HTTP client error may carry payload data or
- * tokens.
+ * What is logged about an error, under the key `error`. Deliberately not pino's `err` key and
+ * serializer, which copy every enumerable property: DomainError.details or an HTTP client error
+ * may carry payload data or tokens.
  */
 export function errorSummary(err: unknown): { name: string; message: string; code?: unknown; stack?: string } {
   if (err instanceof Error) {

@@ -59,7 +59,7 @@ export class MessagePublisher implements OnApplicationShutdown {
       });
     } catch (err) {
       const message = (err as Error)?.message === 'timeout' ? `not confirmed by the broker within ${this.timeoutMs} ms` : (err as Error)?.message;
-      this.logger.warn({ ...ids, err: errorSummary(err) }, 'publish failed');
+      this.logger.warn({ ...ids, error: errorSummary(err) }, 'publish failed');
       throw new Error(`publish of ${type} (message_id ${envelope.message_id}) failed: ${message}`, { cause: err });
     }
     this.logger.debug(ids, 'published');

@@ -189,12 +189,13 @@ describe('AmqpServer against RabbitMQ', () => {
     expect(logs.lines().find((l) => l.msg === 'handler failed on the last attempt; dead-lettered')).toMatchObject({
       message_id: 'doomed-1',
       attempt: 3,
-      err: { message: 'always broken' },
+      error: { name: 'Error', message: 'always broken' },
     });
   });
 
-  it('dead-letters at once on PermanentMessageError and on a DomainError NOT_FOUND, retries a DomainError CONFLICT', async () => {
-    const { publisher, probe } = await start({ server: { maxAttempts: 2, retryDelayMs: 10 } });
+  it('dead-letters at once on PermanentMessageError and on a DomainError NOT_FOUND, retries a DomainError CONFLICT (hybrid app)', async () => {
+    // hybrid, as the services run: the exception filter must be bound before connectMicroservice registers the handlers
+    const { publisher, probe } = await start({ mode: 'hybrid', server: { maxAttempts: 2, retryDelayMs: 10 } });
     probe.behavior = ({ payload }) => {
       const id = (payload as ExecutionRequestedV1).execution_id;
       if (id === 1) throw new PermanentMessageError('execution 1 is gone');
@@ -277,6 +278,17 @@ describe('AmqpServer against RabbitMQ', () => {
     // The in-flight message was acked before the channel closed: only the late one is left.
     const left = await raw.drain(q.queue);
     expect(left.map((m) => m.properties.messageId)).toEqual(['late-9']);
+  });
+
+  it('declares its queue again and resumes consuming when the queue is deleted under it', async () => {
+    const { publisher, probe, health } = await start();
+    await raw.deleteNamespace(ns, [QUEUE]); // queues and exchanges, bindings with them
+
+    await waitFor(() => logs.lines().some((l) => l.msg?.startsWith('consumer cancelled by the broker')), { what: 'the cancel to be noticed' });
+    await waitFor(async () => (await raw.stats(q.queue)).consumers === 1, { what: 'the queue to be declared and consumed again' });
+    await waitFor(() => health.check().then(() => true), { what: 'a healthy broker' });
+    await publisher.publish(MessageTypes.ExecutionRequested, { execution_id: 11 }, { messageId: 'again-11' });
+    await waitFor(() => probe.finished.some((c) => c.ctx.messageId === 'again-11'), { what: 'the message after recovery' });
   });
 
   it('fails to start, instead of hanging, when the queue exists with other arguments', async () => {

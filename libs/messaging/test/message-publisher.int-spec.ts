@@ -59,6 +59,30 @@ describe('MessagePublisher and health against RabbitMQ', () => {
     await expect(health.check()).rejects.toThrow(/publisher not connected/);
   });
 
+  it('re-creates its channel when the broker closes it (publish to a deleted exchange) and publishes again', async () => {
+    const ns = uniqueNamespace();
+    const logs = captureLogs();
+    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: logs.logger });
+    const raw = await RawBroker.open();
+    cleanup.push(async () => {
+      await connection.close();
+      await raw.deleteNamespace(ns, []);
+      await raw.close();
+    });
+    const publisher = new MessagePublisher(connection, { namespace: ns, service: 'test', publishTimeoutMs: 10_000, logger: logs.logger });
+    const health = new AmqpHealthIndicator(connection);
+    await waitFor(() => health.check().then(() => true), { what: 'a healthy connection' });
+    await raw.deleteNamespace(ns, []);
+
+    // 404 NOT_FOUND closes the channel, not the connection: this publish fails...
+    await expect(publisher.publish(MessageTypes.WorkerHeartbeat, { worker: 'w' }, { messageId: 'hb-1' })).rejects.toThrow(/channel closed/);
+    // ...and the next one waits for the channel to be re-created (with its exchanges) and goes through.
+    await publisher.publish(MessageTypes.WorkerHeartbeat, { worker: 'w' }, { messageId: 'hb-2' });
+    expect(logs.lines().some((l) => l.msg?.startsWith('channel closed by the broker while the connection is up'))).toBe(true);
+    await raw.publish(`${ns}.workers`, 'x', Buffer.from('{}')); // declared again by the setup
+    await health.check();
+  });
+
   it('fails listen() after startupTimeoutMs when the broker is unreachable', async () => {
     const server = new AmqpServer({
       url: UNREACHABLE_URL,
@@ -75,6 +99,23 @@ describe('MessagePublisher and health against RabbitMQ', () => {
     expect(String(err)).toMatch(/could not start: no broker at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1.* within 500 ms/);
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(server.isConsuming()).toBe(false);
+  });
+
+  it('fails listen() at once on bad credentials', async () => {
+    const server = new AmqpServer({
+      url: 'amqp://nobody:wrong@127.0.0.1:5672',
+      namespace: uniqueNamespace(),
+      service: 'test',
+      queue: 'badcreds',
+      prefetch: 1,
+      startupTimeoutMs: 20_000,
+      logger: captureLogs().logger,
+    });
+    cleanup.push(() => server.close());
+    const t0 = Date.now();
+    const err = await new Promise<unknown>((resolve) => void server.listen((e?: unknown) => resolve(e)));
+    expect(String(err)).toMatch(/could not start: .*ACCESS.REFUSED/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it('refuses nonsense options at construction', () => {

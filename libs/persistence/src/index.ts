@@ -9,3 +9,4 @@ export * from './repositories/action.repository';
 export * from './repositories/execution.repository';
 export * from './repositories/identity.repository';
 export * from './repositories/worker.repository';
+export * from './test-database';

@@ -1,6 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
-import { prepareTestDatabase } from '../../testing/src/test-database';
+import { prepareTestDatabase } from '../src/test-database';
 import { PersistenceModule } from '../src/persistence.module';
 import { ExecutionRepository } from '../src/repositories/execution.repository';
 import { PackRepository, ActionRepository } from '../src/repositories/action.repository';

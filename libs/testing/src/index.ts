@@ -1,6 +1,6 @@
 export * from './amqp-cleanup';
 export * from './api-client';
 export * from './platform';
-export * from './test-database';
+export { prepareTestDatabase, testAmqpUrl, testDatabaseUrl, uniqueNamespace } from '@attune/persistence';
 export * from './wait-for';
 export * from './s3rver';

@@ -2,6 +2,7 @@ import { DomainError } from '@attune/contracts';
 import { type ActionEntity, ActionRepository } from '@attune/persistence';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { IsOptional, IsString } from 'class-validator';
 import { PageQuery, paginated, type Paginated } from '../common/pagination';
 
@@ -47,17 +48,21 @@ export function toActionDto(a: ActionEntity): ActionDto {
 
 @ApiTags('actions')
 @ApiBearerAuth()
+@ApiErrors(401)
 @Controller('api/v1/actions')
 export class ActionsController {
   constructor(private readonly actions: ActionRepository) {}
 
   @Get()
+  @ApiPaginatedResponse(ActionDto)
   async list(@Query() q: ActionListQuery): Promise<Paginated<ActionDto>> {
     const { items, total } = await this.actions.list({ packRef: q.pack_ref }, q.page, q.per_page);
     return paginated(items.map(toActionDto), total, q);
   }
 
   @Get(':ref')
+  @ApiDataResponse(ActionDto)
+  @ApiErrors(404)
   async get(@Param('ref') ref: string): Promise<{ data: ActionDto }> {
     const action = await this.actions.findByRef(ref);
     if (!action) throw new DomainError('NOT_FOUND', `action "${ref}" not found`);

@@ -1,7 +1,8 @@
 import { DomainError } from '@attune/contracts';
 import { type PackEntity, PackRepository } from '@attune/persistence';
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { PageQuery, paginated, type Paginated } from '../common/pagination';
 
 export class PackDto {
@@ -30,18 +31,21 @@ export function toPackDto(p: PackEntity): PackDto {
 
 @ApiTags('packs')
 @ApiBearerAuth()
+@ApiErrors(401)
 @Controller('api/v1/packs')
 export class PacksController {
   constructor(private readonly packs: PackRepository) {}
 
   @Get()
+  @ApiPaginatedResponse(PackDto)
   async list(@Query() q: PageQuery): Promise<Paginated<PackDto>> {
     const { items, total } = await this.packs.list(q.page, q.per_page);
     return paginated(items.map(toPackDto), total, q);
   }
 
   @Get(':ref')
-  @ApiOkResponse({ description: 'One pack' })
+  @ApiDataResponse(PackDto)
+  @ApiErrors(404)
   async get(@Param('ref') ref: string): Promise<{ data: PackDto }> {
     const pack = await this.packs.findByRef(ref);
     if (!pack) throw new DomainError('NOT_FOUND', `pack "${ref}" not found`);

@@ -1,6 +1,7 @@
 import { WorkerRepository } from '@attune/persistence';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { PageQuery, paginated, type Paginated } from '../common/pagination';
 
 export class WorkerDto {
@@ -19,11 +20,13 @@ const STALE_AFTER_MS = 30_000;
 
 @ApiTags('workers')
 @ApiBearerAuth()
+@ApiErrors(401)
 @Controller('api/v1/workers')
 export class WorkersController {
   constructor(private readonly workers: WorkerRepository) {}
 
   @Get()
+  @ApiPaginatedResponse(WorkerDto)
   async list(@Query() q: PageQuery): Promise<Paginated<WorkerDto>> {
     const { items, total } = await this.workers.list(q.page, q.per_page);
     const now = Date.now();

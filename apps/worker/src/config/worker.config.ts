@@ -30,6 +30,11 @@ export class WorkerConfig {
   /** Between SIGTERM and SIGKILL when a process must stop. */
   @IsInt() @Min(0) killGraceMs = 5000;
   @IsInt() @Min(500) heartbeatIntervalMs = 10_000;
+  /**
+   * On shutdown, how long running processes may finish before the worker leaves; a dispatch
+   * still running then returns to the queue and runs again elsewhere.
+   */
+  @IsInt() @Min(0) drainTimeoutMs = 55_000;
   @IsBoolean() keepWorkDirs = false;
   @IsString() python = 'python3';
   @IsString() node = process.execPath;
@@ -52,6 +57,7 @@ export class WorkerConfig {
       maxParsedOutputBytes: env.ATTUNE_MAX_PARSED_OUTPUT_BYTES,
       killGraceMs: env.ATTUNE_KILL_GRACE_MS,
       heartbeatIntervalMs: env.ATTUNE_WORKER_HEARTBEAT_MS,
+      drainTimeoutMs: env.ATTUNE_WORKER_DRAIN_TIMEOUT_MS,
       keepWorkDirs: envBool(env.ATTUNE_KEEP_WORK_DIRS),
       python: env.ATTUNE_PYTHON,
       node: env.ATTUNE_NODE,

@@ -69,12 +69,11 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
   return new Promise((resolve) => {
     let timedOut = false;
     let settled = false;
-    let termTimer: NodeJS.Timeout | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: string) => {
       if (settled) return;
       settled = true;
-      clearTimeout(termTimer);
+      clearTimeout(termTimer); // assigned synchronously below, before any child event can fire
       clearTimeout(killTimer);
       resolve({
         exitCode,
@@ -100,7 +99,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
     child.stdin.on('error', () => undefined);
     child.stdin.end(spec.stdin);
 
-    termTimer = setTimeout(() => {
+    const termTimer = setTimeout(() => {
       timedOut = true;
       killGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), spec.killGraceMs);

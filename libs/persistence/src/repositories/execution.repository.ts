@@ -108,7 +108,10 @@ export class ExecutionRepository {
     if (patch.worker !== undefined) add('worker', patch.worker);
     if (patch.result !== undefined) add('result', JSON.stringify(patch.result));
     // A started_at already recorded wins: the first report of the start is the true one.
-    if (patch.startedAt !== undefined) add('started_at', patch.startedAt), (sets[sets.length - 1] = `started_at = COALESCE(started_at, $${params.length})`);
+    if (patch.startedAt !== undefined) {
+      params.push(patch.startedAt);
+      sets.push(`started_at = COALESCE(started_at, $${params.length})`);
+    }
     if (patch.finishedAt !== undefined) add('finished_at', patch.finishedAt);
     const rows: Row[] = await this.repo.query(
       `UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($3::text[]) RETURNING *`,

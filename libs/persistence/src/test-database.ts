@@ -1,6 +1,9 @@
-import { ensureDatabase, runMigrations } from '@attune/persistence';
+import { ensureDatabase, runMigrations } from './data-source';
 
-/** Test settings come from the environment so CI can point them elsewhere. */
+/**
+ * Test settings come from the environment so CI can point them elsewhere. Kept here, beside
+ * the migrations, so every test tier shares one guard against touching a non-test database.
+ */
 export function testDatabaseUrl(): string {
   const url = process.env.ATTUNE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/attune_test';
   const name = new URL(url).pathname.slice(1);
