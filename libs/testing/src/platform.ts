@@ -75,7 +75,7 @@ export class Platform {
   }
 
   async start(name: ServiceName): Promise<void> {
-    if (this.procs.get(name)?.exitCode === null) return;
+    if (this.isRunning(name)) return;
     let log = this.logs.get(name);
     if (!log) {
       log = createWriteStream(join(this.opts.logDir, `${name}.log`), { flags: 'a' });
@@ -103,9 +103,15 @@ export class Platform {
     });
   }
 
+  isRunning(name: ServiceName): boolean {
+    const child = this.procs.get(name);
+    // A service stopped by a signal has a null exit code and a signalCode instead.
+    return !!child && child.exitCode === null && child.signalCode === null;
+  }
+
   async stop(name: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.procs.get(name);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    if (!child || !this.isRunning(name)) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
