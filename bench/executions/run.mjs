@@ -127,6 +127,7 @@ const failed = [...results.values()].filter((r) => r.status !== 'completed').len
 function spawnOnce() {
   return new Promise((resolve, reject) => {
     const child = spawn(NOOP_COMMAND[0], NOOP_COMMAND[1], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    child.stdin.on('error', () => undefined); // EPIPE when the shell exits before reading
     child.stdin.end('{}');
     child.on('error', reject);
     child.on('close', resolve);
