@@ -1,7 +1,7 @@
 import { DomainError } from '@attune/contracts';
 import { type IdentityEntity, IdentityRepository } from '@attune/persistence';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { ApiConfig } from '../config/api.config';
+import { ApiConfig, DEV_ADMIN_PASSWORD } from '../config/api.config';
 import type { MeDto, TokensDto } from './auth.dto';
 import { hashPassword, verifyPassword } from './password-hasher';
 import { TokenService } from './token.service';
@@ -27,6 +27,13 @@ export class AuthService implements OnApplicationBootstrap {
       passwordHash: await hashPassword(this.config.adminPassword),
       roles: ['admin'],
     });
+    // An administrator created during a development run keeps its password when the same
+    // database moves to production; refuse to serve with the publicly known one.
+    if (this.config.production && (await verifyPassword(DEV_ADMIN_PASSWORD, admin.passwordHash))) {
+      throw new Error(
+        `administrator "${admin.login}" still has the development password; change it before running in production`,
+      );
+    }
     this.logger.log(`administrator "${admin.login}" is present`);
   }
 

@@ -64,3 +64,13 @@ export class ApiConfig {
     return config;
   }
 }
+
+/** What `migrate` needs: only the database. It must not demand the api's secrets. */
+export class MigrateConfig {
+  @Matches(/^postgres(ql)?:\/\//, { message: 'databaseUrl must be a postgres:// URL' }) databaseUrl =
+    'postgres://postgres@127.0.0.1:5432/attune';
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): MigrateConfig {
+    return validateConfig(MigrateConfig, { databaseUrl: env.ATTUNE_DATABASE_URL });
+  }
+}
