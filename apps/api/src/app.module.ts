@@ -1,6 +1,7 @@
 import { AmqpHealthIndicator, MessagingModule } from '@attune/messaging';
 import { DatabaseHealthIndicator, PersistenceModule } from '@attune/persistence';
 import { HealthModule, type Logger, loggerModule, MetricsModule } from '@attune/service-kit';
+import { StorageHealthIndicator, StorageModule } from '@attune/storage';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ActionsController } from './actions/actions.controller';
@@ -32,7 +33,8 @@ export class AppModule {
         loggerModule(logger),
         PersistenceModule.forRoot({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'attune-api' }),
         MessagingModule.forRoot({ url: config.amqpUrl, namespace: config.amqpNamespace, service: 'api', logger }),
-        HealthModule.forRoot('api', [DatabaseHealthIndicator, AmqpHealthIndicator]),
+        StorageModule.forRoot(config.storage.toStorageConfig()),
+        HealthModule.forRoot('api', [DatabaseHealthIndicator, AmqpHealthIndicator, StorageHealthIndicator]),
         MetricsModule,
         AuthModule,
       ],

@@ -19,7 +19,7 @@ export class AppModule {
         loggerModule(logger),
         PersistenceModule.forRoot({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'attune-artifact-store' }),
         MessagingModule.forRoot({ url: config.amqpUrl, namespace: config.amqpNamespace, service: 'artifact-store', logger }),
-        StorageModule.forRoot(config.storage()),
+        StorageModule.forRoot(config.storage.toStorageConfig()),
         HealthModule.forRoot('artifact-store', [DatabaseHealthIndicator, AmqpHealthIndicator, StorageHealthIndicator]),
         MetricsModule,
       ],

@@ -4,3 +4,4 @@ export { assertValidBlobKey, assertValidBlobPrefix, contentAddressedKey, MAX_BLO
 export { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store';
 export { BLOB_STORE, createBlobStore, StorageHealthIndicator, StorageModule, type StorageConfig } from './storage.module';
+export { StorageSettings } from './storage-settings';

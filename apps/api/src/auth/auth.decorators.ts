@@ -6,6 +6,21 @@ export const ALLOW_EXECUTION_TOKEN = 'attune:allow-execution-token';
 /** An execution token may call this route; the handler must still check it is the token's own execution. */
 export const AllowExecutionToken = () => SetMetadata(ALLOW_EXECUTION_TOKEN, true);
 
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export const REQUIRED_ROLE = 'attune:required-role';
+
+/**
+ * The least role a user needs for the route. Roles are ordered: admin includes operator,
+ * operator includes viewer. A route without this decorator needs any signed-in user.
+ */
+export const RequireRole = (role: Role) => SetMetadata(REQUIRED_ROLE, role);
+
+/** The highest rank among a user's roles (0 when none is known). */
+export function roleRank(roles: readonly string[]): number {
+  return Math.max(0, ...roles.map((r) => ROLES.indexOf(r as Role) + 1));
+}
+
 export type Principal =
   | { kind: 'user'; id: number; login: string; roles: string[] }
   | { kind: 'execution'; executionId: number };

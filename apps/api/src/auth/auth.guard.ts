@@ -2,7 +2,7 @@ import { DomainError } from '@attune/contracts';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { ALLOW_EXECUTION_TOKEN, IS_PUBLIC, type Principal } from './auth.decorators';
+import { ALLOW_EXECUTION_TOKEN, IS_PUBLIC, type Principal, REQUIRED_ROLE, type Role, roleRank, ROLES } from './auth.decorators';
 import { TokenService } from './token.service';
 
 /**
@@ -26,9 +26,14 @@ export class AuthGuard implements CanActivate {
     if (!match) throw new DomainError('UNAUTHORIZED', 'Authorization header must be "Bearer <token>"');
     const claims = await this.tokens.verify(match[1]);
     switch (claims.typ) {
-      case 'access':
+      case 'access': {
         req.principal = { kind: 'user', id: Number(claims.sub), login: claims.login, roles: claims.roles ?? [] };
+        const required = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
+        if (required && roleRank(req.principal.roles) < ROLES.indexOf(required) + 1) {
+          throw new DomainError('FORBIDDEN', `this needs the ${required} role`);
+        }
         return true;
+      }
       case 'execution':
         if (!this.reflector.getAllAndOverride<boolean>(ALLOW_EXECUTION_TOKEN, targets)) {
           throw new DomainError('FORBIDDEN', 'an execution token may not call this route');

@@ -1,4 +1,5 @@
 import { ConfigError, DEVELOPMENT_JWT_SECRET, ENVIRONMENTS, type Environment, validateConfig } from '@attune/service-kit';
+import { StorageSettings } from '@attune/storage';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 export const DEV_ADMIN_LOGIN = 'test@attune.local';
@@ -25,6 +26,8 @@ export class ApiConfig {
   @IsInt() @Min(1) @Max(7 * 24 * 3600) maxTimeoutSeconds = 24 * 3600;
   /** Largest JSON request body accepted. */
   @IsString() bodyLimit = '1mb';
+  /** Blob store settings (ATTUNE_STORAGE_*, ATTUNE_S3_*): the api streams uploads into staging objects. */
+  storage!: StorageSettings;
 
   get production(): boolean {
     return this.environment === 'production';
@@ -50,6 +53,7 @@ export class ApiConfig {
       maxTimeoutSeconds: env.ATTUNE_MAX_TIMEOUT_SECONDS,
       bodyLimit: env.ATTUNE_API_BODY_LIMIT,
     });
+    config.storage = StorageSettings.fromEnv(env);
     if (config.production) {
       const problems: string[] = [];
       if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) problems.push('ATTUNE_JWT_SECRET must be set in production');

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
-import { AllowExecutionToken, CurrentPrincipal, type Principal } from '../auth/auth.decorators';
+import { AllowExecutionToken, CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
 import { paginated, type Paginated } from '../common/pagination';
 import { ExecuteDto, ExecutionDto, ExecutionListQuery, type ExecutionResponse, toExecutionDto } from './execution.dto';
 import { ExecutionsService } from './executions.service';
@@ -15,6 +15,7 @@ export class ExecutionsController {
   constructor(private readonly executions: ExecutionsService) {}
 
   @Post('execute')
+  @RequireRole('operator')
   @HttpCode(201)
   @ApiDataResponse(ExecutionDto, 201, 'Recorded with status "requested"')
   @ApiErrors(400, 404, 413, 422)
