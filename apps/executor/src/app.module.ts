@@ -4,6 +4,9 @@ import { HealthModule, type Logger, loggerModule, MetricsModule, ROOT_LOGGER } f
 import { type DynamicModule, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { ExecutorConfig } from './config/executor.config';
+import { ExecutionCancelConsumer } from './control/execution-cancel.consumer';
+import { ExecutionCanceller } from './control/execution-canceller.service';
+import { WorkerLossSweeper } from './control/worker-loss-sweeper.service';
 import { ExecutionRecorder } from './recording/execution-recorder.service';
 import { ExecutionResultsConsumer } from './recording/execution-results.consumer';
 import { ExecutionRequestedConsumer } from './scheduling/execution-requested.consumer';
@@ -25,7 +28,7 @@ export class AppModule {
         HealthModule.forRoot('executor', [DatabaseHealthIndicator, AmqpHealthIndicator]),
         MetricsModule,
       ],
-      controllers: [ExecutionRequestedConsumer, ExecutionResultsConsumer, WorkerHeartbeatConsumer],
+      controllers: [ExecutionRequestedConsumer, ExecutionResultsConsumer, WorkerHeartbeatConsumer, ExecutionCancelConsumer],
       providers: [
         { provide: ExecutorConfig, useValue: config },
         { provide: ROOT_LOGGER, useValue: logger },
@@ -33,6 +36,8 @@ export class AppModule {
         ExecutionSweeper,
         ExecutionTokenService,
         ExecutionRecorder,
+        ExecutionCanceller,
+        WorkerLossSweeper,
       ],
     };
   }

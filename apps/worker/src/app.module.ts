@@ -3,6 +3,7 @@ import { HealthModule, type Logger, loggerModule, MetricsModule, ROOT_LOGGER } f
 import { type DynamicModule, Module } from '@nestjs/common';
 import { WorkerConfig } from './config/worker.config';
 import { HeartbeatService } from './heartbeat/heartbeat.service';
+import { CancelListener } from './runner/cancel-listener.service';
 import { DispatchConsumer } from './runner/dispatch.consumer';
 import { ExecutionRunner } from './runner/execution-runner.service';
 
@@ -24,6 +25,7 @@ export class AppModule {
         { provide: ROOT_LOGGER, useValue: logger },
         ExecutionRunner,
         HeartbeatService,
+        CancelListener,
       ],
     };
   }

@@ -10,6 +10,14 @@ export function normalizeRuntime(value: string): Runtime | undefined {
   return (RUNTIMES as readonly string[]).includes(name) ? (name as Runtime) : undefined;
 }
 
+/**
+ * What happens to an execution whose worker is lost mid-run (killed, host gone):
+ * `abandon` marks it `abandoned` (the safe default: the action may have had effects);
+ * `retry` dispatches it again to another worker, at most `max_attempts` times in all.
+ */
+export const WORKER_LOST_POLICIES = ['abandon', 'retry'] as const;
+export type WorkerLostPolicy = (typeof WORKER_LOST_POLICIES)[number];
+
 /** A JSON Schema object as stored with an action (`{type: object, properties, required}`). */
 export interface JsonSchemaObject {
   type: 'object';
@@ -35,4 +43,6 @@ export interface ActionSnapshot {
   output_format: OutputFormat;
   /** Names of parameters whose values must not be exported as environment variables. */
   secret_parameters: string[];
+  /** What to do when the worker running it is lost; `abandon` when absent. */
+  on_worker_lost?: WorkerLostPolicy;
 }

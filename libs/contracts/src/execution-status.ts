@@ -26,7 +26,8 @@ export function isTerminal(status: ExecutionStatus): boolean {
  * move an execution backwards or out of a terminal status.
  */
 export const ALLOWED_FROM: Readonly<Record<ExecutionStatus, readonly ExecutionStatus[]>> = {
-  requested: [],
+  // Only a re-dispatch after a lost worker (policy `retry`) goes back to `requested`.
+  requested: ['running'],
   scheduling: ['requested', 'scheduling'],
   scheduled: ['scheduling'],
   // A worker may report `running` before the executor has recorded `scheduled`.

@@ -1,4 +1,5 @@
 export * from './action';
+export * from './artifacts';
 export * from './envelope';
 export * from './error-codes';
 export * from './execution-result';

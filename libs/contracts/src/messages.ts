@@ -11,9 +11,18 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { OUTPUT_FORMATS, RUNTIMES } from './action';
-import type { ActionSnapshot, OutputFormat, Runtime } from './action';
+import { OUTPUT_FORMATS, RUNTIMES, WORKER_LOST_POLICIES } from './action';
+import type { ActionSnapshot, OutputFormat, Runtime, WorkerLostPolicy } from './action';
 import type { ExecutionResult } from './execution-result';
+import {
+  ArtifactCleanupV1,
+  ArtifactCommitV1,
+  ArtifactCreateV1,
+  ArtifactDeleteV1,
+  ArtifactProgressAppendV1,
+  ArtifactUpdateV1,
+  ArtifactVersionDeleteV1,
+} from './artifacts';
 
 /**
  * Message names. They are versioned and domain-prefixed; a published name is never renamed or
@@ -24,7 +33,19 @@ export const MessageTypes = {
   ExecutionDispatch: 'execution.dispatch.v1',
   ExecutionStarted: 'execution.started.v1',
   ExecutionFinished: 'execution.finished.v1',
+  /** api → executor: a user asked to cancel. */
+  ExecutionCancelRequested: 'execution.cancel-requested.v1',
+  /** executor → every worker (broadcast): stop this execution if you run it, and never start it. */
+  ExecutionCancel: 'execution.cancel.v1',
   WorkerHeartbeat: 'worker.heartbeat.v1',
+  /** api → artifact-store commands, sent by request/reply (the reply carries the result or a DomainError). */
+  ArtifactCreate: 'artifact.create.v1',
+  ArtifactUpdate: 'artifact.update.v1',
+  ArtifactDelete: 'artifact.delete.v1',
+  ArtifactProgressAppend: 'artifact.progress-append.v1',
+  ArtifactCommit: 'artifact.commit.v1',
+  ArtifactVersionDelete: 'artifact.version-delete.v1',
+  ArtifactCleanup: 'artifact.cleanup.v1',
 } as const;
 export type MessageType = (typeof MessageTypes)[keyof typeof MessageTypes];
 
@@ -68,6 +89,7 @@ export class ActionSnapshotV1 implements ActionSnapshot {
   @IsBoolean() inline!: boolean;
   @IsIn(OUTPUT_FORMATS) output_format!: OutputFormat;
   @IsString({ each: true }) secret_parameters!: string[];
+  @IsOptional() @IsIn(WORKER_LOST_POLICIES) on_worker_lost?: WorkerLostPolicy;
 }
 
 export class ExecutionDispatchV1 {
@@ -78,10 +100,25 @@ export class ExecutionDispatchV1 {
   @IsInt() @Min(1) timeout_seconds!: number;
   /** Short-lived execution token (JWT) handed to the process as ATTUNE_API_TOKEN. */
   @IsString() @IsNotEmpty() token!: string;
+  /**
+   * 1 for the first dispatch; a re-dispatch after a lost worker counts up. Reports carry it
+   * back, so a late report from an earlier attempt never overwrites the current one.
+   */
+  @IsOptional() @IsInt() @Min(1) attempt?: number;
+}
+
+export class ExecutionCancelRequestedV1 {
+  @IsInt() @Min(1) execution_id!: number;
+}
+
+export class ExecutionCancelV1 {
+  @IsInt() @Min(1) execution_id!: number;
 }
 
 export class ExecutionStartedV1 {
   @IsInt() @Min(1) execution_id!: number;
+  /** Which dispatch of the execution this reports on (see ExecutionDispatchV1.attempt). */
+  @IsOptional() @IsInt() @Min(1) attempt?: number;
   @IsString() @IsNotEmpty() worker!: string;
   @IsISO8601() started_at!: string;
 }
@@ -92,6 +129,7 @@ export type FinishedStatus = (typeof FINISHED_STATUSES)[number];
 /** The result capture event: published by the worker once the process has ended. */
 export class ExecutionFinishedV1 {
   @IsInt() @Min(1) execution_id!: number;
+  @IsOptional() @IsInt() @Min(1) attempt?: number;
   @IsString() @IsNotEmpty() worker!: string;
   @IsIn(FINISHED_STATUSES) status!: FinishedStatus;
   @IsObject() result!: ExecutionResult;
@@ -117,5 +155,14 @@ export const PAYLOAD_CLASSES: Readonly<Record<MessageType, new () => object>> = 
   [MessageTypes.ExecutionDispatch]: ExecutionDispatchV1,
   [MessageTypes.ExecutionStarted]: ExecutionStartedV1,
   [MessageTypes.ExecutionFinished]: ExecutionFinishedV1,
+  [MessageTypes.ExecutionCancelRequested]: ExecutionCancelRequestedV1,
+  [MessageTypes.ExecutionCancel]: ExecutionCancelV1,
   [MessageTypes.WorkerHeartbeat]: WorkerHeartbeatV1,
+  [MessageTypes.ArtifactCreate]: ArtifactCreateV1,
+  [MessageTypes.ArtifactUpdate]: ArtifactUpdateV1,
+  [MessageTypes.ArtifactDelete]: ArtifactDeleteV1,
+  [MessageTypes.ArtifactProgressAppend]: ArtifactProgressAppendV1,
+  [MessageTypes.ArtifactCommit]: ArtifactCommitV1,
+  [MessageTypes.ArtifactVersionDelete]: ArtifactVersionDeleteV1,
+  [MessageTypes.ArtifactCleanup]: ArtifactCleanupV1,
 };

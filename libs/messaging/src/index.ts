@@ -10,3 +10,4 @@ export * from './messaging.module';
 export * from './messaging.options';
 export * from './permanent-message.error';
 export * from './topology';
+export * from './broadcast-subscriber';

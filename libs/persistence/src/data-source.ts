@@ -6,6 +6,7 @@ import { IdentityEntity } from './entities/identity.entity';
 import { PackEntity } from './entities/pack.entity';
 import { WorkerEntity } from './entities/worker.entity';
 import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema';
+import { ExecutionControl1764100000000 } from './migrations/1764100000000-execution-control';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
 // parse them as numbers once here rather than at every use.
@@ -13,7 +14,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v,
 
 /** Entities and migrations are listed as classes (no globs) so bundles and jest load the same set. */
 export const ENTITIES = [IdentityEntity, PackEntity, ActionEntity, ExecutionEntity, WorkerEntity];
-export const MIGRATIONS = [InitialSchema1763700000000];
+export const MIGRATIONS = [
+  InitialSchema1763700000000,
+  ExecutionControl1764100000000,
+];
 
 export interface DatabaseOptions {
   url: string;

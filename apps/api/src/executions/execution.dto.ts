@@ -57,6 +57,7 @@ export class ExecutionDto {
   @ApiProperty({ enum: EXECUTION_STATUSES }) status!: ExecutionStatus;
   @ApiPropertyOptional({ nullable: true, type: ExecutionResultDto }) result!: ExecutionResultDto | null;
   @ApiProperty() timeout_seconds!: number;
+  @ApiProperty({ description: 'Dispatch attempt: 1, then +1 for each re-dispatch after a lost worker' }) attempt!: number;
   @ApiPropertyOptional({ nullable: true, type: String }) started_at!: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) finished_at!: string | null;
   @ApiProperty() created!: string;
@@ -80,6 +81,7 @@ export function toExecutionDto(e: ExecutionEntity): ExecutionDto {
     status: e.status,
     result: e.result as ExecutionResultDto | null,
     timeout_seconds: e.timeoutSeconds,
+    attempt: e.attempt,
     started_at: e.startedAt ? new Date(e.startedAt).toISOString() : null,
     finished_at: e.finishedAt ? new Date(e.finishedAt).toISOString() : null,
     created: new Date(e.created).toISOString(),

@@ -35,6 +35,15 @@ export class ExecutionsController {
     return paginated(items.map(toExecutionDto), total, q);
   }
 
+  @Post(':id/cancel')
+  @RequireRole('operator')
+  @HttpCode(200)
+  @ApiDataResponse(ExecutionDto, 200, 'Cancellation requested: the execution as the executor has recorded it so far (canceling or cancelled)')
+  @ApiErrors(400, 404, 409, 503)
+  async cancel(@CurrentPrincipal() principal: Principal, @Param('id', idPipe) id: number): Promise<ExecutionResponse> {
+    return { data: toExecutionDto(await this.executions.cancel(principal, id)) };
+  }
+
   @Get(':id')
   @AllowExecutionToken()
   @ApiDataResponse(ExecutionDto)

@@ -1,4 +1,4 @@
-import { DomainError, MessageTypes, type ExecutionRequestedV1 } from '@attune/contracts';
+import { DomainError, type ExecutionCancelRequestedV1, isTerminal, MessageTypes, type ExecutionRequestedV1 } from '@attune/contracts';
 import { MessagePublisher } from '@attune/messaging';
 import { ActionRepository, type ExecutionEntity, type ExecutionFilter, ExecutionRepository } from '@attune/persistence';
 import { Injectable, Logger } from '@nestjs/common';
@@ -11,6 +11,9 @@ import { ParameterValidator } from './parameter-validator';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Names the worker sets itself; a request may not replace them.
 const RESERVED_ENV = /^(ATTUNE_|PARAM_)|^(PATH|HOME|LD_PRELOAD|LD_LIBRARY_PATH)$/;
+
+/** How long POST …/cancel waits for the executor to record the cancellation before answering. */
+const CANCEL_WAIT_MS = 2000;
 
 const requested = new Counter({ name: 'attune_executions_requested_total', help: 'Executions requested over HTTP' });
 
@@ -69,6 +72,33 @@ export class ExecutionsService {
     const execution = await this.executions.findById(id);
     if (!execution) throw new DomainError('NOT_FOUND', `execution ${id} not found`);
     return execution;
+  }
+
+  /**
+   * Asks the executor (which owns execution status) to cancel, then waits briefly for it to
+   * record the change so the answer usually shows `canceling` or `cancelled`.
+   */
+  async cancel(principal: Principal, id: number): Promise<ExecutionEntity> {
+    if (principal.kind !== 'user') throw new DomainError('FORBIDDEN', 'an execution token cannot cancel executions');
+    const execution = await this.executions.findById(id);
+    if (!execution) throw new DomainError('NOT_FOUND', `execution ${id} not found`);
+    if (isTerminal(execution.status)) {
+      throw new DomainError('CONFLICT', `execution ${id} is already ${execution.status}`, { status: execution.status });
+    }
+    const payload: ExecutionCancelRequestedV1 = { execution_id: id };
+    try {
+      await this.publisher.publish(MessageTypes.ExecutionCancelRequested, payload, { correlationId: `execution:${id}` });
+    } catch {
+      throw new DomainError('SERVICE_UNAVAILABLE', 'the message broker is unreachable; try again');
+    }
+    const deadline = Date.now() + CANCEL_WAIT_MS;
+    let latest = execution;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      latest = (await this.executions.findById(id)) ?? latest;
+      if (latest.status === 'canceling' || isTerminal(latest.status)) break;
+    }
+    return latest;
   }
 
   list(filter: ExecutionFilter, page: number, perPage: number) {

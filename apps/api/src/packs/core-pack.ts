@@ -19,6 +19,7 @@ export const CORE_ACTIONS: ActionInput[] = [
   {
     ...base,
     ref: 'core.echo',
+    onWorkerLost: 'retry',
     label: 'Echo',
     description: 'Writes the message to standard output',
     entrypoint: `printf '%s\\n' "$PARAM_MESSAGE"`,
@@ -30,6 +31,7 @@ export const CORE_ACTIONS: ActionInput[] = [
   {
     ...base,
     ref: 'core.noop',
+    onWorkerLost: 'retry',
     label: 'No operation',
     description: 'Does nothing and succeeds',
     entrypoint: 'exit 0',
@@ -38,6 +40,7 @@ export const CORE_ACTIONS: ActionInput[] = [
   {
     ...base,
     ref: 'core.sleep',
+    onWorkerLost: 'retry',
     label: 'Sleep',
     description: 'Waits for the given number of seconds',
     entrypoint: 'exec sleep "$PARAM_SECONDS"',
@@ -49,6 +52,8 @@ export const CORE_ACTIONS: ActionInput[] = [
   {
     ...base,
     ref: 'core.local',
+    // An arbitrary command may have had effects: never run it twice on its own.
+    onWorkerLost: 'abandon',
     label: 'Local shell command',
     description: 'Runs a command with /bin/sh -c on the worker',
     entrypoint: 'exec /bin/sh -c "$PARAM_CMD"',

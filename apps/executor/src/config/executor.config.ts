@@ -22,6 +22,10 @@ export class ExecutorConfig {
   @IsInt() @Min(100) sweepIntervalMs = 5000;
   /** An execution still `requested` (or `scheduling`) this long after its last change is scheduled again. */
   @IsInt() @Min(100) staleAfterMs = 10000;
+  /** A worker silent this long is lost; its running executions follow their action's worker-loss policy. */
+  @IsInt() @Min(1000) workerLostAfterMs = 15000;
+  /** Dispatches of one execution at most, counting the first, under the `retry` worker-loss policy. */
+  @IsInt() @Min(1) @Max(20) maxDispatchAttempts = 3;
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): ExecutorConfig {
     const config = validateConfig(ExecutorConfig, {
@@ -38,6 +42,8 @@ export class ExecutorConfig {
       workerPool: env.ATTUNE_WORKER_POOL,
       sweepIntervalMs: env.ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS,
       staleAfterMs: env.ATTUNE_EXECUTOR_STALE_AFTER_MS,
+      workerLostAfterMs: env.ATTUNE_EXECUTOR_WORKER_LOST_AFTER_MS,
+      maxDispatchAttempts: env.ATTUNE_MAX_DISPATCH_ATTEMPTS,
     });
     if (config.environment === 'production' && config.jwtSecret === DEVELOPMENT_JWT_SECRET) {
       throw new ConfigError(['ATTUNE_JWT_SECRET must be set in production']);

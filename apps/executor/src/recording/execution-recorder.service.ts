@@ -1,4 +1,5 @@
 import type { ExecutionFinishedV1, ExecutionStartedV1 } from '@attune/contracts';
+import { ExecutionCanceller } from '../control/execution-canceller.service';
 import { ExecutionRepository } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
@@ -16,19 +17,30 @@ const duration = new Histogram({
 export class ExecutionRecorder {
   constructor(
     private readonly executions: ExecutionRepository,
+    private readonly canceller: ExecutionCanceller,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
   async started(msg: ExecutionStartedV1): Promise<void> {
     const updated = await this.executions.transition(msg.execution_id, 'running', {
+      attempt: msg.attempt,
       worker: msg.worker,
       startedAt: new Date(msg.started_at),
     });
-    if (!updated) this.logger.debug({ execution_id: msg.execution_id }, 'start report ignored: execution already past running');
+    if (updated) return;
+    const current = await this.executions.findById(msg.execution_id);
+    if (current && (current.status === 'cancelled' || current.status === 'canceling')) {
+      // A worker started something already cancelled (its dispatch was queued): stop it again.
+      this.logger.info({ execution_id: msg.execution_id, worker: msg.worker }, 'a cancelled execution was started; telling workers again');
+      await this.canceller.tellWorkers(msg.execution_id);
+      return;
+    }
+    this.logger.debug({ execution_id: msg.execution_id, status: current?.status }, 'start report ignored');
   }
 
   async finished(msg: ExecutionFinishedV1): Promise<void> {
     const updated = await this.executions.transition(msg.execution_id, msg.status, {
+      attempt: msg.attempt,
       worker: msg.worker,
       result: msg.result,
       startedAt: new Date(msg.started_at),

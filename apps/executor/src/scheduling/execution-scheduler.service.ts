@@ -56,19 +56,21 @@ export class ExecutionScheduler {
         inline: action.entrypointInline,
         output_format: action.outputFormat,
         secret_parameters: secretParameters(action.paramSchema),
+        on_worker_lost: action.onWorkerLost,
       },
       parameters: execution.config,
       env_vars: execution.envVars,
       timeout_seconds: execution.timeoutSeconds,
       token: await this.tokens.mint(execution.id, execution.timeoutSeconds),
+      attempt: execution.attempt,
     };
     await this.publisher.publish(MessageTypes.ExecutionDispatch, dispatch, {
       routingKey: dispatchRoutingKey(this.config.workerPool),
       correlationId: `execution:${execution.id}`,
     });
     dispatched.inc();
-    await this.executions.transition(execution.id, 'scheduled');
-    log.info({ action_ref: action.ref, pool: this.config.workerPool }, 'execution dispatched');
+    await this.executions.transition(execution.id, 'scheduled', { attempt: execution.attempt });
+    log.info({ action_ref: action.ref, pool: this.config.workerPool, attempt: execution.attempt }, 'execution dispatched');
   }
 
   private async refuse(execution: ExecutionEntity, reason: string, error: string): Promise<void> {

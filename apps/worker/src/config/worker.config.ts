@@ -29,7 +29,7 @@ export class WorkerConfig {
   @IsInt() @Min(1024) maxParsedOutputBytes = 4 * 1024 * 1024;
   /** Between SIGTERM and SIGKILL when a process must stop. */
   @IsInt() @Min(0) killGraceMs = 5000;
-  @IsInt() @Min(500) heartbeatIntervalMs = 10_000;
+  @IsInt() @Min(500) heartbeatIntervalMs = 5_000;
   /**
    * On shutdown, how long running processes may finish before the worker leaves; a dispatch
    * still running then returns to the queue and runs again elsewhere.

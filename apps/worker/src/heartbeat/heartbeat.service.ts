@@ -1,15 +1,16 @@
 import { MessageTypes, RUNTIMES, type WorkerHeartbeatV1 } from '@attune/contracts';
 import { MessagePublisher } from '@attune/messaging';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
-import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { WorkerConfig } from '../config/worker.config';
 import { ExecutionRunner } from '../runner/execution-runner.service';
 
-/** Announces this worker on the bus every few seconds, and once more as it leaves. */
+/** Announces this worker on the bus every few seconds. */
 @Injectable()
-export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
+  private status: WorkerHeartbeatV1['status'] = 'online';
 
   constructor(
     private readonly config: WorkerConfig,
@@ -19,14 +20,23 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    void this.beat('online');
-    this.timer = setInterval(() => void this.beat('online'), this.config.heartbeatIntervalMs);
+    void this.beat(this.status);
+    this.timer = setInterval(() => void this.beat(this.status), this.config.heartbeatIntervalMs);
     this.timer.unref();
   }
 
+  /**
+   * While draining, the worker keeps beating as `draining`: executions it still runs are not
+   * lost. Once it is gone the beats stop, and the executor's worker-loss sweep handles anything
+   * it could not finish.
+   */
   async beforeApplicationShutdown(): Promise<void> {
+    this.status = 'draining';
+    await this.beat(this.status);
+  }
+
+  onApplicationShutdown(): void {
     clearInterval(this.timer);
-    await this.beat('offline');
   }
 
   private async beat(status: WorkerHeartbeatV1['status']): Promise<void> {

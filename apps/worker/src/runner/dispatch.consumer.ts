@@ -1,14 +1,15 @@
 import { type ExecutionDispatchV1, MessageTypes } from '@attune/contracts';
+import { AmqpContext } from '@attune/messaging';
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ExecutionRunner } from './execution-runner.service';
 
 @Controller()
 export class DispatchConsumer {
   constructor(private readonly runner: ExecutionRunner) {}
 
-  @EventPattern(MessageTypes.ExecutionDispatch)
-  handle(@Payload() dispatch: ExecutionDispatchV1): Promise<void> {
-    return this.runner.run(dispatch);
+  @EventPattern<string>(MessageTypes.ExecutionDispatch)
+  handle(@Payload() dispatch: ExecutionDispatchV1, @Ctx() ctx: AmqpContext): Promise<void> {
+    return this.runner.handle(dispatch, ctx.redelivered);
   }
 }

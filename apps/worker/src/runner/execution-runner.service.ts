@@ -29,6 +29,10 @@ export class UnrunnableActionError extends Error {}
 @Injectable()
 export class ExecutionRunner {
   private running = 0;
+  /** Runs in progress here, by execution id. */
+  private readonly active = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  /** Executions cancelled recently: a dispatch for one of them arriving later is not run. */
+  private readonly cancelled = new Set<number>();
 
   constructor(
     private readonly config: WorkerConfig,
@@ -40,7 +44,56 @@ export class ExecutionRunner {
     return this.running;
   }
 
-  async run(d: ExecutionDispatchV1): Promise<void> {
+  /**
+   * Handles one delivery of a dispatch. A duplicate of a run in progress here waits for it; a
+   * cancelled execution is skipped; a redelivery (the broker lost track of an ack, or a worker
+   * died) runs only if the execution has not been started by anyone, so it never runs twice
+   * behind the executor's back: a started one is left to the worker-loss policy.
+   */
+  async handle(d: ExecutionDispatchV1, redelivered: boolean): Promise<void> {
+    const log = this.logger.child({ execution_id: d.execution_id, attempt: d.attempt });
+    const existing = this.active.get(d.execution_id);
+    if (existing) {
+      log.info('already running here; waiting for that run');
+      return existing.done;
+    }
+    if (this.cancelled.has(d.execution_id)) {
+      log.info('cancelled before it started here; not running it');
+      return;
+    }
+    if (redelivered && !(await this.startedByNobody(d, log))) return;
+    const controller = new AbortController();
+    const done = this.run(d, controller.signal).finally(() => this.active.delete(d.execution_id));
+    this.active.set(d.execution_id, { controller, done });
+    return done;
+  }
+
+  /** Stops the execution if it runs here, and remembers it so a later dispatch is skipped. */
+  cancel(executionId: number): void {
+    this.cancelled.add(executionId);
+    if (this.cancelled.size > 10_000) this.cancelled.delete(this.cancelled.values().next().value as number);
+    const run = this.active.get(executionId);
+    if (run) {
+      this.logger.info({ execution_id: executionId }, 'cancelling the running process');
+      run.controller.abort();
+    }
+  }
+
+  /** Asks the api (with the execution's own token) whether a redelivered dispatch was ever started. */
+  private async startedByNobody(d: ExecutionDispatchV1, log: Logger): Promise<boolean> {
+    const res = await fetch(`${this.config.apiUrl}/api/v1/executions/${d.execution_id}`, {
+      headers: { authorization: `Bearer ${d.token}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    if (res.status === 404) return false;
+    if (!res.ok) throw new Error(`cannot check a redelivered dispatch: api answered ${res.status}`);
+    const { data } = (await res.json()) as { data: { status: string; attempt?: number; worker: string | null } };
+    const fresh = (data.status === 'scheduling' || data.status === 'scheduled') && (d.attempt === undefined || data.attempt === undefined || data.attempt === d.attempt);
+    if (!fresh) log.info({ status: data.status, worker: data.worker }, 'redelivered dispatch already started or settled elsewhere; not running it again');
+    return fresh;
+  }
+
+  private async run(d: ExecutionDispatchV1, signal: AbortSignal): Promise<void> {
     const log = this.logger.child({ execution_id: d.execution_id, action_ref: d.action.ref });
     const correlationId = `execution:${d.execution_id}`;
     const startedAt = new Date();
@@ -49,7 +102,12 @@ export class ExecutionRunner {
     await mkdir(this.config.workDir, { recursive: true });
     const workDir = await mkdtemp(join(this.config.workDir, `exec-${d.execution_id}-`));
     try {
-      const started: ExecutionStartedV1 = { execution_id: d.execution_id, worker: this.config.name, started_at: startedAt.toISOString() };
+      const started: ExecutionStartedV1 = {
+        execution_id: d.execution_id,
+        attempt: d.attempt,
+        worker: this.config.name,
+        started_at: startedAt.toISOString(),
+      };
       // The start report travels while the process runs; it must be confirmed before the result.
       const startReported = this.publisher.publish(MessageTypes.ExecutionStarted, started, { correlationId });
       startReported.catch(() => undefined);
@@ -71,6 +129,7 @@ export class ExecutionRunner {
           timeoutMs: d.timeout_seconds * 1000,
           killGraceMs: this.config.killGraceMs,
           captureBytes: Math.max(this.config.previewChars * 4, d.action.output_format === 'text' ? 0 : this.config.maxParsedOutputBytes),
+          signal,
         });
       } catch (err) {
         if (!(err instanceof UnrunnableActionError)) throw err;
@@ -82,21 +141,41 @@ export class ExecutionRunner {
       }
       const { status, result } = buildResult(outcome, d.action.output_format, d.timeout_seconds, this.config.previewChars);
       spawnToExit.observe({ status }, outcome.durationMs / 1000);
-      await startReported;
+      // A lost start report does not matter once the result is reported.
+      await startReported.catch((err: Error) => log.warn({ err: err.message }, 'start report not confirmed'));
       const finished: ExecutionFinishedV1 = {
         execution_id: d.execution_id,
+        attempt: d.attempt,
         worker: this.config.name,
         status,
         result,
         started_at: startedAt.toISOString(),
         finished_at: new Date().toISOString(),
       };
-      await this.publisher.publish(MessageTypes.ExecutionFinished, finished, { correlationId });
+      await this.reportResult(finished, log);
       log.info({ status, exit_code: result.exit_code, duration_ms: result.duration_ms }, 'execution finished');
     } finally {
       this.running--;
       runningGauge.set(this.running);
       if (!this.config.keepWorkDirs) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The result must reach the executor, and throwing here would make the transport deliver the
+   * dispatch again and run the action twice: keep trying (the broker may be restarting) until
+   * the report is confirmed.
+   */
+  private async reportResult(finished: ExecutionFinishedV1, log: Logger): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.publisher.publish(MessageTypes.ExecutionFinished, finished, { correlationId: `execution:${finished.execution_id}` });
+        return;
+      } catch (err) {
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        log.warn({ err: (err as Error).message, attempt, retry_in_ms: delay }, 'result report not confirmed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 

@@ -11,6 +11,8 @@ export interface RunSpec {
   killGraceMs: number;
   /** Bytes of each stream kept in memory; the rest is counted and dropped. */
   captureBytes: number;
+  /** Aborting it stops the process group like a timeout does (SIGTERM, then SIGKILL). */
+  signal?: AbortSignal;
 }
 
 export interface CapturedStream {
@@ -23,6 +25,8 @@ export interface RunOutcome {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
+  /** The run was stopped through `signal`. */
+  cancelled?: boolean;
   durationMs: number;
   stdout: CapturedStream;
   stderr: CapturedStream;
@@ -68,6 +72,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
   const stderr = new Capture(spec.captureBytes);
   return new Promise((resolve) => {
     let timedOut = false;
+    let cancelled = false;
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: string) => {
@@ -75,10 +80,12 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       settled = true;
       clearTimeout(termTimer); // assigned synchronously below, before any child event can fire
       clearTimeout(killTimer);
+      spec.signal?.removeEventListener('abort', onAbort);
       resolve({
         exitCode,
         signal,
         timedOut,
+        cancelled,
         durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n),
         stdout: stdout.result(),
         stderr: stderr.result(),
@@ -99,11 +106,22 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
     child.stdin.on('error', () => undefined);
     child.stdin.end(spec.stdin);
 
-    const termTimer = setTimeout(() => {
-      timedOut = true;
+    const stop = () => {
+      if (killTimer) return;
       killGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), spec.killGraceMs);
+    };
+    const termTimer = setTimeout(() => {
+      timedOut = true;
+      stop();
     }, spec.timeoutMs);
+    function onAbort() {
+      if (settled || timedOut) return;
+      cancelled = true;
+      stop();
+    }
+    if (spec.signal?.aborted) onAbort();
+    else spec.signal?.addEventListener('abort', onAbort, { once: true });
 
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     child.on('exit', (code, signal) => {

@@ -58,6 +58,11 @@ export function buildResult(
     result.error = `Could not start the process: ${outcome.spawnError}`;
     return { status: 'failed', result };
   }
+  if (outcome.cancelled) {
+    result.cancelled = true;
+    result.error = 'Cancelled';
+    return { status: 'cancelled', result };
+  }
   if (outcome.timedOut) {
     result.timed_out = true;
     result.error = `Timed out after ${timeoutSeconds}s`;

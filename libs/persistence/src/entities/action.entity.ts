@@ -1,4 +1,4 @@
-import type { JsonSchemaObject, OutputFormat, Runtime } from '@attune/contracts';
+import type { JsonSchemaObject, OutputFormat, Runtime, WorkerLostPolicy } from '@attune/contracts';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 @Entity({ name: 'actions' })
@@ -19,6 +19,8 @@ export class ActionEntity {
   @Column({ type: 'text', name: 'output_format', default: 'text' }) outputFormat!: OutputFormat;
   @Column({ type: 'integer', name: 'timeout_seconds', nullable: true }) timeoutSeconds!: number | null;
   @Column({ type: 'boolean', default: true }) enabled!: boolean;
+  /** What happens to an execution whose worker is lost mid-run (see WORKER_LOST_POLICIES). */
+  @Column({ type: 'text', name: 'on_worker_lost', default: 'abandon' }) onWorkerLost!: WorkerLostPolicy;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
 }

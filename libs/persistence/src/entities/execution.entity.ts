@@ -21,6 +21,8 @@ export class ExecutionEntity {
   @Column({ type: 'text' }) status!: ExecutionStatus;
   @Column({ type: 'jsonb', nullable: true }) result!: ExecutionResult | null;
   @Column({ type: 'integer', name: 'timeout_seconds' }) timeoutSeconds!: number;
+  /** Dispatch attempt: 1, then +1 for each re-dispatch after a lost worker. */
+  @Column({ type: 'integer', default: 1 }) attempt!: number;
   @Column({ type: 'timestamptz', name: 'started_at', nullable: true }) startedAt!: Date | null;
   @Column({ type: 'timestamptz', name: 'finished_at', nullable: true }) finishedAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;

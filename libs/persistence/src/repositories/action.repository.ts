@@ -5,7 +5,8 @@ import { ActionEntity } from '../entities/action.entity';
 import { PackEntity } from '../entities/pack.entity';
 
 export type PackInput = Pick<PackEntity, 'ref' | 'label' | 'version' | 'description' | 'isStandard'>;
-export type ActionInput = Omit<ActionEntity, 'id' | 'packId' | 'packRef' | 'created' | 'updated'>;
+export type ActionInput = Omit<ActionEntity, 'id' | 'packId' | 'packRef' | 'created' | 'updated' | 'onWorkerLost'> &
+  Partial<Pick<ActionEntity, 'onWorkerLost'>>;
 
 @Injectable()
 export class PackRepository {
@@ -37,18 +38,18 @@ export class PackRepository {
       for (const a of actions) {
         await em.query(
           `INSERT INTO actions (ref, pack_id, pack_ref, label, description, runtime, entrypoint, entrypoint_inline,
-             param_schema, out_schema, output_format, timeout_seconds, enabled)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             param_schema, out_schema, output_format, timeout_seconds, enabled, on_worker_lost)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            ON CONFLICT (ref) DO UPDATE SET pack_id = EXCLUDED.pack_id, pack_ref = EXCLUDED.pack_ref,
              label = EXCLUDED.label, description = EXCLUDED.description, runtime = EXCLUDED.runtime,
              entrypoint = EXCLUDED.entrypoint, entrypoint_inline = EXCLUDED.entrypoint_inline,
              param_schema = EXCLUDED.param_schema, out_schema = EXCLUDED.out_schema,
              output_format = EXCLUDED.output_format, timeout_seconds = EXCLUDED.timeout_seconds,
-             enabled = EXCLUDED.enabled, updated = now()`,
+             enabled = EXCLUDED.enabled, on_worker_lost = EXCLUDED.on_worker_lost, updated = now()`,
           [
             a.ref, saved.id, saved.ref, a.label, a.description, a.runtime, a.entrypoint, a.entrypointInline,
             JSON.stringify(a.paramSchema), a.outSchema === null ? null : JSON.stringify(a.outSchema),
-            a.outputFormat, a.timeoutSeconds, a.enabled,
+            a.outputFormat, a.timeoutSeconds, a.enabled, a.onWorkerLost ?? 'abandon',
           ],
         );
       }

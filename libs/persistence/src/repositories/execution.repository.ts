@@ -23,6 +23,8 @@ export interface ExecutionFilter {
 }
 
 export interface TransitionPatch {
+  /** Applies only while the execution is on this dispatch attempt (reports of older attempts are ignored). */
+  attempt?: number;
   worker?: string;
   result?: ExecutionResult;
   startedAt?: Date;
@@ -45,6 +47,7 @@ function fromRow(r: Row): ExecutionEntity {
     status: r.status,
     result: r.result,
     timeoutSeconds: r.timeout_seconds,
+    attempt: r.attempt,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     created: r.created,
@@ -113,13 +116,53 @@ export class ExecutionRepository {
       sets.push(`started_at = COALESCE(started_at, $${params.length})`);
     }
     if (patch.finishedAt !== undefined) add('finished_at', patch.finishedAt);
+    let guard = '';
+    if (patch.attempt !== undefined) {
+      params.push(patch.attempt);
+      guard = ` AND attempt = $${params.length}`;
+    }
     const rows: Row[] = await this.repo.query(
-      `UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($3::text[]) RETURNING *`,
+      `UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($3::text[])${guard} RETURNING *`,
       params,
     );
     // node-postgres answers [rows, count] for UPDATE … RETURNING through TypeORM.
     const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
     return list.length ? fromRow(list[0]) : null;
+  }
+
+  /**
+   * Puts a running execution whose worker was lost back to `requested` as its next attempt,
+   * forgetting the lost run. Guarded on status and attempt, so it happens once per loss.
+   */
+  async requeueForRetry(id: number, attempt: number): Promise<ExecutionEntity | null> {
+    const rows: Row[] = await this.repo.query(
+      `UPDATE executions SET status = 'requested', attempt = attempt + 1, worker = NULL, started_at = NULL,
+              result = NULL, updated = now()
+        WHERE id = $1 AND status = ANY($2::text[]) AND attempt = $3 RETURNING *`,
+      [id, ALLOWED_FROM.requested, attempt],
+    );
+    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
+    return list.length ? fromRow(list[0]) : null;
+  }
+
+  /**
+   * Executions running (or being cancelled) on a worker that has gone silent: its last heartbeat
+   * is older than `silentForMs`, it said it went offline, or it never announced itself. An
+   * execution must also have been unchanged for `silentForMs`, so a worker that has only just
+   * started is given time for its first heartbeat.
+   */
+  async findOnLostWorkers(silentForMs: number, limit: number): Promise<ExecutionEntity[]> {
+    const rows: Row[] = await this.repo.query(
+      `SELECT e.* FROM executions e
+         LEFT JOIN workers w ON w.name = e.worker
+        WHERE e.status IN ('running', 'canceling')
+          AND e.updated < now() - ($1::double precision * interval '1 millisecond')
+          AND (w.name IS NULL OR w.status = 'offline'
+               OR w.last_heartbeat < now() - ($1::double precision * interval '1 millisecond'))
+        ORDER BY e.updated ASC LIMIT $2`,
+      [silentForMs, limit],
+    );
+    return rows.map(fromRow);
   }
 
   /** Non-terminal executions that have not moved for `olderThanMs`, oldest first. */
