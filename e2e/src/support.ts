@@ -12,7 +12,7 @@ export interface E2eContext {
 }
 
 /** Starts the whole platform for one test file, on its own bus namespace. */
-export async function startPlatform(name: string): Promise<E2eContext> {
+export async function startPlatform(name: string, env: Record<string, string> = {}): Promise<E2eContext> {
   const databaseUrl = await prepareTestDatabase();
   const namespace = uniqueNamespace('e2e');
   const platform = await Platform.create({
@@ -21,6 +21,7 @@ export async function startPlatform(name: string): Promise<E2eContext> {
     amqpUrl: testAmqpUrl(),
     namespace,
     logDir: join(ROOT, 'tmp/e2e', `${name}-${namespace}`),
+    env,
   });
   await platform.startAll();
   const api = new ApiClient(platform.apiUrl);

@@ -45,4 +45,29 @@ export interface ActionSnapshot {
   secret_parameters: string[];
   /** What to do when the worker running it is lost; `abandon` when absent. */
   on_worker_lost?: WorkerLostPolicy;
+  /**
+   * SHA-256 (lowercase hex) of the pack archive the script comes from, as registered when the
+   * execution was scheduled. The worker fetches and runs exactly that archive. Absent for inline
+   * actions and for packs that were never uploaded (their scripts live in ATTUNE_PACKS_DIR).
+   */
+  pack_digest?: string;
+}
+
+/** A pack ref: lowercase letters, digits, `_` and `-`. */
+export const PACK_REF_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** An action's name inside its pack. */
+export const ACTION_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$/;
+/** An action ref: `pack.name`. */
+export const ACTION_REF_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}\.[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$/;
+/** How pack archives are named: the SHA-256 of the `.tar.gz`, lowercase hex. */
+export const PACK_DIGEST_PATTERN = /^[0-9a-f]{64}$/;
+
+/**
+ * The name of a set of runtimes as it appears in worker queue names and dispatch routing keys:
+ * sorted and joined by `-` (`node-python-shell`). Workers with the same set share one queue.
+ */
+export function runtimeSetKey(runtimes: readonly string[]): string {
+  const set = [...new Set(runtimes)].sort();
+  if (!set.length) throw new Error('a worker needs at least one runtime');
+  return set.join('-');
 }

@@ -172,3 +172,17 @@ export interface ArtifactCleanupReportV1 {
   freed_bytes: number;
   items: ArtifactCleanupItemV1[];
 }
+
+/**
+ * A new staging key. It starts with its creation time so the garbage collector can tell an
+ * abandoned upload from one in progress without asking the store for dates.
+ */
+export function newStagingKey(id: string, now = Date.now()): string {
+  return `${STAGING_PREFIX}${now}-${id}`;
+}
+
+/** When the upload behind a staging key started (ms since the epoch); undefined for foreign keys. */
+export function stagingKeyCreatedAt(key: string): number | undefined {
+  const m = /^staging\/(\d{13})-[A-Za-z0-9._-]+$/.exec(key);
+  return m ? Number(m[1]) : undefined;
+}

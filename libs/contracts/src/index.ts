@@ -6,4 +6,6 @@ export * from './execution-result';
 export * from './execution-status';
 export * from './messages';
 export * from './param-schema';
+export * from './parameter-validation';
+export * from './rules';
 export * from './tokens';

@@ -8,10 +8,11 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  Matches,
   Min,
   ValidateNested,
 } from 'class-validator';
-import { OUTPUT_FORMATS, RUNTIMES, WORKER_LOST_POLICIES } from './action';
+import { OUTPUT_FORMATS, PACK_DIGEST_PATTERN, RUNTIMES, WORKER_LOST_POLICIES } from './action';
 import type { ActionSnapshot, OutputFormat, Runtime, WorkerLostPolicy } from './action';
 import type { ExecutionResult } from './execution-result';
 import {
@@ -38,6 +39,8 @@ export const MessageTypes = {
   /** executor → every worker (broadcast): stop this execution if you run it, and never start it. */
   ExecutionCancel: 'execution.cancel.v1',
   WorkerHeartbeat: 'worker.heartbeat.v1',
+  /** api (webhook, POST /events) or executor (timer tick) → executor: an event was recorded; match rules. */
+  EventCreated: 'event.created.v1',
   /** api → artifact-store commands, sent by request/reply (the reply carries the result or a DomainError). */
   ArtifactCreate: 'artifact.create.v1',
   ArtifactUpdate: 'artifact.update.v1',
@@ -72,9 +75,18 @@ export function versionOf(type: string): number {
   return Number(m[1]);
 }
 
-/** Routing key for a dispatch to one worker pool: workers of a pool compete on one queue. */
-export function dispatchRoutingKey(pool: string): string {
-  return `${MessageTypes.ExecutionDispatch}.${pool}`;
+/**
+ * Routing key of a dispatch. Workers of a pool that have the same runtimes compete on one queue
+ * bound to `execution.dispatch.v1.<pool>.<runtime set>` (see runtimeSetKey); the executor picks
+ * the set among live workers that have the action's runtime. Without a set: the pool-wide key.
+ */
+export function dispatchRoutingKey(pool: string, runtimeSet?: string): string {
+  return runtimeSet ? `${MessageTypes.ExecutionDispatch}.${pool}.${runtimeSet}` : `${MessageTypes.ExecutionDispatch}.${pool}`;
+}
+
+/** The short name of the shared work queue of a pool's workers that have the runtime set. */
+export function workerQueueName(pool: string, runtimeSet: string): string {
+  return `worker.${pool}.${runtimeSet}`;
 }
 
 export class ExecutionRequestedV1 {
@@ -90,6 +102,7 @@ export class ActionSnapshotV1 implements ActionSnapshot {
   @IsIn(OUTPUT_FORMATS) output_format!: OutputFormat;
   @IsString({ each: true }) secret_parameters!: string[];
   @IsOptional() @IsIn(WORKER_LOST_POLICIES) on_worker_lost?: WorkerLostPolicy;
+  @IsOptional() @Matches(PACK_DIGEST_PATTERN) pack_digest?: string;
 }
 
 export class ExecutionDispatchV1 {
@@ -137,6 +150,11 @@ export class ExecutionFinishedV1 {
   @IsISO8601() finished_at!: string;
 }
 
+/** Announces an event already recorded in Postgres; the executor matches it against rules. */
+export class EventCreatedV1 {
+  @IsInt() @Min(1) event_id!: number;
+}
+
 export class WorkerHeartbeatV1 {
   @IsString() @IsNotEmpty() worker!: string;
   @IsString() @IsNotEmpty() hostname!: string;
@@ -158,6 +176,7 @@ export const PAYLOAD_CLASSES: Readonly<Record<MessageType, new () => object>> = 
   [MessageTypes.ExecutionCancelRequested]: ExecutionCancelRequestedV1,
   [MessageTypes.ExecutionCancel]: ExecutionCancelV1,
   [MessageTypes.WorkerHeartbeat]: WorkerHeartbeatV1,
+  [MessageTypes.EventCreated]: EventCreatedV1,
   [MessageTypes.ArtifactCreate]: ArtifactCreateV1,
   [MessageTypes.ArtifactUpdate]: ArtifactUpdateV1,
   [MessageTypes.ArtifactDelete]: ArtifactDeleteV1,

@@ -19,6 +19,7 @@ import {
   DEFAULT_STARTUP_TIMEOUT_MS,
   type AmqpServerOptions,
 } from './messaging.options';
+import { failureReply, type ReplyBody } from './request-reply';
 import { assertConsumerTopology, domainExchange, queueNames, type QueueBinding, type QueueNames } from './topology';
 
 /** The transport id of AmqpServer: `@EventPattern(type, AMQP_TRANSPORT)` binds a handler to it only. */
@@ -190,7 +191,7 @@ export class AmqpServer extends Server<AmqpServerEvents, AmqpServerStatus> imple
     const bindings: QueueBinding[] = [];
     for (const [pattern, handler] of this.messageHandlers) {
       if (!handler.isEventHandler) {
-        throw new Error(`@MessagePattern('${pattern}') is not supported by AmqpServer: use @EventPattern (the bus has no replies)`);
+        throw new Error(`@MessagePattern('${pattern}') is not supported by AmqpServer: use @EventPattern (a handler's return value is the reply to a request)`);
       }
       if (!hasPayloadClass(pattern)) {
         throw new Error(`@EventPattern('${pattern}'): no payload class for this type in PAYLOAD_CLASSES (@attune/contracts)`);
@@ -247,6 +248,7 @@ export class AmqpServer extends Server<AmqpServerEvents, AmqpServerStatus> imple
     const parsed = parseEnvelope(msg.content);
     if (!parsed.ok) {
       this.log.warn({ ...this.deliveryIds(msg, parsed.ids), attempt, reason: parsed.reason }, 'invalid envelope; dead-lettered');
+      await this.reply(channel, msg, { ok: false, error: { code: 'BAD_REQUEST', message: `invalid envelope: ${parsed.reason}` } });
       return this.settle(channel, msg, 'dead-letter');
     }
     const envelope = parsed.envelope;
@@ -260,39 +262,89 @@ export class AmqpServer extends Server<AmqpServerEvents, AmqpServerStatus> imple
     });
     if (!this.getHandlerByPattern(envelope.type)) {
       log.warn('no handler for this message type; dead-lettered');
+      await this.reply(channel, msg, { ok: false, error: { code: 'BAD_REQUEST', message: `${envelope.type} has no handler in ${this.names.queue}` } });
       return this.settle(channel, msg, 'dead-letter');
     }
     const validated = await validatePayload(envelope.type, envelope.payload);
     if (!validated.ok) {
       log.warn({ problems: validated.problems }, 'payload fails validation; dead-lettered');
+      await this.reply(channel, msg, {
+        ok: false,
+        error: { code: 'VALIDATION_ERROR', message: `${envelope.type} payload fails validation`, details: validated.problems },
+      });
       return this.settle(channel, msg, 'dead-letter');
     }
     const ctx = new AmqpContext({ ...envelope, payload: validated.value } as MessageEnvelope<object>, msg, attempt);
+    let result: unknown;
     try {
-      await this.handleEvent(envelope.type, { pattern: envelope.type, data: validated.value }, ctx);
+      result = await this.handleEvent(envelope.type, { pattern: envelope.type, data: validated.value }, ctx);
     } catch (err) {
+      if (isRequest(msg)) return this.onRequestFailure(channel, msg, err, log);
       return this.onHandlerFailure(channel, msg, ctx, err, log);
     }
+    await this.reply(channel, msg, { ok: true, data: result ?? null });
     this.settle(channel, msg, 'ack');
     log.debug('handled');
+  }
+
+  /**
+   * A request (a message carrying replyTo) is answered, never retried: its caller waits with a
+   * timeout, and a retry delayed past it would do the work for nobody. A DomainError goes back
+   * with its code, message and details; anything else as INTERNAL_ERROR with an id that is
+   * logged here.
+   */
+  private async onRequestFailure(channel: ConfirmChannel, msg: ConsumeMessage, err: unknown, log: Logger): Promise<void> {
+    const { body, errorId } = failureReply(err);
+    if (errorId) log.error({ error: errorSummary(err), error_id: errorId }, 'request handler failed; answered with an internal error');
+    else log.info({ error: errorSummary(err) }, 'request handler refused the request; answered with its error');
+    await this.reply(channel, msg, body);
+    this.settle(channel, msg, 'ack');
+  }
+
+  /**
+   * Sends the reply of a request (no-op for events), confirmed by the broker within the publish
+   * timeout. A reply that cannot be sent is logged and given up: the work is done, and
+   * redelivering the request would do it twice for a caller that has gone.
+   */
+  private async reply(channel: ConfirmChannel, msg: ConsumeMessage, body: ReplyBody): Promise<void> {
+    if (!isRequest(msg) || this.closedChannels.has(channel)) return;
+    const timeoutMs = this.options.publishTimeoutMs;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`reply not confirmed within ${timeoutMs} ms`)), timeoutMs);
+        channel.publish(
+          '',
+          msg.properties.replyTo as string,
+          Buffer.from(JSON.stringify(body)),
+          { contentType: 'application/json', correlationId: msg.properties.messageId, type: `${msg.properties.type ?? 'unknown'}.reply` },
+          (err: unknown) => {
+            clearTimeout(timer);
+            if (err) reject(err instanceof Error ? err : new Error('reply nacked by the broker'));
+            else resolve();
+          },
+        );
+      });
+    } catch (err) {
+      this.log.warn({ ...this.deliveryIds(msg), error: errorSummary(err) }, 'could not send the reply; the requester will time out');
+    }
   }
 
   /**
    * Like the base implementation, but resolves only when the handler's promise or observable has
    * completed, and rejects with its error: the message is acked or retried only then.
    */
-  override handleEvent(pattern: string, packet: ReadPacket, context: AmqpContext): Promise<void> {
+  override handleEvent(pattern: string, packet: ReadPacket, context: AmqpContext): Promise<unknown> {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) return Promise.reject(new Error(`no handler for ${pattern}`));
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const run = this.runWithProcessingHooks(context, async (runEndHook) => {
         try {
-          const result = await handler(packet.data, context);
+          let result: unknown = await handler(packet.data, context);
           if (isObservable(result)) {
-            await lastValueFrom(result.pipe(finalize(runEndHook)), { defaultValue: undefined });
+            result = await lastValueFrom(result.pipe(finalize(runEndHook)), { defaultValue: undefined });
           }
           runEndHook();
-          resolve();
+          resolve(result);
         } catch (err) {
           runEndHook();
           reject(err);
@@ -433,6 +485,11 @@ export class AmqpServer extends Server<AmqpServerEvents, AmqpServerStatus> imple
     this._status$.next('disconnected');
     this.log.info('closed');
   }
+}
+
+/** A message that expects an answer: it was sent by MessagePublisher.request(). */
+function isRequest(msg: ConsumeMessage): boolean {
+  return typeof msg.properties.replyTo === 'string' && msg.properties.replyTo !== '';
 }
 
 function attemptOf(msg: ConsumeMessage): number {

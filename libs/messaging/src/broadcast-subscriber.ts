@@ -24,6 +24,11 @@ export interface BroadcastSubscriberOptions {
 export class BroadcastSubscriber {
   private readonly connection: AmqpConnection;
   private readonly logger: Logger;
+  /**
+   * When the current subscription began receiving (epoch ms), or undefined while it is not.
+   * Anything broadcast before then was not heard by this instance.
+   */
+  listeningSince?: number;
 
   constructor(
     private readonly options: BroadcastSubscriberOptions,
@@ -32,6 +37,8 @@ export class BroadcastSubscriber {
     this.logger = (options.logger ?? fallbackLogger(options.service)).child({ component: 'broadcast-subscriber' });
     this.connection = AmqpConnection.create({ url: options.url, service: options.service, role: 'broadcast', logger: options.logger });
     this.connection.createChannel('broadcast', async (channel) => {
+      this.listeningSince = undefined;
+      channel.once('close', () => (this.listeningSince = undefined));
       const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
       for (const type of options.types) {
         const exchange = domainExchange(options.namespace, type);
@@ -39,6 +46,7 @@ export class BroadcastSubscriber {
         await channel.bindQueue(queue, exchange, type);
       }
       await channel.consume(queue, (msg) => void this.receive(msg), { noAck: true });
+      this.listeningSince = Date.now();
       this.logger.info({ types: options.types }, 'listening for broadcasts');
     });
   }

@@ -9,5 +9,6 @@ export * from './message-publisher';
 export * from './messaging.module';
 export * from './messaging.options';
 export * from './permanent-message.error';
+export * from './request-reply';
 export * from './topology';
 export * from './broadcast-subscriber';

@@ -4,8 +4,11 @@ import { ActionEntity } from './entities/action.entity';
 import { ExecutionEntity } from './entities/execution.entity';
 import { IdentityEntity } from './entities/identity.entity';
 import { PackEntity } from './entities/pack.entity';
+import { PackVersionEntity } from './entities/pack-version.entity';
 import { WorkerEntity } from './entities/worker.entity';
 import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema';
+import { Registry1763800000000 } from './migrations/1763800000000-registry';
+import { Artifacts1763900000000 } from './migrations/1763900000000-artifacts';
 import { ExecutionControl1764100000000 } from './migrations/1764100000000-execution-control';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
@@ -13,9 +16,11 @@ import { ExecutionControl1764100000000 } from './migrations/1764100000000-execut
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
 
 /** Entities and migrations are listed as classes (no globs) so bundles and jest load the same set. */
-export const ENTITIES = [IdentityEntity, PackEntity, ActionEntity, ExecutionEntity, WorkerEntity];
+export const ENTITIES = [IdentityEntity, PackEntity, PackVersionEntity, ActionEntity, ExecutionEntity, WorkerEntity];
 export const MIGRATIONS = [
   InitialSchema1763700000000,
+  Registry1763800000000,
+  Artifacts1763900000000,
   ExecutionControl1764100000000,
 ];
 

@@ -3,8 +3,10 @@ import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { dataSourceOptions, ENTITIES, type DatabaseOptions } from './data-source';
 import { ActionRepository, PackRepository } from './repositories/action.repository';
+import { ArtifactRepository } from './repositories/artifact.repository';
 import { ExecutionRepository } from './repositories/execution.repository';
 import { IdentityRepository } from './repositories/identity.repository';
+import { PackRegistryRepository } from './repositories/pack-registry.repository';
 import { WorkerRepository } from './repositories/worker.repository';
 
 @Injectable()
@@ -16,7 +18,7 @@ export class DatabaseHealthIndicator {
   }
 }
 
-const REPOSITORIES = [ExecutionRepository, ActionRepository, PackRepository, IdentityRepository, WorkerRepository];
+const REPOSITORIES = [ExecutionRepository, ActionRepository, PackRepository, PackRegistryRepository, IdentityRepository, WorkerRepository, ArtifactRepository];
 
 @Global()
 @Module({})

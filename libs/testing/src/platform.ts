@@ -18,6 +18,16 @@ export interface PlatformOptions {
   env?: Record<string, string>;
 }
 
+/** A further instance of a service beside the main one (a second worker or executor). */
+export interface ExtraInstance {
+  name: ServiceName;
+  port: number;
+  process: ChildProcess;
+  healthUrl: string;
+  /** Stops it (SIGTERM by default; SIGKILL to simulate a crash) and answers how it ended. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
@@ -37,6 +47,7 @@ export class Platform {
   readonly ports = {} as Record<ServiceName, number>;
   private readonly procs = new Map<ServiceName, ChildProcess>();
   private readonly logs = new Map<ServiceName, WriteStream>();
+  private readonly extras: ExtraInstance[] = [];
 
   private constructor(private readonly opts: PlatformOptions) {}
 
@@ -103,6 +114,11 @@ export class Platform {
     });
   }
 
+  /** The process of the main instance of a service, while it runs. */
+  processOf(name: ServiceName): ChildProcess | undefined {
+    return this.isRunning(name) ? this.procs.get(name) : undefined;
+  }
+
   isRunning(name: ServiceName): boolean {
     const child = this.procs.get(name);
     // A service stopped by a signal has a null exit code and a signalCode instead.
@@ -126,8 +142,62 @@ export class Platform {
     await Promise.all(SERVICES.filter((s) => s !== 'api').map((s) => this.start(s)));
   }
 
+  /**
+   * Starts one more instance of a service on its own port, logging to `<name>-<n>.log`.
+   * `env` overrides variables of this instance only (e.g. ATTUNE_WORKER_NAME).
+   */
+  async startExtra(name: ServiceName, env: Record<string, string> = {}): Promise<ExtraInstance> {
+    const port = await freePort();
+    const portVar = {
+      api: 'ATTUNE_API_PORT',
+      executor: 'ATTUNE_EXECUTOR_PORT',
+      worker: 'ATTUNE_WORKER_PORT',
+      'artifact-store': 'ATTUNE_ARTIFACT_STORE_PORT',
+    }[name];
+    const index = this.extras.filter((e) => e.name === name).length + 2;
+    const log = createWriteStream(join(this.opts.logDir, `${name}-${index}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [resolve(this.opts.root, 'dist/apps', name, 'main.js')], {
+      cwd: this.opts.root,
+      env: { ...this.env(), [portVar]: String(port), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+      log.end();
+    });
+    const healthUrl = `http://127.0.0.1:${port}/health`;
+    const state = await waitFor(
+      async () => {
+        if (exited) return 'exited';
+        const res = await fetch(healthUrl);
+        return res.status === 200 ? 'healthy' : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: `${name} #${index} to become healthy` },
+    );
+    if (state === 'exited') throw new Error(`${name} #${index} exited with code ${child.exitCode}`);
+    const instance: ExtraInstance = {
+      name,
+      port,
+      process: child,
+      healthUrl,
+      stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+        if (exited) return;
+        const gone = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await gone;
+        clearTimeout(timer);
+      },
+    };
+    this.extras.push(instance);
+    return instance;
+  }
+
   async stopAll(): Promise<void> {
-    await Promise.all(SERVICES.map((s) => this.stop(s)));
+    await Promise.all([...SERVICES.map((s) => this.stop(s)), ...this.extras.map((e) => e.stop())]);
     for (const log of this.logs.values()) log.end();
   }
 }

@@ -13,6 +13,12 @@ export class ArtifactStoreConfig {
   @IsInt() @Min(1) @Max(200) databasePoolSize = 10;
   @Matches(/^amqps?:\/\//, { message: 'amqpUrl must be an amqp:// URL' }) amqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
   @Matches(/^[a-z][a-z0-9_-]*$/, { message: 'amqpNamespace must be lowercase letters, digits, - or _' }) amqpNamespace = 'attune';
+  /** Commands handled at once (commits copy blobs, so they may take a while each). */
+  @IsInt() @Min(1) @Max(256) prefetch = 16;
+  /** How often the retention sweep runs (time-based retention, blob and staging collection). */
+  @IsInt() @Min(100) sweepIntervalMs = 60_000;
+  /** Staging objects older than this are abandoned uploads and are deleted by the sweep. */
+  @IsInt() @Min(1000) stagingTtlMs = 24 * 3600_000;
   /** Blob store settings (ATTUNE_STORAGE_*, ATTUNE_S3_*). */
   storage!: StorageSettings;
 
@@ -26,6 +32,9 @@ export class ArtifactStoreConfig {
       databasePoolSize: env.ATTUNE_DATABASE_POOL_SIZE,
       amqpUrl: env.ATTUNE_AMQP_URL,
       amqpNamespace: env.ATTUNE_AMQP_NAMESPACE,
+      prefetch: env.ATTUNE_ARTIFACT_STORE_PREFETCH,
+      sweepIntervalMs: env.ATTUNE_ARTIFACT_SWEEP_INTERVAL_MS,
+      stagingTtlMs: env.ATTUNE_ARTIFACT_STAGING_TTL_MS,
     });
     config.storage = StorageSettings.fromEnv(env);
     return config;

@@ -18,6 +18,9 @@ const spawnToExit = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300],
 });
 
+/** A dispatch older than this when it arrives is checked with the api before it runs. */
+const STALE_DISPATCH_MS = 1000;
+
 /** Thrown when a dispatch names a script outside its pack, or a runtime this worker lacks. */
 export class UnrunnableActionError extends Error {}
 
@@ -50,7 +53,7 @@ export class ExecutionRunner {
    * died) runs only if the execution has not been started by anyone, so it never runs twice
    * behind the executor's back: a started one is left to the worker-loss policy.
    */
-  async handle(d: ExecutionDispatchV1, redelivered: boolean): Promise<void> {
+  async handle(d: ExecutionDispatchV1, delivery: { redelivered: boolean; publishedAt: number; listeningSince?: number }): Promise<void> {
     const log = this.logger.child({ execution_id: d.execution_id, attempt: d.attempt });
     const existing = this.active.get(d.execution_id);
     if (existing) {
@@ -61,7 +64,12 @@ export class ExecutionRunner {
       log.info('cancelled before it started here; not running it');
       return;
     }
-    if (redelivered && !(await this.startedByNobody(d, log))) return;
+    // A dispatch published before this worker could hear cancels, or one that waited in the
+    // queue, may have been cancelled meanwhile: check with the api first. Fresh ones (the hot
+    // path) skip the round trip; a cancel reaches their worker by broadcast.
+    const unheard = delivery.listeningSince === undefined || delivery.publishedAt < delivery.listeningSince;
+    const stale = Date.now() - delivery.publishedAt > STALE_DISPATCH_MS;
+    if ((delivery.redelivered || unheard || stale) && !(await this.startedByNobody(d, log))) return;
     const controller = new AbortController();
     const done = this.run(d, controller.signal).finally(() => this.active.delete(d.execution_id));
     this.active.set(d.execution_id, { controller, done });
@@ -79,7 +87,7 @@ export class ExecutionRunner {
     }
   }
 
-  /** Asks the api (with the execution's own token) whether a redelivered dispatch was ever started. */
+  /** Asks the api (with the execution's own token) whether the dispatch is still waiting to run. */
   private async startedByNobody(d: ExecutionDispatchV1, log: Logger): Promise<boolean> {
     const res = await fetch(`${this.config.apiUrl}/api/v1/executions/${d.execution_id}`, {
       headers: { authorization: `Bearer ${d.token}` },
@@ -89,7 +97,7 @@ export class ExecutionRunner {
     if (!res.ok) throw new Error(`cannot check a redelivered dispatch: api answered ${res.status}`);
     const { data } = (await res.json()) as { data: { status: string; attempt?: number; worker: string | null } };
     const fresh = (data.status === 'scheduling' || data.status === 'scheduled') && (d.attempt === undefined || data.attempt === undefined || data.attempt === d.attempt);
-    if (!fresh) log.info({ status: data.status, worker: data.worker }, 'redelivered dispatch already started or settled elsewhere; not running it again');
+    if (!fresh) log.info({ status: data.status, worker: data.worker }, 'dispatch already started, settled or cancelled; not running it');
     return fresh;
   }
 

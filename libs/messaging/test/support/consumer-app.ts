@@ -20,10 +20,12 @@ export class Probe {
   readonly finished: Call[] = [];
   behavior: (call: Call) => unknown = () => undefined;
 
-  async run(call: Call): Promise<void> {
+  /** Answers what the behavior answered: the reply when the message was a request. */
+  async run(call: Call): Promise<unknown> {
     this.calls.push(call);
-    await this.behavior(call);
+    const result = await this.behavior(call);
     this.finished.push(call);
+    return result;
   }
 }
 
@@ -37,13 +39,13 @@ export class TestConsumer {
   constructor(@Inject(PROBE) private readonly probe: Probe) {}
 
   @EventPattern<string>(MessageTypes.ExecutionRequested)
-  async onRequested(@Payload() payload: ExecutionRequestedV1, @Ctx() ctx: AmqpContext): Promise<void> {
-    await this.probe.run({ type: MessageTypes.ExecutionRequested, payload, ctx });
+  onRequested(@Payload() payload: ExecutionRequestedV1, @Ctx() ctx: AmqpContext): Promise<unknown> {
+    return this.probe.run({ type: MessageTypes.ExecutionRequested, payload, ctx });
   }
 
   @EventPattern<string>(MessageTypes.ExecutionDispatch)
-  async onDispatch(@Payload() payload: ExecutionDispatchV1, @Ctx() ctx: AmqpContext): Promise<void> {
-    await this.probe.run({ type: MessageTypes.ExecutionDispatch, payload, ctx });
+  onDispatch(@Payload() payload: ExecutionDispatchV1, @Ctx() ctx: AmqpContext): Promise<unknown> {
+    return this.probe.run({ type: MessageTypes.ExecutionDispatch, payload, ctx });
   }
 }
 

@@ -23,6 +23,10 @@ export class ExecutionEntity {
   @Column({ type: 'integer', name: 'timeout_seconds' }) timeoutSeconds!: number;
   /** Dispatch attempt: 1, then +1 for each re-dispatch after a lost worker. */
   @Column({ type: 'integer', default: 1 }) attempt!: number;
+  /** The pack archive (SHA-256) the run uses, fixed when it was first scheduled. */
+  @Column({ type: 'text', name: 'pack_digest', nullable: true }) packDigest!: string | null;
+  /** Set while the execution waits in `scheduled` for a worker that can run it; says why. */
+  @Column({ type: 'text', name: 'waiting_reason', nullable: true }) waitingReason!: string | null;
   @Column({ type: 'timestamptz', name: 'started_at', nullable: true }) startedAt!: Date | null;
   @Column({ type: 'timestamptz', name: 'finished_at', nullable: true }) finishedAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;

@@ -9,6 +9,8 @@ export class PackEntity {
   @Column({ type: 'text', nullable: true }) description!: string | null;
   /** Built-in packs (such as `core`) are registered by the platform at startup. */
   @Column({ type: 'boolean', name: 'is_standard', default: false }) isStandard!: boolean;
+  /** SHA-256 of the pack's current archive (see pack_versions); null until one is uploaded. */
+  @Column({ type: 'text', nullable: true }) digest!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
 }

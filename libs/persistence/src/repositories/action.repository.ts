@@ -16,6 +16,10 @@ export class PackRepository {
     return this.repo.findOneBy({ ref });
   }
 
+  findById(id: number): Promise<PackEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
   async list(page: number, perPage: number): Promise<{ items: PackEntity[]; total: number }> {
     const [items, total] = await this.repo.findAndCount({ order: { ref: 'ASC' }, skip: (page - 1) * perPage, take: perPage });
     return { items, total };

@@ -48,6 +48,8 @@ function fromRow(r: Row): ExecutionEntity {
     result: r.result,
     timeoutSeconds: r.timeout_seconds,
     attempt: r.attempt,
+    packDigest: r.pack_digest ?? null,
+    waitingReason: r.waiting_reason ?? null,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     created: r.created,
@@ -163,6 +165,58 @@ export class ExecutionRepository {
       [silentForMs, limit],
     );
     return rows.map(fromRow);
+  }
+
+  /**
+   * Fixes the pack archive an execution runs, the first time it is scheduled; later schedulings
+   * (a sweep, a retry) keep it. Answers the digest in effect, or null if none is recorded.
+   */
+  async recordPackDigest(id: number, digest: string): Promise<string | null> {
+    const rows: Row[] = await this.repo.query(
+      `UPDATE executions SET pack_digest = COALESCE(pack_digest, $2) WHERE id = $1 AND status = 'scheduling' RETURNING pack_digest`,
+      [id, digest],
+    );
+    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
+    return list.length ? (list[0].pack_digest as string | null) : null;
+  }
+
+  /**
+   * Parks an execution being scheduled in `scheduled` without dispatching it, because no live
+   * worker can run it; `reason` says so to anyone reading the execution.
+   */
+  async parkWaiting(id: number, reason: string): Promise<ExecutionEntity | null> {
+    const rows: Row[] = await this.repo.query(
+      `UPDATE executions SET status = 'scheduled', waiting_reason = $2, updated = now()
+        WHERE id = $1 AND status = 'scheduling' RETURNING *`,
+      [id, reason],
+    );
+    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
+    return list.length ? fromRow(list[0]) : null;
+  }
+
+  /**
+   * Takes a parked execution back to `scheduling` so it can be dispatched. Only a parked one
+   * (waiting_reason set) moves: a dispatched `scheduled` execution never goes back.
+   */
+  async claimWaiting(id: number): Promise<ExecutionEntity | null> {
+    const rows: Row[] = await this.repo.query(
+      `UPDATE executions SET status = 'scheduling', waiting_reason = NULL, updated = now()
+        WHERE id = $1 AND status = 'scheduled' AND waiting_reason IS NOT NULL RETURNING *`,
+      [id],
+    );
+    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
+    return list.length ? fromRow(list[0]) : null;
+  }
+
+  /** Ids of parked executions whose action needs one of `runtimes`, oldest first. */
+  async findWaiting(runtimes: string[], limit: number): Promise<number[]> {
+    const rows: Row[] = await this.repo.query(
+      `SELECT e.id FROM executions e JOIN actions a ON a.id = e.action
+        WHERE e.status = 'scheduled' AND e.waiting_reason IS NOT NULL AND a.runtime = ANY($1::text[])
+        ORDER BY e.updated ASC LIMIT $2`,
+      [runtimes, limit],
+    );
+    return rows.map((r) => Number(r.id));
   }
 
   /** Non-terminal executions that have not moved for `olderThanMs`, oldest first. */

@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { IdentityEntity } from '../entities/identity.entity';
+
+export type NewIdentity = Pick<IdentityEntity, 'login' | 'displayName' | 'passwordHash' | 'roles'>;
+export type IdentityPatch = Partial<Pick<IdentityEntity, 'displayName' | 'passwordHash' | 'roles' | 'isActive' | 'tokensValidAfter'>>;
+
+/** Raised inside a transaction when a change would leave no active administrator. */
+class LastAdminError extends Error {}
+
+// One lock for every change that can remove an administrator, so two concurrent demotions
+// cannot each see the other as the remaining admin.
+const ADMIN_LOCK = `SELECT pg_advisory_xact_lock(hashtext('attune.identities.admins'))`;
 
 @Injectable()
 export class IdentityRepository {
@@ -15,19 +25,65 @@ export class IdentityRepository {
     return this.repo.findOneBy({ id });
   }
 
+  async list(page: number, perPage: number): Promise<{ items: IdentityEntity[]; total: number }> {
+    const [items, total] = await this.repo.findAndCount({ order: { id: 'ASC' }, skip: (page - 1) * perPage, take: perPage });
+    return { items, total };
+  }
+
   /** Creates the identity when missing; an existing one keeps its password and roles. */
-  async ensure(input: Pick<IdentityEntity, 'login' | 'displayName' | 'passwordHash' | 'roles'>): Promise<IdentityEntity> {
-    await this.repo
-      .createQueryBuilder()
-      .insert()
-      .into(IdentityEntity)
-      .values(input)
-      .orIgnore()
-      .execute();
+  async ensure(input: NewIdentity): Promise<IdentityEntity> {
+    await this.repo.createQueryBuilder().insert().into(IdentityEntity).values(input).orIgnore().execute();
     return this.repo.findOneByOrFail({ login: input.login });
+  }
+
+  /** Answers null when the login is taken. */
+  async create(input: NewIdentity): Promise<IdentityEntity | null> {
+    const rows: Array<{ id: number }> = await this.repo.query(
+      `INSERT INTO identities (login, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (login) DO NOTHING RETURNING id`,
+      [input.login, input.displayName, input.passwordHash, input.roles],
+    );
+    return rows.length ? this.repo.findOneByOrFail({ id: Number(rows[0].id) }) : null;
   }
 
   async updatePassword(id: number, passwordHash: string): Promise<void> {
     await this.repo.update({ id }, { passwordHash });
+  }
+
+  /**
+   * Applies the patch, unless it would leave no active administrator: then nothing changes and
+   * the answer is 'last_admin'. Null when the identity does not exist.
+   */
+  async update(id: number, patch: IdentityPatch): Promise<IdentityEntity | null | 'last_admin'> {
+    return this.guardingAdmins(async (em) => {
+      const found = await em.findOneBy(IdentityEntity, { id });
+      if (!found) return null;
+      await em.update(IdentityEntity, { id }, patch);
+      return em.findOneByOrFail(IdentityEntity, { id });
+    });
+  }
+
+  async delete(id: number): Promise<boolean | 'last_admin'> {
+    return this.guardingAdmins(async (em) => {
+      const result = await em.delete(IdentityEntity, { id });
+      return (result.affected ?? 0) > 0;
+    });
+  }
+
+  private async guardingAdmins<T>(work: (em: EntityManager) => Promise<T>): Promise<T | 'last_admin'> {
+    try {
+      return await this.repo.manager.transaction(async (em) => {
+        await em.query(ADMIN_LOCK);
+        const admins = async () =>
+          (await em.query(`SELECT count(*)::int AS n FROM identities WHERE is_active AND 'admin' = ANY(roles)`))[0].n as number;
+        const before = await admins();
+        const out = await work(em);
+        if (before > 0 && (await admins()) === 0) throw new LastAdminError();
+        return out;
+      });
+    } catch (err) {
+      if (err instanceof LastAdminError) return 'last_admin';
+      throw err;
+    }
   }
 }

@@ -22,6 +22,20 @@ export class WorkerRepository {
     );
   }
 
+  /**
+   * Workers of `pool` that can take work for `runtime` now: online, and heard from within
+   * `silentForMs`. A worker that is draining, offline or silent gets nothing new.
+   */
+  async findLive(pool: string, runtime: string, silentForMs: number): Promise<WorkerEntity[]> {
+    return this.repo
+      .createQueryBuilder('w')
+      .where('w.pool = :pool', { pool })
+      .andWhere(`w.status = 'online'`)
+      .andWhere(':runtime = ANY(w.runtimes)', { runtime })
+      .andWhere(`w.last_heartbeat > now() - (:ms::double precision * interval '1 millisecond')`, { ms: silentForMs })
+      .getMany();
+  }
+
   async list(page: number, perPage: number): Promise<{ items: WorkerEntity[]; total: number }> {
     const [items, total] = await this.repo.findAndCount({ order: { name: 'ASC' }, skip: (page - 1) * perPage, take: perPage });
     return { items, total };

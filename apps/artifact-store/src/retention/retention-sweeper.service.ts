@@ -1,0 +1,88 @@
+import { ArtifactRepository } from '@attune/persistence';
+import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Counter } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { ArtifactStoreConfig } from '../config/artifact-store.config';
+import { BlobCollector } from './blob-collector.service';
+
+/** The Postgres advisory lock that makes one replica the sweeper at a time. */
+export const SWEEPER_LOCK = 'attune:artifact-store:retention-sweep';
+
+const expired = new Counter({ name: 'attune_artifact_retention_versions_deleted_total', help: 'Versions deleted by time-based retention' });
+
+export interface SweepReport {
+  expiredVersions: number;
+  blobs: number;
+  staging: number;
+  orphans: number;
+}
+
+/**
+ * The periodic sweep: applies the days/hours/minutes retention policies, collects blobs nothing
+ * references, abandoned staging uploads and orphaned objects. Every replica runs the timer, but a
+ * session-level Postgres advisory lock (held on one dedicated connection for the whole sweep,
+ * released by Postgres if the process dies) lets only one of them sweep at a time; the others
+ * skip that round.
+ */
+@Injectable()
+export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+
+  constructor(
+    private readonly artifacts: ArtifactRepository,
+    private readonly collector: BlobCollector,
+    private readonly config: ArtifactStoreConfig,
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.trigger(), this.config.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private trigger(): void {
+    this.running ??= this.sweepOnce()
+      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'retention sweep failed; will try again'))
+      .finally(() => (this.running = undefined));
+  }
+
+  /** One sweep, or null when another replica holds the sweeper lock. */
+  async sweepOnce(now = new Date()): Promise<SweepReport | null> {
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [SWEEPER_LOCK])) as { locked: boolean }[];
+      if (!locked) {
+        this.logger.debug('another replica is sweeping; skipped');
+        return null;
+      }
+      try {
+        const retention = await this.artifacts.deleteExpiredVersions(now);
+        expired.inc(retention.deletedVersions);
+        if (retention.deletedVersions) {
+          this.logger.info({ versions: retention.deletedVersions, artifacts: retention.artifacts.length }, 'time-based retention deleted versions');
+        }
+        const report: SweepReport = {
+          expiredVersions: retention.deletedVersions,
+          blobs: (await this.collector.collect(retention.released)) + (await this.collector.collectUnreferenced()),
+          staging: await this.collector.collectStaging(this.config.stagingTtlMs, now.getTime()),
+          orphans: await this.collector.collectOrphans(),
+        };
+        return report;
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [SWEEPER_LOCK]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,209 @@
+import { isPlainObject, jsonEquals, lookupPath, type PathSegment, PathSyntaxError } from './object-path';
+import { parseContextPath, type RuleContext } from './rule-context';
+
+/**
+ * Rule conditions: a list of `{field, operator, value}` combined with `all` (default) or `any`.
+ * An empty list always matches. Comparisons are strict about JSON types: `"5"` does not equal
+ * `5`, and `gt`/`gte`/`lt`/`lte` compare two numbers, or two strings (lexically, which orders
+ * ISO-8601 timestamps correctly); any other pair does not match. A missing field matches only
+ * `not_equals` and `exists: false`.
+ */
+export const CONDITION_OPERATORS = ['equals', 'not_equals', 'contains', 'matches', 'gt', 'gte', 'lt', 'lte', 'in', 'exists'] as const;
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
+
+export const CONDITION_MODES = ['all', 'any'] as const;
+export type ConditionMode = (typeof CONDITION_MODES)[number];
+
+export interface RuleCondition {
+  field: string;
+  operator: ConditionOperator;
+  value?: unknown;
+}
+
+export const MAX_CONDITIONS = 50;
+export const MAX_PATTERN_LENGTH = 512;
+
+export interface ConditionProblem {
+  field: string;
+  message: string;
+}
+
+/** Checks conditions as a client sent them; answers one problem per fault, by field path. */
+export function checkConditions(input: unknown, field = 'conditions'): ConditionProblem[] {
+  if (input === undefined || input === null) return [];
+  if (!Array.isArray(input)) return [{ field, message: 'must be a list of {field, operator, value}' }];
+  if (input.length > MAX_CONDITIONS) return [{ field, message: `may hold at most ${MAX_CONDITIONS} conditions` }];
+  const problems: ConditionProblem[] = [];
+  input.forEach((c, i) => {
+    const at = `${field}[${i}]`;
+    if (!isPlainObject(c)) {
+      problems.push({ field: at, message: 'must be an object {field, operator, value}' });
+      return;
+    }
+    const unknown = Object.keys(c).filter((k) => !['field', 'operator', 'value'].includes(k));
+    if (unknown.length) problems.push({ field: at, message: `unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}` });
+    if (typeof c.field !== 'string') {
+      problems.push({ field: `${at}.field`, message: 'must be a path such as "event.payload.severity"' });
+    } else {
+      try {
+        parseContextPath(c.field);
+      } catch (err) {
+        problems.push({ field: `${at}.field`, message: err instanceof PathSyntaxError ? err.message : 'is not a valid path' });
+      }
+    }
+    if (!(CONDITION_OPERATORS as readonly unknown[]).includes(c.operator)) {
+      problems.push({ field: `${at}.operator`, message: `must be one of ${CONDITION_OPERATORS.join(', ')}` });
+      return;
+    }
+    const message = valueProblem(c.operator as ConditionOperator, c.value, 'value' in c);
+    if (message) problems.push({ field: `${at}.value`, message });
+  });
+  return problems;
+}
+
+function valueProblem(op: ConditionOperator, value: unknown, present: boolean): string | undefined {
+  switch (op) {
+    case 'equals':
+    case 'not_equals':
+    case 'contains':
+      return present ? undefined : 'is required';
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return typeof value === 'number' || typeof value === 'string' ? undefined : 'must be a number or a string';
+    case 'in':
+      return Array.isArray(value) ? undefined : 'must be a list of values';
+    case 'exists':
+      return value === undefined || typeof value === 'boolean' ? undefined : 'must be true or false (default true)';
+    case 'matches':
+      if (typeof value !== 'string') return 'must be a regular expression as a string';
+      return patternProblem(value);
+  }
+}
+
+/**
+ * A pattern runs against payloads anyone holding a webhook key can send, and JavaScript regular
+ * expressions cannot be interrupted. Patterns with a quantified group that itself holds a
+ * quantifier (`(a+)+`, `(\w*)*`), the usual shape of catastrophic backtracking, are refused.
+ */
+export function patternProblem(pattern: string): string | undefined {
+  if (pattern.length > MAX_PATTERN_LENGTH) return `a pattern may have at most ${MAX_PATTERN_LENGTH} characters`;
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    return `is not a valid regular expression: ${(err as Error).message}`;
+  }
+  if (hasNestedQuantifier(pattern)) return 'nested quantifiers such as (a+)+ are not allowed: they can take exponential time';
+  return undefined;
+}
+
+function quantifierLength(src: string, i: number): number {
+  const c = src[i];
+  if (c === '*' || c === '+') return 1;
+  if (c === '{') {
+    const m = /^\{\d+(,\d*)?\}/.exec(src.slice(i));
+    if (m && m[1] !== undefined) return m[0].length;
+  }
+  return 0;
+}
+
+export function hasNestedQuantifier(src: string): boolean {
+  // One flag per open group: does it contain a repeating quantifier?
+  const stack: boolean[] = [false];
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') {
+      i++;
+      if (quantifierLength(src, i + 1)) stack[stack.length - 1] = true;
+      continue;
+    }
+    if (c === '[') {
+      i++;
+      while (i < src.length && src[i] !== ']') {
+        if (src[i] === '\\') i++;
+        i++;
+      }
+      if (quantifierLength(src, i + 1)) stack[stack.length - 1] = true;
+      continue;
+    }
+    if (c === '(') {
+      stack.push(false);
+      continue;
+    }
+    if (c === ')') {
+      const inner = stack.length > 1 ? (stack.pop() as boolean) : false;
+      const repeated = quantifierLength(src, i + 1) > 0;
+      if (inner && repeated) return true;
+      if (inner || repeated) stack[stack.length - 1] = true;
+      continue;
+    }
+    if (quantifierLength(src, i) === 0 && quantifierLength(src, i + 1) > 0) stack[stack.length - 1] = true;
+  }
+  return false;
+}
+
+interface CompiledCondition {
+  path: PathSegment[];
+  operator: ConditionOperator;
+  value: unknown;
+  regex?: RegExp;
+}
+
+/** Evaluates checked conditions against the context. */
+export function evaluateConditions(conditions: readonly RuleCondition[] | null | undefined, mode: ConditionMode, context: RuleContext): boolean {
+  if (!conditions || conditions.length === 0) return true;
+  const compiled = conditions.map(compile);
+  return mode === 'any' ? compiled.some((c) => test(c, context)) : compiled.every((c) => test(c, context));
+}
+
+function compile(c: RuleCondition): CompiledCondition {
+  return {
+    path: parseContextPath(c.field),
+    operator: c.operator,
+    value: c.value,
+    regex: c.operator === 'matches' && typeof c.value === 'string' ? new RegExp(c.value) : undefined,
+  };
+}
+
+function test(c: CompiledCondition, context: RuleContext): boolean {
+  const found = lookupPath(context, c.path);
+  if (c.operator === 'exists') return found.found === (c.value === undefined ? true : c.value === true);
+  if (c.operator === 'not_equals') return !found.found || !jsonEquals(found.value, c.value);
+  if (!found.found) return false;
+  const actual = found.value;
+  switch (c.operator) {
+    case 'equals':
+      return jsonEquals(actual, c.value);
+    case 'contains':
+      if (typeof actual === 'string') return typeof c.value === 'string' && actual.includes(c.value);
+      if (Array.isArray(actual)) return actual.some((v) => jsonEquals(v, c.value));
+      return false;
+    case 'matches':
+      return typeof actual === 'string' && !!c.regex && c.regex.test(actual);
+    case 'in':
+      return Array.isArray(c.value) && c.value.some((v) => jsonEquals(actual, v));
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return compare(actual, c.value, c.operator);
+  }
+}
+
+function compare(a: unknown, b: unknown, op: 'gt' | 'gte' | 'lt' | 'lte'): boolean {
+  const comparable = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string');
+  if (!comparable) return false;
+  const x = a as number | string;
+  const y = b as number | string;
+  switch (op) {
+    case 'gt':
+      return x > y;
+    case 'gte':
+      return x >= y;
+    case 'lt':
+      return x < y;
+    case 'lte':
+      return x <= y;
+  }
+}

@@ -1,0 +1,172 @@
+import { CronExpressionParser } from 'cron-parser';
+import type { JsonSchemaObject } from '../action';
+
+/**
+ * The built-in timer triggers. A rule on one of them carries its schedule in `trigger_params`;
+ * the executor fires one event per tick (see docs/architecture.md, "Timers").
+ */
+export const TimerTriggers = {
+  interval: 'core.intervaltimer',
+  cron: 'core.crontimer',
+  datetime: 'core.datetimetimer',
+} as const;
+export type TimerTriggerRef = (typeof TimerTriggers)[keyof typeof TimerTriggers];
+export const TIMER_TRIGGER_REFS: readonly TimerTriggerRef[] = Object.values(TimerTriggers);
+
+export function isTimerTrigger(ref: string): ref is TimerTriggerRef {
+  return (TIMER_TRIGGER_REFS as readonly string[]).includes(ref);
+}
+
+export const INTERVAL_UNITS = { seconds: 1000, minutes: 60_000, hours: 3_600_000 } as const;
+export type IntervalUnit = keyof typeof INTERVAL_UNITS;
+
+export interface TimerTriggerDefinition {
+  ref: TimerTriggerRef;
+  label: string;
+  description: string;
+  /** The schema of a rule's `trigger_params`. */
+  paramSchema: JsonSchemaObject;
+  /** The schema of the event payload each tick produces. */
+  outSchema: JsonSchemaObject;
+}
+
+export const TIMER_TRIGGER_DEFINITIONS: readonly TimerTriggerDefinition[] = [
+  {
+    ref: TimerTriggers.interval,
+    label: 'Interval timer',
+    description: 'Fires every `interval` `unit`s, counted from when the rule was last created, updated or enabled',
+    paramSchema: {
+      type: 'object',
+      properties: {
+        unit: { type: 'string', enum: Object.keys(INTERVAL_UNITS), default: 'seconds' },
+        interval: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+      },
+      required: ['interval'],
+      additionalProperties: false,
+    },
+    outSchema: {
+      type: 'object',
+      properties: { type: { const: 'interval' }, unit: { type: 'string' }, interval: { type: 'integer' }, executed_at: { type: 'string', format: 'date-time' } },
+    },
+  },
+  {
+    ref: TimerTriggers.cron,
+    label: 'Cron timer',
+    description: 'Fires on a cron schedule: 5 fields (minute hour day month weekday) or 6 with seconds first; `timezone` is an IANA name (default UTC)',
+    paramSchema: {
+      type: 'object',
+      properties: {
+        expression: { type: 'string', minLength: 1, maxLength: 200 },
+        timezone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC' },
+      },
+      required: ['expression'],
+      additionalProperties: false,
+    },
+    outSchema: {
+      type: 'object',
+      properties: { type: { const: 'cron' }, expression: { type: 'string' }, timezone: { type: 'string' }, executed_at: { type: 'string', format: 'date-time' } },
+    },
+  },
+  {
+    ref: TimerTriggers.datetime,
+    label: 'Date and time timer',
+    description: 'Fires once at `fire_at` (ISO-8601 with a time zone offset, in the future when the rule is saved)',
+    paramSchema: {
+      type: 'object',
+      properties: { fire_at: { type: 'string', format: 'date-time' } },
+      required: ['fire_at'],
+      additionalProperties: false,
+    },
+    outSchema: {
+      type: 'object',
+      properties: { type: { const: 'datetime' }, fire_at: { type: 'string' }, executed_at: { type: 'string', format: 'date-time' } },
+    },
+  },
+];
+
+export interface TimerProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * Checks what a JSON Schema cannot: a parsable cron expression, a known time zone, a
+ * `fire_at` in the future. Run after the schema check, on parameters with defaults applied.
+ */
+export function checkTimerParams(ref: TimerTriggerRef, params: Record<string, unknown>, now: Date, field = 'trigger_params'): TimerProblem[] {
+  switch (ref) {
+    case TimerTriggers.interval:
+      return [];
+    case TimerTriggers.cron: {
+      const timezone = typeof params.timezone === 'string' ? params.timezone : 'UTC';
+      if (!isTimeZone(timezone)) return [{ field: `${field}.timezone`, message: `"${timezone}" is not a known IANA time zone` }];
+      try {
+        CronExpressionParser.parse(String(params.expression), { tz: timezone, strict: false }).next();
+      } catch (err) {
+        return [{ field: `${field}.expression`, message: `is not a valid cron expression: ${(err as Error).message}` }];
+      }
+      return [];
+    }
+    case TimerTriggers.datetime: {
+      const at = Date.parse(String(params.fire_at));
+      if (Number.isNaN(at)) return [{ field: `${field}.fire_at`, message: 'is not a valid date-time' }];
+      return at > now.getTime() ? [] : [{ field: `${field}.fire_at`, message: 'must be in the future' }];
+    }
+  }
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The tick that is due now: the latest scheduled time `t` with `anchor < t <= now`, or null.
+ * `anchor` is when the rule last changed (created, updated, enabled): ticks scheduled before
+ * it never fire, and a schedule restarts from it. Every executor computes the same ticks from
+ * the same rule row, which is what lets a (rule, tick) row in Postgres make each tick fire once.
+ * Ticks missed while no executor ran are not replayed one by one: only the latest fires.
+ */
+export function latestDueTick(ref: string, params: Record<string, unknown>, anchor: Date, now: Date): Date | null {
+  const a = anchor.getTime();
+  const n = now.getTime();
+  if (n <= a) return null;
+  switch (ref) {
+    case TimerTriggers.interval: {
+      const unit = INTERVAL_UNITS[(params.unit as IntervalUnit) ?? 'seconds'] ?? INTERVAL_UNITS.seconds;
+      const every = Number(params.interval) * unit;
+      if (!Number.isFinite(every) || every < 1000) return null;
+      const k = Math.floor((n - a) / every);
+      return k >= 1 ? new Date(a + k * every) : null;
+    }
+    case TimerTriggers.cron: {
+      const tz = typeof params.timezone === 'string' ? params.timezone : 'UTC';
+      // prev() answers the occurrence strictly before currentDate: +1 ms makes `now` itself count.
+      const t = CronExpressionParser.parse(String(params.expression), { currentDate: new Date(n + 1), tz }).prev().toDate();
+      return t.getTime() > a ? t : null;
+    }
+    case TimerTriggers.datetime: {
+      const t = Date.parse(String(params.fire_at));
+      return !Number.isNaN(t) && t > a && t <= n ? new Date(t) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The payload of the event a tick produces. */
+export function timerEventPayload(ref: string, params: Record<string, unknown>, tick: Date): Record<string, unknown> {
+  const executed_at = tick.toISOString();
+  switch (ref) {
+    case TimerTriggers.interval:
+      return { type: 'interval', unit: params.unit ?? 'seconds', interval: params.interval, executed_at };
+    case TimerTriggers.cron:
+      return { type: 'cron', expression: params.expression, timezone: params.timezone ?? 'UTC', executed_at };
+    default:
+      return { type: 'datetime', fire_at: params.fire_at, executed_at };
+  }
+}
