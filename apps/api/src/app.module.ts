@@ -5,15 +5,23 @@ import { StorageHealthIndicator, StorageModule } from '@attune/storage';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ActionsController } from './actions/actions.controller';
+import { ArtifactsModule } from './artifacts/artifacts.module';
 import { AuthModule } from './auth/auth.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { ApiConfig } from './config/api.config';
+import { ExecutionLogsController } from './executions/execution-logs.controller';
 import { ExecutionsController } from './executions/executions.controller';
+import { LogReader } from './executions/log-reader.service';
 import { ExecutionsService } from './executions/executions.service';
 import { ParameterValidator } from './executions/parameter-validator';
 import { PackRegistrar } from './packs/pack-registrar.service';
 import { PacksController } from './packs/packs.controller';
 import { WorkersController } from './workers/workers.controller';
+import { EnforcementsModule } from './enforcements/enforcements.module';
+import { EventsModule } from './events/events.module';
+import { RulesModule } from './rules/rules.module';
+import { TriggersModule } from './triggers/triggers.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Global()
 @Module({})
@@ -37,13 +45,20 @@ export class AppModule {
         HealthModule.forRoot('api', [DatabaseHealthIndicator, AmqpHealthIndicator, StorageHealthIndicator]),
         MetricsModule,
         AuthModule,
+        ArtifactsModule,
+        TriggersModule,
+        RulesModule,
+        EventsModule,
+        EnforcementsModule,
+        WebhooksModule,
       ],
-      controllers: [PacksController, ActionsController, ExecutionsController, WorkersController],
+      controllers: [PacksController, ActionsController, ExecutionsController, ExecutionLogsController, WorkersController],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         PackRegistrar,
         ParameterValidator,
         ExecutionsService,
+        LogReader,
       ],
     };
   }

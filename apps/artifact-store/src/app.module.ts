@@ -3,16 +3,18 @@ import { DatabaseHealthIndicator, PersistenceModule } from '@attune/persistence'
 import { HealthModule, type Logger, loggerModule, MetricsModule, ROOT_LOGGER } from '@attune/service-kit';
 import { StorageHealthIndicator, StorageModule } from '@attune/storage';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ArtifactsModule } from './artifacts/artifacts.module';
 import { ArtifactStoreConfig } from './config/artifact-store.config';
+import { LogsModule } from './logs/logs.module';
 
 /**
- * Owns artifacts, their versions and the blobs in the bucket. This foundation wires its
- * dependencies (database, broker, blob store) and their health; artifact commands arrive
- * with the artifact feature.
+ * Owns artifacts, their versions and the blobs in the bucket: answers the api's artifact
+ * commands (request/reply on the bus), commits staged uploads, and runs the retention sweep.
  */
 @Module({})
 export class AppModule {
   static forRoot(config: ArtifactStoreConfig, logger: Logger): DynamicModule {
+    const artifacts = ArtifactsModule.forRoot(config, logger);
     return {
       module: AppModule,
       imports: [
@@ -22,6 +24,8 @@ export class AppModule {
         StorageModule.forRoot(config.storage.toStorageConfig()),
         HealthModule.forRoot('artifact-store', [DatabaseHealthIndicator, AmqpHealthIndicator, StorageHealthIndicator]),
         MetricsModule,
+        artifacts,
+        LogsModule.forRoot(artifacts, logger),
       ],
       providers: [
         { provide: ArtifactStoreConfig, useValue: config },

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AmqpServer } from '@attune/messaging';
 import { createRootLogger, runMain, startService } from '@attune/service-kit';
 import { AppModule } from './app.module';
 import { ArtifactStoreConfig } from './config/artifact-store.config';
@@ -12,5 +13,13 @@ runMain('artifact-store', async () => {
     port: config.port,
     host: config.host,
     logger,
+    transport: new AmqpServer({
+      url: config.amqpUrl,
+      namespace: config.amqpNamespace,
+      service: 'artifact-store',
+      queue: 'artifact-store',
+      prefetch: config.prefetch,
+      logger,
+    }),
   });
 });

@@ -13,6 +13,10 @@ import { ExecutionRequestedConsumer } from './scheduling/execution-requested.con
 import { ExecutionScheduler } from './scheduling/execution-scheduler.service';
 import { ExecutionSweeper } from './scheduling/execution-sweeper.service';
 import { ExecutionTokenService } from './scheduling/execution-token.service';
+import { EventCreatedConsumer } from './rules/event-created.consumer';
+import { EventSweeper } from './rules/event-sweeper.service';
+import { RuleEnforcer } from './rules/rule-enforcer.service';
+import { TimerScheduler } from './rules/timer-scheduler.service';
 import { WorkerHeartbeatConsumer } from './workers/worker-heartbeat.consumer';
 
 @Module({})
@@ -28,7 +32,7 @@ export class AppModule {
         HealthModule.forRoot('executor', [DatabaseHealthIndicator, AmqpHealthIndicator]),
         MetricsModule,
       ],
-      controllers: [ExecutionRequestedConsumer, ExecutionResultsConsumer, WorkerHeartbeatConsumer, ExecutionCancelConsumer],
+      controllers: [ExecutionRequestedConsumer, ExecutionResultsConsumer, WorkerHeartbeatConsumer, ExecutionCancelConsumer, EventCreatedConsumer],
       providers: [
         { provide: ExecutorConfig, useValue: config },
         { provide: ROOT_LOGGER, useValue: logger },
@@ -38,6 +42,9 @@ export class AppModule {
         ExecutionRecorder,
         ExecutionCanceller,
         WorkerLossSweeper,
+        RuleEnforcer,
+        EventSweeper,
+        TimerScheduler,
       ],
     };
   }

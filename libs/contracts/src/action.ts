@@ -45,6 +45,8 @@ export interface ActionSnapshot {
   secret_parameters: string[];
   /** What to do when the worker running it is lost; `abandon` when absent. */
   on_worker_lost?: WorkerLostPolicy;
+  /** Bytes kept of each of stdout and stderr; past it the log ends with a truncation marker. */
+  max_log_bytes?: number;
   /**
    * SHA-256 (lowercase hex) of the pack archive the script comes from, as registered when the
    * execution was scheduled. The worker fetches and runs exactly that archive. Absent for inline

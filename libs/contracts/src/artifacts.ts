@@ -34,8 +34,8 @@ export const RETENTION_UNIT_MS: Readonly<Record<Exclude<RetentionPolicy, 'versio
   minutes: 60_000,
 };
 
-/** Artifact refs: what a client may choose (`pack.name`, `exec-42-log`, `reports/2026/q1`…). */
-export const ARTIFACT_REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:\/-]*$/;
+/** Artifact refs: what a client may choose (`pack.name`, `exec-42-log`, `report:2026-q1`…); no `/`, so a ref is one path segment. */
+export const ARTIFACT_REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
 /** Staging objects live under this prefix; the api writes them, artifact-store promotes and removes them. */
 export const STAGING_PREFIX = 'staging/';

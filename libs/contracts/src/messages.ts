@@ -9,6 +9,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -38,6 +39,8 @@ export const MessageTypes = {
   ExecutionCancelRequested: 'execution.cancel-requested.v1',
   /** executor → every worker (broadcast): stop this execution if you run it, and never start it. */
   ExecutionCancel: 'execution.cancel.v1',
+  /** worker → artifact-store: a bounded piece of an execution's stdout or stderr. */
+  ExecutionLog: 'execution.log.v1',
   WorkerHeartbeat: 'worker.heartbeat.v1',
   /** api (webhook, POST /events) or executor (timer tick) → executor: an event was recorded; match rules. */
   EventCreated: 'event.created.v1',
@@ -103,6 +106,7 @@ export class ActionSnapshotV1 implements ActionSnapshot {
   @IsString({ each: true }) secret_parameters!: string[];
   @IsOptional() @IsIn(WORKER_LOST_POLICIES) on_worker_lost?: WorkerLostPolicy;
   @IsOptional() @Matches(PACK_DIGEST_PATTERN) pack_digest?: string;
+  @IsOptional() @IsInt() @Min(1) max_log_bytes?: number;
 }
 
 export class ExecutionDispatchV1 {
@@ -122,6 +126,31 @@ export class ExecutionDispatchV1 {
 
 export class ExecutionCancelRequestedV1 {
   @IsInt() @Min(1) execution_id!: number;
+}
+
+export const LOG_STREAMS = ['stdout', 'stderr'] as const;
+export type LogStreamName = (typeof LOG_STREAMS)[number];
+/** Raw bytes per log chunk at most; base64 in the message makes it about a third larger. */
+export const MAX_LOG_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * One chunk of an execution's output, in order (`seq` from 0, `offset` in bytes). The last one
+ * of a stream has `eof` and the stream's totals, so the receiver knows when it has everything.
+ */
+export class ExecutionLogV1 {
+  @IsInt() @Min(1) execution_id!: number;
+  @IsInt() @Min(1) attempt!: number;
+  @IsIn(LOG_STREAMS) stream!: LogStreamName;
+  @IsInt() @Min(0) seq!: number;
+  @IsInt() @Min(0) offset!: number;
+  /** The chunk's bytes, base64; may be empty on the final chunk. */
+  @IsString() @MaxLength(Math.ceil(MAX_LOG_CHUNK_BYTES / 3) * 4 + 4) data!: string;
+  @IsOptional() @IsBoolean() eof?: boolean;
+  /** On `eof`: bytes in the whole stream and their SHA-256 (hex). */
+  @IsOptional() @IsInt() @Min(0) total_bytes?: number;
+  @IsOptional() @IsString() sha256?: string;
+  /** On `eof`: the stream hit its size cap and ends with a truncation marker. */
+  @IsOptional() @IsBoolean() truncated?: boolean;
 }
 
 export class ExecutionCancelV1 {
@@ -175,6 +204,7 @@ export const PAYLOAD_CLASSES: Readonly<Record<MessageType, new () => object>> = 
   [MessageTypes.ExecutionFinished]: ExecutionFinishedV1,
   [MessageTypes.ExecutionCancelRequested]: ExecutionCancelRequestedV1,
   [MessageTypes.ExecutionCancel]: ExecutionCancelV1,
+  [MessageTypes.ExecutionLog]: ExecutionLogV1,
   [MessageTypes.WorkerHeartbeat]: WorkerHeartbeatV1,
   [MessageTypes.EventCreated]: EventCreatedV1,
   [MessageTypes.ArtifactCreate]: ArtifactCreateV1,

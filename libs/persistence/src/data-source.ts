@@ -6,22 +6,32 @@ import { IdentityEntity } from './entities/identity.entity';
 import { PackEntity } from './entities/pack.entity';
 import { PackVersionEntity } from './entities/pack-version.entity';
 import { WorkerEntity } from './entities/worker.entity';
+import { EnforcementEntity } from './entities/enforcement.entity';
+import { EventEntity } from './entities/event.entity';
+import { RuleEntity } from './entities/rule.entity';
+import { TimerTickEntity } from './entities/timer-tick.entity';
+import { TriggerEntity } from './entities/trigger.entity';
 import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema';
 import { Registry1763800000000 } from './migrations/1763800000000-registry';
 import { Artifacts1763900000000 } from './migrations/1763900000000-artifacts';
+import { Rules1764000000000 } from './migrations/1764000000000-rules';
 import { ExecutionControl1764100000000 } from './migrations/1764100000000-execution-control';
+import { ExecutionLogs1764200000000 } from './migrations/1764200000000-execution-logs';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
 // parse them as numbers once here rather than at every use.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
 
 /** Entities and migrations are listed as classes (no globs) so bundles and jest load the same set. */
-export const ENTITIES = [IdentityEntity, PackEntity, PackVersionEntity, ActionEntity, ExecutionEntity, WorkerEntity];
+export const ENTITIES = [IdentityEntity, PackEntity, PackVersionEntity, ActionEntity, ExecutionEntity, WorkerEntity,
+  TriggerEntity, RuleEntity, EventEntity, EnforcementEntity, TimerTickEntity];
 export const MIGRATIONS = [
   InitialSchema1763700000000,
   Registry1763800000000,
   Artifacts1763900000000,
+  Rules1764000000000,
   ExecutionControl1764100000000,
+  ExecutionLogs1764200000000,
 ];
 
 export interface DatabaseOptions {

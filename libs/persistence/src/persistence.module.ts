@@ -5,9 +5,15 @@ import { dataSourceOptions, ENTITIES, type DatabaseOptions } from './data-source
 import { ActionRepository, PackRepository } from './repositories/action.repository';
 import { ArtifactRepository } from './repositories/artifact.repository';
 import { ExecutionRepository } from './repositories/execution.repository';
+import { ExecutionLogRepository } from './repositories/execution-log.repository';
 import { IdentityRepository } from './repositories/identity.repository';
 import { PackRegistryRepository } from './repositories/pack-registry.repository';
 import { WorkerRepository } from './repositories/worker.repository';
+import { EnforcementRepository } from './repositories/enforcement.repository';
+import { EventRepository } from './repositories/event.repository';
+import { RuleRepository } from './repositories/rule.repository';
+import { TimerTickRepository } from './repositories/timer-tick.repository';
+import { TriggerRepository } from './repositories/trigger.repository';
 
 @Injectable()
 export class DatabaseHealthIndicator {
@@ -18,7 +24,8 @@ export class DatabaseHealthIndicator {
   }
 }
 
-const REPOSITORIES = [ExecutionRepository, ActionRepository, PackRepository, PackRegistryRepository, IdentityRepository, WorkerRepository, ArtifactRepository];
+const REPOSITORIES = [ExecutionRepository, ExecutionLogRepository, ActionRepository, PackRepository, PackRegistryRepository, IdentityRepository, WorkerRepository, ArtifactRepository,
+  TriggerRepository, RuleRepository, EventRepository, EnforcementRepository, TimerTickRepository];
 
 @Global()
 @Module({})

@@ -88,6 +88,43 @@ describe('ExecutionRepository (real Postgres, real migrations)', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
+  it('ignores a report from an earlier attempt', async () => {
+    const e = await newExecution();
+    await executions.transition(e.id, 'scheduling');
+    await executions.transition(e.id, 'running', { worker: 'w-old', attempt: 1 });
+    const again = await executions.requeueForRetry(e.id, 1);
+    expect(again).toMatchObject({ status: 'requested', attempt: 2, worker: null, startedAt: null });
+    // The same loss handled twice (two executors) requeues once.
+    expect(await executions.requeueForRetry(e.id, 1)).toBeNull();
+    await executions.transition(e.id, 'scheduling');
+    expect(await executions.transition(e.id, 'completed', { attempt: 1 })).toBeNull();
+    expect((await executions.transition(e.id, 'running', { attempt: 2, worker: 'w-new' }))?.worker).toBe('w-new');
+  });
+
+  it('finds executions running on silent or unknown workers, after a grace period', async () => {
+    const ds = app.get(DataSource);
+    const workers = app.get(WorkerRepository);
+    const alive = `alive${suffix}`;
+    const silent = `silent${suffix}`;
+    const base = { hostname: 'h', pool: 'default', runtimes: ['shell' as const], running: 1, capacity: 4, status: 'online' };
+    await workers.recordHeartbeat({ ...base, name: alive, lastHeartbeat: new Date() });
+    await workers.recordHeartbeat({ ...base, name: silent, lastHeartbeat: new Date(Date.now() - 3_600_000) });
+    const ids: Record<string, number> = {};
+    for (const w of [alive, silent, `ghost${suffix}`]) {
+      const e = await newExecution();
+      await executions.transition(e.id, 'scheduling');
+      await executions.transition(e.id, 'running', { worker: w });
+      ids[w] = e.id;
+    }
+    await ds.query(`UPDATE executions SET updated = now() - interval '1 minute' WHERE id = ANY($1)`, [Object.values(ids)]);
+    const lost = (await executions.findOnLostWorkers(30_000, 1000)).map((e) => e.id);
+    expect(lost).toEqual(expect.arrayContaining([ids[silent], ids[`ghost${suffix}`]]));
+    expect(lost).not.toContain(ids[alive]);
+    // Within the grace period nothing is lost yet.
+    await ds.query(`UPDATE executions SET updated = now() WHERE id = $1`, [ids[silent]]);
+    expect((await executions.findOnLostWorkers(30_000, 1000)).map((e) => e.id)).not.toContain(ids[silent]);
+  });
+
   it('finds stale executions by status and age', async () => {
     const e = await newExecution();
     await app.get(DataSource).query(`UPDATE executions SET updated = now() - interval '1 hour' WHERE id = $1`, [e.id]);

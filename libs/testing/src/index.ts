@@ -4,3 +4,4 @@ export * from './platform';
 export { prepareTestDatabase, testAmqpUrl, testDatabaseUrl, uniqueNamespace } from '@attune/persistence';
 export * from './wait-for';
 export * from './s3rver';
+export * from './tarball';

@@ -1,4 +1,5 @@
 import { DomainError } from '@attune/contracts';
+import { IdentityRepository } from '@attune/persistence';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
@@ -6,14 +7,17 @@ import { ALLOW_EXECUTION_TOKEN, IS_PUBLIC, type Principal, REQUIRED_ROLE, type R
 import { TokenService } from './token.service';
 
 /**
- * Every route needs a bearer token unless marked @Public(). Access tokens carry a user;
- * execution tokens are accepted only on routes marked @AllowExecutionToken().
+ * Every route needs a bearer token unless marked @Public(). Access tokens carry a user, whose
+ * current roles and state are read from the database on each request, so a deactivation, a
+ * role change or a password change takes effect at once rather than when tokens expire.
+ * Execution tokens are accepted only on routes marked @AllowExecutionToken().
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
+    private readonly identities: IdentityRepository,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -27,7 +31,9 @@ export class AuthGuard implements CanActivate {
     const claims = await this.tokens.verify(match[1]);
     switch (claims.typ) {
       case 'access': {
-        req.principal = { kind: 'user', id: Number(claims.sub), login: claims.login, roles: claims.roles ?? [] };
+        const identity = await this.identities.findById(Number(claims.sub));
+        this.tokens.assertCurrent(identity, claims);
+        req.principal = { kind: 'user', id: identity.id, login: identity.login, roles: identity.roles };
         const required = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
         if (required && roleRank(req.principal.roles) < ROLES.indexOf(required) + 1) {
           throw new DomainError('FORBIDDEN', `this needs the ${required} role`);

@@ -6,6 +6,9 @@ import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { TokenService } from './token.service';
+import { PasswordHasher } from './password-hasher';
+import { UsersController } from '../users/users.controller';
+import { UsersService } from '../users/users.service';
 
 @Module({
   imports: [
@@ -14,8 +17,8 @@ import { TokenService } from './token.service';
       useFactory: (config: ApiConfig) => ({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  controllers: [AuthController],
-  providers: [AuthService, TokenService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [TokenService],
+  controllers: [AuthController, UsersController],
+  providers: [AuthService, TokenService, PasswordHasher, UsersService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [TokenService, PasswordHasher],
 })
 export class AuthModule {}

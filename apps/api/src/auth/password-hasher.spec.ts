@@ -1,18 +1,45 @@
-import { hashPassword, verifyPassword } from './password-hasher';
+import { randomBytes, scryptSync } from 'node:crypto';
+import type { ApiConfig } from '../config/api.config';
+import { PasswordHasher } from './password-hasher';
 
-describe('password hashing', () => {
-  it('verifies the right password and refuses a wrong one', async () => {
-    const hash = await hashPassword('TestPass123!');
-    expect(hash).toMatch(/^scrypt\$16384\$8\$1\$/);
-    await expect(verifyPassword('TestPass123!', hash)).resolves.toBe(true);
-    await expect(verifyPassword('testpass123!', hash)).resolves.toBe(false);
+const hasher = new PasswordHasher({ bcryptRounds: 10 } as ApiConfig);
+
+/** A hash as the previous version of the api wrote it. */
+function legacyScrypt(password: string): string {
+  const salt = randomBytes(16);
+  const key = scryptSync(password, salt, 64, { N: 16384, r: 8, p: 1 });
+  return ['scrypt', 16384, 8, 1, salt.toString('base64'), key.toString('base64')].join('$');
+}
+
+describe('PasswordHasher', () => {
+  it('hashes with bcrypt and verifies the right password only', async () => {
+    const hash = await hasher.hash('TestPass123!');
+    expect(hash).toMatch(/^\$2b\$10\$/);
+    await expect(hasher.verify('TestPass123!', hash)).resolves.toBe(true);
+    await expect(hasher.verify('testpass123!', hash)).resolves.toBe(false);
+    expect(hasher.needsRehash(hash)).toBe(false);
   });
 
   it('salts every hash', async () => {
-    expect(await hashPassword('same')).not.toBe(await hashPassword('same'));
+    expect(await hasher.hash('same')).not.toBe(await hasher.hash('same'));
   });
 
-  it('refuses a malformed stored hash instead of throwing', async () => {
-    await expect(verifyPassword('x', 'plain-text')).resolves.toBe(false);
+  it('still verifies scrypt hashes of earlier versions, and asks for a rehash', async () => {
+    const old = legacyScrypt('TestPass123!');
+    await expect(hasher.verify('TestPass123!', old)).resolves.toBe(true);
+    await expect(hasher.verify('wrong', old)).resolves.toBe(false);
+    expect(hasher.needsRehash(old)).toBe(true);
+  });
+
+  it('asks for a rehash when the configured cost went up', async () => {
+    const cheap = await hasher.hash('x');
+    expect(new PasswordHasher({ bcryptRounds: 11 } as ApiConfig).needsRehash(cheap)).toBe(true);
+  });
+
+  it('refuses passwords bcrypt would cut, and malformed stored hashes, without throwing on verify', async () => {
+    await expect(hasher.hash('x'.repeat(73))).rejects.toThrow('72 bytes');
+    await expect(hasher.verify('x', 'plain-text')).resolves.toBe(false);
+    await expect(hasher.verify('x', 'scrypt$bad')).resolves.toBe(false);
+    await expect(hasher.verify('x'.repeat(80), await hasher.hash('x'.repeat(72)))).resolves.toBe(false);
   });
 });

@@ -1,25 +1,56 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { compare, getRounds, hash, truncates } from 'bcryptjs';
+import { scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { ApiConfig } from '../config/api.config';
 
-const PARAMS = { N: 16384, r: 8, p: 1, keylen: 64 };
+/** bcrypt reads at most 72 bytes of a password; longer ones are refused rather than cut. */
+export const MAX_PASSWORD_BYTES = 72;
 
-function derive(password: string, salt: Buffer, n: number, r: number, p: number, keylen: number): Promise<Buffer> {
+/**
+ * Password hashes: bcrypt (bcryptjs, pure JavaScript, so nothing native to build) at the
+ * configured cost. Hashes written by earlier versions (`scrypt$N$r$p$salt$hash`) still verify,
+ * and `needsRehash` tells the caller to replace them (and bcrypt hashes of a lower cost) after
+ * a successful sign-in.
+ */
+@Injectable()
+export class PasswordHasher {
+  private readonly rounds: number;
+
+  constructor(config: ApiConfig) {
+    this.rounds = config.bcryptRounds;
+  }
+
+  async hash(password: string): Promise<string> {
+    if (truncates(password)) throw new Error(`passwords are limited to ${MAX_PASSWORD_BYTES} bytes`);
+    return hash(password, this.rounds);
+  }
+
+  async verify(password: string, stored: string): Promise<boolean> {
+    if (stored.startsWith('scrypt$')) return verifyScrypt(password, stored);
+    if (!/^\$2[aby]\$\d\d\$/.test(stored) || truncates(password)) return false;
+    return compare(password, stored);
+  }
+
+  needsRehash(stored: string): boolean {
+    if (!/^\$2[aby]\$\d\d\$/.test(stored)) return true;
+    return getRounds(stored) < this.rounds;
+  }
+}
+
+function deriveScrypt(password: string, salt: Buffer, n: number, r: number, p: number, keylen: number): Promise<Buffer> {
   const options: ScryptOptions = { N: n, r, p, maxmem: 64 * 1024 * 1024 };
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  return new Promise((resolve, reject) => scrypt(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
-/** scrypt password hashes, stored as `scrypt$N$r$p$salt$hash` so parameters can change later. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await derive(password, salt, PARAMS.N, PARAMS.r, PARAMS.p, PARAMS.keylen);
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64'), key.toString('base64')].join('$');
-}
-
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const actual = await derive(password, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p), expected.length);
-  return timingSafeEqual(actual, expected);
+/** The hash format of earlier versions; only ever verified now, never written. */
+export async function verifyScrypt(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, digest] = stored.split('$');
+  if (scheme !== 'scrypt' || !digest) return false;
+  const expected = Buffer.from(digest, 'base64');
+  try {
+    const actual = await deriveScrypt(password, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p), expected.length);
+    return timingSafeEqual(actual, expected);
+  } catch {
+    return false;
+  }
 }

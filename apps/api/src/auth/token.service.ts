@@ -12,6 +12,9 @@ export interface IssuedTokens {
   expires_in: number;
 }
 
+/** Claims as verified: the standard ones the signer adds included. */
+export type VerifiedClaims = TokenClaims & { iat?: number; exp?: number };
+
 @Injectable()
 export class TokenService {
   constructor(
@@ -30,14 +33,27 @@ export class TokenService {
   }
 
   /** Verifies signature and expiry; throws UNAUTHORIZED with a reason a client can act on. */
-  async verify(token: string): Promise<TokenClaims> {
+  async verify(token: string): Promise<VerifiedClaims> {
     try {
-      const claims = await this.jwt.verifyAsync<TokenClaims>(token, { algorithms: ['HS256'] });
+      const claims = await this.jwt.verifyAsync<VerifiedClaims>(token, { algorithms: ['HS256'] });
       if (!claims || !['access', 'refresh', 'execution'].includes(claims.typ)) throw new Error('unknown token type');
       return claims;
     } catch (err) {
       const expired = (err as Error).name === 'TokenExpiredError';
       throw new DomainError('UNAUTHORIZED', expired ? 'token expired' : 'invalid token');
+    }
+  }
+
+  /**
+   * A user token is good only while its identity exists, is active, and has not revoked its
+   * tokens since this one was issued (a password change does that).
+   */
+  assertCurrent(identity: IdentityEntity | null, claims: VerifiedClaims): asserts identity is IdentityEntity {
+    if (!identity) throw new DomainError('UNAUTHORIZED', 'the identity of this token no longer exists');
+    if (!identity.isActive) throw new DomainError('UNAUTHORIZED', 'this account is deactivated');
+    const revokedBefore = identity.tokensValidAfter ? new Date(identity.tokensValidAfter).getTime() / 1000 : undefined;
+    if (revokedBefore !== undefined && (claims.iat ?? 0) < revokedBefore) {
+      throw new DomainError('UNAUTHORIZED', 'token revoked; sign in again');
     }
   }
 }

@@ -39,6 +39,17 @@ export const ApiDataResponse = <T extends Type<unknown>>(model: T, status = 200,
     }),
   );
 
+/** `{data: [T]}`: a whole list, without pagination. */
+export const ApiDataListResponse = <T extends Type<unknown>>(model: T, status = 200, description?: string) =>
+  applyDecorators(
+    ApiExtraModels(model),
+    ApiResponse({
+      status,
+      description,
+      schema: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: { $ref: getSchemaPath(model) } } } },
+    }),
+  );
+
 /** The error envelope for the given statuses. */
 export const ApiErrors = (...statuses: number[]) =>
   applyDecorators(ApiExtraModels(ErrorDto), ...statuses.map((status) => ApiResponse({ status, type: ErrorDto })));

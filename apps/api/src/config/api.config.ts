@@ -1,6 +1,8 @@
-import { ConfigError, DEVELOPMENT_JWT_SECRET, ENVIRONMENTS, type Environment, validateConfig } from '@attune/service-kit';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, ENVIRONMENTS, type Environment, envBool, validateConfig } from '@attune/service-kit';
 import { StorageSettings } from '@attune/storage';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const DEV_ADMIN_LOGIN = 'test@attune.local';
 export const DEV_ADMIN_PASSWORD = 'TestPass123!';
@@ -26,6 +28,28 @@ export class ApiConfig {
   @IsInt() @Min(1) @Max(7 * 24 * 3600) maxTimeoutSeconds = 24 * 3600;
   /** Largest JSON request body accepted. */
   @IsString() bodyLimit = '1mb';
+  /** Largest webhook request accepted (bytes); larger ones get 413. Also capped by bodyLimit. */
+  @IsInt() @Min(1) @Max(100 * 1024 * 1024) webhookMaxBytes = 256 * 1024;
+  /** Largest artifact version accepted by upload (413 above it). Default 10 GiB. */
+  @IsInt() @Min(1) artifactMaxUploadBytes = 10 * 1024 ** 3;
+  /** How long the api waits for artifact-store to commit an upload (it copies the blob). */
+  @IsInt() @Min(100) artifactCommitTimeoutMs = 300_000;
+  /** How long the api waits for artifact-store's answer to the other artifact commands. */
+  @IsInt() @Min(100) artifactRequestTimeoutMs = 15_000;
+  /** Downloads up to this size are checked against their sha256 before the first byte is sent; bigger ones while streaming. */
+  @IsInt() @Min(0) @Max(256 * 1024 ** 2) artifactVerifyBufferBytes = 8 * 1024 ** 2;
+  /** Whether anyone may create an account with POST /auth/register (default: outside production). */
+  @IsOptional() @IsBoolean() allowRegistration?: boolean;
+  /** bcrypt cost of new password hashes (2^rounds iterations). */
+  @IsInt() @Min(10) @Max(15) bcryptRounds = 12;
+  /** Largest pack archive accepted by POST /api/v1/packs/upload (413 above it). */
+  @IsInt() @Min(1024) packMaxUploadBytes = 50 * 1024 * 1024;
+  /** Largest total size of the files in a pack archive once extracted (413 above it). */
+  @IsInt() @Min(1024) packMaxExtractedBytes = 200 * 1024 * 1024;
+  /** Most entries (files, directories, links) a pack archive may hold. */
+  @IsInt() @Min(1) packMaxEntries = 10_000;
+  /** Scratch space for pack uploads while they are checked; each upload's directory is removed after. */
+  @IsString() packStagingDir = join(tmpdir(), 'attune-pack-staging');
   /** Blob store settings (ATTUNE_STORAGE_*, ATTUNE_S3_*): the api streams uploads into staging objects. */
   storage!: StorageSettings;
 
@@ -52,8 +76,21 @@ export class ApiConfig {
       defaultTimeoutSeconds: env.ATTUNE_DEFAULT_TIMEOUT_SECONDS,
       maxTimeoutSeconds: env.ATTUNE_MAX_TIMEOUT_SECONDS,
       bodyLimit: env.ATTUNE_API_BODY_LIMIT,
+      allowRegistration: envBool(env.ATTUNE_ALLOW_REGISTRATION),
+      bcryptRounds: env.ATTUNE_BCRYPT_ROUNDS,
+      packMaxUploadBytes: env.ATTUNE_PACK_MAX_UPLOAD_BYTES,
+      packMaxExtractedBytes: env.ATTUNE_PACK_MAX_EXTRACTED_BYTES,
+      packMaxEntries: env.ATTUNE_PACK_MAX_ENTRIES,
+      packStagingDir: env.ATTUNE_PACK_STAGING_DIR,
+      webhookMaxBytes: env.ATTUNE_WEBHOOK_MAX_BYTES,
+      artifactMaxUploadBytes: env.ATTUNE_ARTIFACT_MAX_UPLOAD_BYTES,
+      artifactCommitTimeoutMs: env.ATTUNE_ARTIFACT_COMMIT_TIMEOUT_MS,
+      artifactRequestTimeoutMs: env.ATTUNE_ARTIFACT_REQUEST_TIMEOUT_MS,
+      artifactVerifyBufferBytes: env.ATTUNE_ARTIFACT_VERIFY_BUFFER_BYTES,
     });
     config.storage = StorageSettings.fromEnv(env);
+    config.allowRegistration ??= !config.production;
+    if (Buffer.byteLength(config.adminPassword) > 72) throw new ConfigError(['ATTUNE_ADMIN_PASSWORD must be at most 72 bytes (bcrypt)']);
     if (config.production) {
       const problems: string[] = [];
       if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) problems.push('ATTUNE_JWT_SECRET must be set in production');

@@ -1,54 +1,106 @@
-import { DomainError } from '@attune/contracts';
-import { type PackEntity, PackRepository } from '@attune/persistence';
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { toActionDto } from '../actions/action.dto';
+import { CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
 import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { PageQuery, paginated, type Paginated } from '../common/pagination';
-
-export class PackDto {
-  @ApiProperty() id!: number;
-  @ApiProperty() ref!: string;
-  @ApiProperty() label!: string;
-  @ApiProperty() version!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) description!: string | null;
-  @ApiProperty() is_standard!: boolean;
-  @ApiProperty() created!: string;
-  @ApiProperty() updated!: string;
-}
-
-export function toPackDto(p: PackEntity): PackDto {
-  return {
-    id: p.id,
-    ref: p.ref,
-    label: p.label,
-    version: p.version,
-    description: p.description,
-    is_standard: p.isStandard,
-    created: p.created.toISOString(),
-    updated: p.updated.toISOString(),
-  };
-}
+import { CreatePackDto, PackDto, PackUploadResultDto, toPackDto, toPackVersionDto, UpdatePackDto } from './pack.dto';
+import { PackUploadService } from './pack-upload.service';
+import { PacksService } from './packs.service';
 
 @ApiTags('packs')
 @ApiBearerAuth()
-@ApiErrors(401)
+@ApiErrors(401, 403)
 @Controller('api/v1/packs')
 export class PacksController {
-  constructor(private readonly packs: PackRepository) {}
+  constructor(
+    private readonly packs: PacksService,
+    private readonly uploads: PackUploadService,
+  ) {}
 
   @Get()
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'List packs' })
   @ApiPaginatedResponse(PackDto)
+  @ApiErrors(422)
   async list(@Query() q: PageQuery): Promise<Paginated<PackDto>> {
     const { items, total } = await this.packs.list(q.page, q.per_page);
     return paginated(items.map(toPackDto), total, q);
   }
 
+  @Post()
+  @HttpCode(201)
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Create an empty pack (admin)', description: 'Actions are added with POST /api/v1/actions, or the pack is uploaded as an archive. 409 when the ref exists.' })
+  @ApiDataResponse(PackDto, 201)
+  @ApiErrors(400, 409, 413, 422)
+  async create(@Body() body: CreatePackDto): Promise<{ data: PackDto }> {
+    return { data: toPackDto(await this.packs.create(body)) };
+  }
+
+  @Post('upload')
+  @HttpCode(201)
+  @RequireRole('admin')
+  @ApiOperation({
+    summary: 'Upload a pack archive (admin)',
+    description:
+      'Multipart field `pack`: a `.tar.gz` of a pack directory (`pack.yaml`, `actions/*.yaml`, scripts), with the pack at the ' +
+      'top of the archive or in its only directory. Registers the pack, or updates it and makes its actions exactly those of ' +
+      'the archive. The archive is stored content-addressed (by SHA-256); executions already scheduled keep running the ' +
+      'archive they were scheduled with. Refused with nothing stored: 413 when the archive (ATTUNE_PACK_MAX_UPLOAD_BYTES) or ' +
+      'its extracted files (ATTUNE_PACK_MAX_EXTRACTED_BYTES) are too large; 422 with details for entries with `..` or ' +
+      'absolute paths, links leaving the pack, devices, invalid YAML, unknown runtimes or missing scripts; 409 for the ' +
+      'built-in pack, or when the archive drops actions that unfinished executions use.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: { type: 'object', required: ['pack'], properties: { pack: { type: 'string', format: 'binary', description: 'The .tar.gz' } } },
+  })
+  @ApiDataResponse(PackUploadResultDto, 201)
+  @ApiErrors(400, 409, 413, 422)
+  async upload(@CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<{ data: PackUploadResultDto }> {
+    const out = await this.uploads.upload(principal, req, res);
+    return {
+      data: {
+        pack: toPackDto(out.pack),
+        version: toPackVersionDto(out.version, out.pack.digest),
+        new_version: out.newVersion,
+        actions: out.actions.map(toActionDto),
+        removed_actions: out.removedActions,
+        warnings: out.warnings,
+      },
+    };
+  }
+
   @Get(':ref')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'One pack' })
   @ApiDataResponse(PackDto)
   @ApiErrors(404)
   async get(@Param('ref') ref: string): Promise<{ data: PackDto }> {
-    const pack = await this.packs.findByRef(ref);
-    if (!pack) throw new DomainError('NOT_FOUND', `pack "${ref}" not found`);
-    return { data: toPackDto(pack) };
+    return { data: toPackDto(await this.packs.get(ref)) };
+  }
+
+  @Put(':ref')
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Change a pack\'s label, version or description (admin)', description: '409 for the built-in pack.' })
+  @ApiDataResponse(PackDto)
+  @ApiErrors(400, 404, 409, 413, 422)
+  async update(@Param('ref') ref: string, @Body() body: UpdatePackDto): Promise<{ data: PackDto }> {
+    return { data: toPackDto(await this.packs.update(ref, body)) };
+  }
+
+  @Delete(':ref')
+  @HttpCode(204)
+  @RequireRole('admin')
+  @ApiOperation({
+    summary: 'Delete a pack with its actions and archives (admin)',
+    description: '409 (details name the actions) while executions of its actions have not finished; 409 for the built-in pack.',
+  })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(404, 409)
+  async delete(@Param('ref') ref: string): Promise<void> {
+    await this.packs.delete(ref);
   }
 }

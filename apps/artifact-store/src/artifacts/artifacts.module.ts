@@ -1,4 +1,6 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ROOT_LOGGER, type Logger } from '@attune/service-kit';
+import { ArtifactStoreConfig } from '../config/artifact-store.config';
 import { ArtifactCleanup } from '../retention/artifact-cleanup.service';
 import { BlobCollector } from '../retention/blob-collector.service';
 import { RetentionSweeper } from '../retention/retention-sweeper.service';
@@ -6,14 +8,20 @@ import { ArtifactCommandsConsumer } from './artifact-commands.consumer';
 import { ArtifactService } from './artifact.service';
 import { VersionCommitter } from './version-committer.service';
 
+const SERVICES = [ArtifactService, VersionCommitter, BlobCollector, ArtifactCleanup, RetentionSweeper];
+
 /**
  * Artifacts, versions and blobs: the commands from the api, the commit of staged uploads, and
- * retention. Needs the global persistence, storage and messaging modules, ArtifactStoreConfig
- * and ROOT_LOGGER from the app module.
+ * retention. Needs the global persistence, storage and messaging modules.
  */
-@Module({
-  controllers: [ArtifactCommandsConsumer],
-  providers: [ArtifactService, VersionCommitter, BlobCollector, ArtifactCleanup, RetentionSweeper],
-  exports: [ArtifactService, VersionCommitter, BlobCollector, ArtifactCleanup, RetentionSweeper],
-})
-export class ArtifactsModule {}
+@Module({})
+export class ArtifactsModule {
+  static forRoot(config: ArtifactStoreConfig, logger: Logger): DynamicModule {
+    return {
+      module: ArtifactsModule,
+      controllers: [ArtifactCommandsConsumer],
+      providers: [{ provide: ArtifactStoreConfig, useValue: config }, { provide: ROOT_LOGGER, useValue: logger }, ...SERVICES],
+      exports: SERVICES,
+    };
+  }
+}

@@ -26,6 +26,10 @@ export class ExecutorConfig {
   @IsInt() @Min(1000) workerLostAfterMs = 15000;
   /** Dispatches of one execution at most, counting the first, under the `retry` worker-loss policy. */
   @IsInt() @Min(1) @Max(20) maxDispatchAttempts = 3;
+  /** Timeout of executions created by rules when their action sets none (the api's ATTUNE_DEFAULT_TIMEOUT_SECONDS). */
+  @IsInt() @Min(1) @Max(7 * 24 * 3600) defaultTimeoutSeconds = 600;
+  /** How often timer rules are read and due ticks fired; also how late a tick can be. */
+  @IsInt() @Min(50) @Max(60000) timerPollMs = 250;
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): ExecutorConfig {
     const config = validateConfig(ExecutorConfig, {
@@ -44,6 +48,8 @@ export class ExecutorConfig {
       staleAfterMs: env.ATTUNE_EXECUTOR_STALE_AFTER_MS,
       workerLostAfterMs: env.ATTUNE_EXECUTOR_WORKER_LOST_AFTER_MS,
       maxDispatchAttempts: env.ATTUNE_MAX_DISPATCH_ATTEMPTS,
+      defaultTimeoutSeconds: env.ATTUNE_DEFAULT_TIMEOUT_SECONDS,
+      timerPollMs: env.ATTUNE_EXECUTOR_TIMER_POLL_MS,
     });
     if (config.environment === 'production' && config.jwtSecret === DEVELOPMENT_JWT_SECRET) {
       throw new ConfigError(['ATTUNE_JWT_SECRET must be set in production']);

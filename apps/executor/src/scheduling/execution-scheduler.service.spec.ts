@@ -3,10 +3,10 @@ import { MessageTypes } from '@attune/contracts';
 import type { ActionEntity, ExecutionEntity } from '@attune/persistence';
 import { ExecutionScheduler } from './execution-scheduler.service';
 
-const execution = { id: 9, action: 3, actionRef: 'core.echo', config: { message: 'x' }, envVars: { A: 'b' }, timeoutSeconds: 30 } as unknown as ExecutionEntity;
+const execution = { id: 9, action: 3, actionRef: 'core.echo', config: { message: 'x' }, envVars: { A: 'b' }, timeoutSeconds: 30, attempt: 2 } as unknown as ExecutionEntity;
 const action = {
   id: 3, ref: 'core.echo', packRef: 'core', runtime: 'shell', entrypoint: 'printf x', entrypointInline: true, outputFormat: 'text',
-  enabled: true, paramSchema: { type: 'object', properties: { pw: { type: 'string', secret: true } } },
+  enabled: true, onWorkerLost: 'retry', paramSchema: { type: 'object', properties: { pw: { type: 'string', secret: true } } },
 } as unknown as ActionEntity;
 const silent = { child: () => silent, info: () => undefined, debug: () => undefined, warn: () => undefined } as never;
 
@@ -41,11 +41,15 @@ describe('ExecutionScheduler', () => {
     expect(opts).toEqual({ routingKey: 'execution.dispatch.v1.default', correlationId: 'execution:9' });
     expect(payload).toEqual({
       execution_id: 9,
-      action: { ref: 'core.echo', pack_ref: 'core', runtime: 'shell', entrypoint: 'printf x', inline: true, output_format: 'text', secret_parameters: ['pw'] },
+      action: {
+        ref: 'core.echo', pack_ref: 'core', runtime: 'shell', entrypoint: 'printf x', inline: true, output_format: 'text',
+        secret_parameters: ['pw'], on_worker_lost: 'retry',
+      },
       parameters: { message: 'x' },
       env_vars: { A: 'b' },
       timeout_seconds: 30,
       token: 'token',
+      attempt: 2,
     });
   });
 

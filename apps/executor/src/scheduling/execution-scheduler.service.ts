@@ -57,6 +57,7 @@ export class ExecutionScheduler {
         output_format: action.outputFormat,
         secret_parameters: secretParameters(action.paramSchema),
         on_worker_lost: action.onWorkerLost,
+        ...(action.maxLogBytes ? { max_log_bytes: action.maxLogBytes } : {}),
       },
       parameters: execution.config,
       env_vars: execution.envVars,

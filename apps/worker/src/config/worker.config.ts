@@ -30,6 +30,10 @@ export class WorkerConfig {
   /** Between SIGTERM and SIGKILL when a process must stop. */
   @IsInt() @Min(0) killGraceMs = 5000;
   @IsInt() @Min(500) heartbeatIntervalMs = 5_000;
+  /** Bytes of each of stdout and stderr kept in the log unless the action sets its own cap. */
+  @IsInt() @Min(1024) maxLogBytes = 1024 * 1024 * 1024;
+  /** A partial log chunk is sent after this long, for live tails. */
+  @IsInt() @Min(10) logFlushMs = 200;
   /**
    * On shutdown, how long running processes may finish before the worker leaves; a dispatch
    * still running then returns to the queue and runs again elsewhere.
@@ -57,6 +61,8 @@ export class WorkerConfig {
       maxParsedOutputBytes: env.ATTUNE_MAX_PARSED_OUTPUT_BYTES,
       killGraceMs: env.ATTUNE_KILL_GRACE_MS,
       heartbeatIntervalMs: env.ATTUNE_WORKER_HEARTBEAT_MS,
+      maxLogBytes: env.ATTUNE_MAX_LOG_BYTES,
+      logFlushMs: env.ATTUNE_LOG_FLUSH_MS,
       drainTimeoutMs: env.ATTUNE_WORKER_DRAIN_TIMEOUT_MS,
       keepWorkDirs: envBool(env.ATTUNE_KEEP_WORK_DIRS),
       python: env.ATTUNE_PYTHON,

@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Gauge, Histogram } from 'prom-client';
 import { WorkerConfig } from '../config/worker.config';
+import { LogStream } from './log-stream';
 import { buildEnvironment } from './process-environment';
 import { runProcess } from './process-runner';
 import { buildResult } from './result-builder';
@@ -125,6 +126,10 @@ export class ExecutionRunner {
       const stdin = JSON.stringify(d.parameters);
       await Promise.all([mkdir(artifactsDir), writeFile(parameterFile, stdin, { mode: 0o600 })]);
 
+      const logs = {
+        stdout: this.logStream(d, 'stdout', log),
+        stderr: this.logStream(d, 'stderr', log),
+      };
       let outcome;
       try {
         const [command, args] = this.command(d.action);
@@ -138,6 +143,7 @@ export class ExecutionRunner {
           killGraceMs: this.config.killGraceMs,
           captureBytes: Math.max(this.config.previewChars * 4, d.action.output_format === 'text' ? 0 : this.config.maxParsedOutputBytes),
           signal,
+          sinks: logs,
         });
       } catch (err) {
         if (!(err instanceof UnrunnableActionError)) throw err;
@@ -148,6 +154,13 @@ export class ExecutionRunner {
         };
       }
       const { status, result } = buildResult(outcome, d.action.output_format, d.timeout_seconds, this.config.previewChars);
+      // Every chunk confirmed before the result: the log is complete by the time anyone sees the status.
+      const [out, err] = await Promise.all([logs.stdout.end(), logs.stderr.end()]);
+      const logPath = `/api/v1/executions/${d.execution_id}/logs`;
+      if (out.totalBytes > 0) result.stdout_log = `${logPath}/stdout`;
+      if (err.totalBytes > 0) result.stderr_log = `${logPath}/stderr`;
+      if (out.truncated) result.stdout_log_truncated = true;
+      if (err.truncated) result.stderr_log_truncated = true;
       spawnToExit.observe({ status }, outcome.durationMs / 1000);
       // A lost start report does not matter once the result is reported.
       await startReported.catch((err: Error) => log.warn({ err: err.message }, 'start report not confirmed'));
@@ -167,6 +180,20 @@ export class ExecutionRunner {
       runningGauge.set(this.running);
       if (!this.config.keepWorkDirs) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  private logStream(d: ExecutionDispatchV1, stream: 'stdout' | 'stderr', log: Logger): LogStream {
+    return new LogStream(
+      (chunk) => this.publisher.publish(MessageTypes.ExecutionLog, chunk, { correlationId: `execution:${d.execution_id}` }),
+      {
+        executionId: d.execution_id,
+        attempt: d.attempt ?? 1,
+        stream,
+        maxBytes: d.action.max_log_bytes ?? this.config.maxLogBytes,
+        flushMs: this.config.logFlushMs,
+        logger: log,
+      },
+    );
   }
 
   /**

@@ -50,6 +50,16 @@ describe('runProcess', () => {
     expect(out.durationMs).toBeLessThan(5000);
   });
 
+  it('stops the process group when its signal is aborted', async () => {
+    const controller = new AbortController();
+    const run = runProcess(spec('sleep 30 & sleep 30; wait', { signal: controller.signal, killGraceMs: 200 }));
+    setTimeout(() => controller.abort(), 100);
+    const out = await run;
+    expect(out.cancelled).toBe(true);
+    expect(out.timedOut).toBe(false);
+    expect(out.durationMs).toBeLessThan(5000);
+  });
+
   it('reports a program that cannot be started', async () => {
     const out = await runProcess(spec('', { command: '/nonexistent/program', args: [] }));
     expect(out.spawnError).toContain('ENOENT');

@@ -1,5 +1,11 @@
 import { spawn } from 'node:child_process';
 
+/** Receives a stream's output as it comes; answering false asks the runner to pause the pipe. */
+export interface OutputSink {
+  write(chunk: Buffer): boolean;
+  waitForDrain(): Promise<void>;
+}
+
 export interface RunSpec {
   command: string;
   args: string[];
@@ -13,6 +19,8 @@ export interface RunSpec {
   captureBytes: number;
   /** Aborting it stops the process group like a timeout does (SIGTERM, then SIGKILL). */
   signal?: AbortSignal;
+  /** Where the full output goes (the log), besides the bounded head kept here. */
+  sinks?: { stdout?: OutputSink; stderr?: OutputSink };
 }
 
 export interface CapturedStream {
@@ -100,8 +108,17 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     child.on('error', (err) => finish(null, null, err.message));
-    child.stdout.on('data', (c: Buffer) => stdout.push(c));
-    child.stderr.on('data', (c: Buffer) => stderr.push(c));
+    const forward = (pipe: NodeJS.ReadableStream, capture: Capture, sink?: OutputSink) =>
+      pipe.on('data', (c: Buffer) => {
+        capture.push(c);
+        if (sink && !sink.write(c)) {
+          // Backpressure: the process blocks on its next write until the log catches up.
+          pipe.pause();
+          void sink.waitForDrain().then(() => pipe.resume());
+        }
+      });
+    forward(child.stdout, stdout, spec.sinks?.stdout);
+    forward(child.stderr, stderr, spec.sinks?.stderr);
     // A process that exits without reading stdin makes the write fail with EPIPE: harmless.
     child.stdin.on('error', () => undefined);
     child.stdin.end(spec.stdin);

@@ -42,6 +42,12 @@ describe('buildResult', () => {
     expect(result).toMatchObject({ timed_out: true, error: 'Timed out after 5s', signal: 'SIGTERM', succeeded: false });
   });
 
+  it('records a cancellation', () => {
+    const { status, result } = buildResult(outcome({ exitCode: null, signal: 'SIGTERM', cancelled: true }), 'text', 5, 1000);
+    expect(status).toBe('cancelled');
+    expect(result).toMatchObject({ cancelled: true, succeeded: false, error: 'Cancelled' });
+  });
+
   it('parses json, jsonl and yaml output into data', () => {
     expect(buildResult(outcome({ stdout: stream('{"a":1}') }), 'json', 5, 1000).result.data).toEqual({ a: 1 });
     expect(buildResult(outcome({ stdout: stream('{"a":1}\n{"a":2}\n') }), 'jsonl', 5, 1000).result.data).toEqual([{ a: 1 }, { a: 2 }]);

@@ -96,7 +96,7 @@ describe('renderTemplates', () => {
 
   it('does not share objects with the event', () => {
     const p = { obj: { a: 1 } };
-    const out = renderTemplates({ o: '{{ event.payload.obj }}' }, context(p)) as { o: { a: number } };
+    const out = renderTemplates({ o: '{{ event.payload.obj }}' }, context(p)) as unknown as { o: { a: number } };
     out.o.a = 2;
     expect(p.obj.a).toBe(1);
   });

@@ -21,6 +21,8 @@ export class ActionEntity {
   @Column({ type: 'boolean', default: true }) enabled!: boolean;
   /** What happens to an execution whose worker is lost mid-run (see WORKER_LOST_POLICIES). */
   @Column({ type: 'text', name: 'on_worker_lost', default: 'abandon' }) onWorkerLost!: WorkerLostPolicy;
+  /** Bytes kept of each of stdout and stderr of a run; null: the worker's default. */
+  @Column({ type: 'bigint', name: 'max_log_bytes', nullable: true }) maxLogBytes!: number | null;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
 }

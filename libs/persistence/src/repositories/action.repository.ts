@@ -5,8 +5,8 @@ import { ActionEntity } from '../entities/action.entity';
 import { PackEntity } from '../entities/pack.entity';
 
 export type PackInput = Pick<PackEntity, 'ref' | 'label' | 'version' | 'description' | 'isStandard'>;
-export type ActionInput = Omit<ActionEntity, 'id' | 'packId' | 'packRef' | 'created' | 'updated' | 'onWorkerLost'> &
-  Partial<Pick<ActionEntity, 'onWorkerLost'>>;
+export type ActionInput = Omit<ActionEntity, 'id' | 'packId' | 'packRef' | 'created' | 'updated' | 'onWorkerLost' | 'maxLogBytes'> &
+  Partial<Pick<ActionEntity, 'onWorkerLost' | 'maxLogBytes'>>;
 
 @Injectable()
 export class PackRepository {

@@ -1,0 +1,83 @@
+import { DomainError } from '@attune/contracts';
+import { type ActionDefinition, buildActionDefinition } from '@attune/packs';
+import { type ActionEntity, ActionRepository, isRefusal, PackRegistryRepository, PackRepository } from '@attune/persistence';
+import { Injectable, Logger } from '@nestjs/common';
+import { refusalError } from '../packs/packs.service';
+import type { CreateActionDto, UpdateActionDto } from './action.dto';
+
+@Injectable()
+export class ActionsService {
+  private readonly logger = new Logger(ActionsService.name);
+
+  constructor(
+    private readonly actions: ActionRepository,
+    private readonly packs: PackRepository,
+    private readonly registry: PackRegistryRepository,
+  ) {}
+
+  list(packRef: string | undefined, page: number, perPage: number) {
+    return this.actions.list({ packRef }, page, perPage);
+  }
+
+  async get(ref: string): Promise<ActionEntity> {
+    const action = await this.actions.findByRef(ref);
+    if (!action) throw new DomainError('NOT_FOUND', `action "${ref}" not found`);
+    return action;
+  }
+
+  async create(dto: CreateActionDto): Promise<ActionEntity> {
+    const packRef = dto.ref.split('.')[0];
+    const definition = await this.define(packRef, { ...dto });
+    const out = await this.registry.createAction(packRef, definition);
+    if (isRefusal(out)) throw refusalError(out, out.refused === 'not_found' ? `pack "${packRef}"` : `action "${dto.ref}"`);
+    this.logger.log({ action: out.ref }, 'action created');
+    return out;
+  }
+
+  /** The stored action with the changes applied must pass the same checks as a new one. */
+  async update(ref: string, dto: UpdateActionDto): Promise<ActionEntity> {
+    const current = await this.get(ref);
+    const merged: Record<string, unknown> = {
+      ref: current.ref,
+      label: current.label,
+      description: current.description,
+      runtime: current.runtime,
+      // An inline script stays inline unless a new entrypoint is given.
+      entrypoint: current.entrypoint,
+      param_schema: current.paramSchema,
+      out_schema: current.outSchema,
+      output_format: current.outputFormat,
+      timeout_seconds: current.timeoutSeconds,
+      enabled: current.enabled,
+      on_worker_lost: current.onWorkerLost,
+      ...Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined)),
+    };
+    const definition = await this.define(current.packRef, merged, dto.entrypoint === undefined ? current : undefined);
+    const out = await this.registry.updateAction(ref, definition);
+    if (isRefusal(out)) throw refusalError(out, `action "${ref}"`);
+    return out;
+  }
+
+  async delete(ref: string): Promise<void> {
+    const out = await this.registry.deleteAction(ref);
+    if (isRefusal(out)) throw refusalError(out, `action "${ref}"`);
+    this.logger.log({ action: ref }, 'action deleted');
+  }
+
+  private async define(packRef: string, raw: Record<string, unknown>, keepEntrypointOf?: ActionEntity): Promise<ActionDefinition> {
+    const pack = await this.packs.findByRef(packRef);
+    if (!pack) {
+      throw new DomainError('VALIDATION_ERROR', `pack "${packRef}" does not exist`, [{ field: 'ref', message: `pack "${packRef}" does not exist; create or upload it first` }]);
+    }
+    // With an uploaded archive, script entrypoints must be files of its current version.
+    const version = pack.digest ? await this.registry.findVersion(pack.ref, pack.digest) : null;
+    const files = version ? new Set(version.files.map((f) => f.path)) : undefined;
+    const { action, errors } = buildActionDefinition(raw, { packRef, files });
+    if (!action) throw new DomainError('VALIDATION_ERROR', 'the action is invalid', errors);
+    if (keepEntrypointOf) {
+      action.entrypoint = keepEntrypointOf.entrypoint;
+      action.entrypointInline = keepEntrypointOf.entrypointInline;
+    }
+    return action;
+  }
+}

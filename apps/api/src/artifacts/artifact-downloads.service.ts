@@ -1,0 +1,205 @@
+import { DomainError } from '@attune/contracts';
+import type { Artifact, ArtifactVersion } from '@attune/persistence';
+import { BLOB_STORE, BlobNotFoundError, type BlobStore, contentAddressedKey } from '@attune/storage';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { Counter } from 'prom-client';
+import { ApiConfig } from '../config/api.config';
+
+const checksumFailures = new Counter({
+  name: 'attune_artifact_checksum_failures_total',
+  help: 'Downloads refused or aborted because the stored bytes do not match their sha256',
+});
+
+/** The stored bytes of a version are not what was committed. */
+export class CorruptContentError extends Error {
+  constructor(
+    readonly artifactId: number,
+    readonly version: number,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`artifact ${artifactId} version ${version}: stored content hashes to ${actual}, expected ${expected}`);
+    this.name = 'CorruptContentError';
+  }
+}
+
+/**
+ * Passes the bytes on while hashing them, and always holds back the latest chunk: only when the
+ * whole content has hashed to the expected digest (and has the expected size) does the last
+ * chunk go out. On a mismatch the stream fails instead, so with Content-Length set a client never
+ * receives a complete body of wrong bytes.
+ */
+export class VerifyingStream extends Transform {
+  private readonly hash = createHash('sha256');
+  private held?: Buffer;
+  private count = 0;
+
+  constructor(
+    private readonly expectedSha256: string,
+    private readonly expectedSize: number,
+    private readonly onMismatch: (actual: string) => Error,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.count += chunk.length;
+    if (this.count > this.expectedSize) {
+      callback(this.onMismatch(`more than ${this.expectedSize} bytes`));
+      return;
+    }
+    this.hash.update(chunk);
+    const previous = this.held;
+    this.held = chunk;
+    callback(null, previous);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const actual = this.hash.digest('hex');
+    if (this.count !== this.expectedSize || actual !== this.expectedSha256) {
+      callback(this.onMismatch(this.count !== this.expectedSize ? `${this.count} bytes instead of ${this.expectedSize}` : actual));
+      return;
+    }
+    callback(null, this.held);
+  }
+}
+
+type RangeRequest = { kind: 'none' } | { kind: 'range'; start: number; end: number } | { kind: 'unsatisfiable' };
+
+/** One `bytes=` range (first-last, first-, or -suffix). Several ranges or bad syntax: served whole, as RFC 9110 allows. */
+export function parseRange(header: string | undefined, size: number): RangeRequest {
+  if (!header) return { kind: 'none' };
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return { kind: 'none' };
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return { kind: 'unsatisfiable' };
+    return { kind: 'range', start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (m[2] !== '' && Number(m[2]) < start) return { kind: 'none' };
+  if (start >= size) return { kind: 'unsatisfiable' };
+  return { kind: 'range', start, end };
+}
+
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/**
+ * Downloads of a version: streamed from the blob store with Range, ETag (the sha256) and
+ * X-Checksum-Sha256. The content is checked against its sha256 on the way: small contents
+ * (up to ATTUNE_ARTIFACT_VERIFY_BUFFER_BYTES) before the first byte is sent, so a mismatch is a
+ * clean 500; bigger ones while streaming, where a mismatch aborts the response before its last
+ * chunk. Either way it is logged and counted (attune_artifact_checksum_failures_total); wrong
+ * bytes are never served as a complete response. A ranged read of a big content is not verified
+ * (it would mean reading all of it): check the assembled file against X-Checksum-Sha256.
+ */
+@Injectable()
+export class ArtifactDownloads {
+  private readonly logger = new Logger(ArtifactDownloads.name);
+
+  constructor(
+    private readonly config: ApiConfig,
+    @Inject(BLOB_STORE) private readonly store: BlobStore,
+  ) {}
+
+  async send(req: Request, res: Response, artifact: Artifact, version: ArtifactVersion): Promise<void> {
+    const size = version.sizeBytes;
+    const etag = `"${version.sha256}"`;
+    const fileName = artifact.name ?? artifact.ref;
+    res.setHeader('ETag', etag);
+    res.setHeader('X-Checksum-Sha256', version.sha256);
+    res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('Content-Disposition', contentDisposition(`${fileName}`));
+    res.setHeader('Cache-Control', 'private, no-cache');
+    const ifNoneMatch = req.headers['if-none-match'];
+    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) {
+      res.status(304).end();
+      return;
+    }
+    const ifRange = req.headers['if-range'];
+    const range = ifRange && ifRange !== etag ? ({ kind: 'none' } as const) : parseRange(req.headers.range, size);
+    if (range.kind === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${size}`);
+      res.status(416).json({ error: `range ${req.headers.range} is not satisfiable for ${size} bytes`, code: 'RANGE_NOT_SATISFIABLE' });
+      return;
+    }
+    const key = contentAddressedKey(version.sha256);
+    const start = range.kind === 'range' ? range.start : 0;
+    const end = range.kind === 'range' ? range.end : size - 1;
+    const length = size === 0 ? 0 : end - start + 1;
+    const mismatch = (actual: string) => {
+      checksumFailures.inc();
+      const err = new CorruptContentError(artifact.id, version.version, version.sha256, actual);
+      this.logger.error({ artifact_id: artifact.id, version: version.version, sha256: version.sha256, actual, key }, 'stored content fails its checksum');
+      return err;
+    };
+
+    if (size <= this.config.artifactVerifyBufferBytes) {
+      // Small: read it all, check it, then answer; a mismatch is an ordinary error response.
+      const whole = size === 0 ? Buffer.alloc(0) : await this.readAll(key, size);
+      const actual = createHash('sha256').update(whole).digest('hex');
+      if (whole.length !== size || actual !== version.sha256) {
+        mismatch(whole.length !== size ? `${whole.length} bytes instead of ${size}` : actual);
+        throw new DomainError('INTERNAL_ERROR', `the stored content of artifact ${artifact.id} version ${version.version} fails its checksum; it is not served`);
+      }
+      this.writeHead(res, range.kind === 'range', start, end, size, length, version.contentType);
+      res.end(range.kind === 'range' ? whole.subarray(start, end + 1) : whole);
+      return;
+    }
+
+    const source = await this.open(key, range.kind === 'range' ? { start, end } : undefined);
+    this.writeHead(res, range.kind === 'range', start, end, size, length, version.contentType);
+    const stages: NodeJS.ReadWriteStream[] = range.kind === 'range' ? [] : [new VerifyingStream(version.sha256, size, mismatch)];
+    await new Promise<void>((resolve) => {
+      pipeline([source, ...stages, res] as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream], (err) => {
+        if (err && !(err instanceof CorruptContentError) && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+          this.logger.warn({ artifact_id: artifact.id, version: version.version, err: err.message }, 'download interrupted');
+        }
+        // pipeline() destroyed the response on error: the client sees a truncated body, never a complete wrong one.
+        resolve();
+      });
+    });
+  }
+
+  private writeHead(res: Response, partial: boolean, start: number, end: number, size: number, length: number, contentType: string): void {
+    res.status(partial ? 206 : 200);
+    res.setHeader('Content-Type', contentType);
+    res.setHeader('Content-Length', String(length));
+    if (partial) res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+  }
+
+  private async open(key: string, range?: { start: number; end: number }): Promise<NodeJS.ReadableStream> {
+    try {
+      return await this.store.get(key, range);
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) {
+        this.logger.error({ key }, 'a committed version has no stored content');
+        throw new DomainError('INTERNAL_ERROR', 'the stored content of this version is missing');
+      }
+      throw err;
+    }
+  }
+
+  /** The whole content, but never more than one byte past `expected` (a grown blob is a mismatch, not a memory hazard). */
+  private async readAll(key: string, expected: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const stream = (await this.open(key)) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+    for await (const chunk of stream) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total > expected) {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+        break;
+      }
+    }
+    return Buffer.concat(chunks);
+  }
+}

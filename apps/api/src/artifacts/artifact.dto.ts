@@ -1,0 +1,251 @@
+import {
+  ARTIFACT_REF_PATTERN,
+  ARTIFACT_SCOPES,
+  ARTIFACT_TYPES,
+  type ArtifactRecordV1,
+  type ArtifactScope,
+  type ArtifactType,
+  type ArtifactVersionRecordV1,
+  DURATION_PATTERN,
+  RETENTION_POLICIES,
+  type RetentionPolicy,
+} from '@attune/contracts';
+import type { Artifact, ArtifactVersion } from '@attune/persistence';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { Allow, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateIf } from 'class-validator';
+import { PageQuery } from '../common/pagination';
+
+/** A media type such as `text/plain; charset=utf-8`: nothing that could break a header. */
+export const CONTENT_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;\s*[A-Za-z0-9_.+-]+=("[^"\r\n]*"|[A-Za-z0-9_.+-]+))*$/;
+
+const nullable = (_: object, v: unknown) => v !== null;
+
+export class ArtifactDto {
+  @ApiProperty() id!: number;
+  @ApiProperty({ example: 'python_example.run-42-log' }) ref!: string;
+  @ApiProperty({ enum: ARTIFACT_TYPES }) type!: ArtifactType;
+  @ApiProperty({ enum: ARTIFACT_SCOPES }) scope!: ArtifactScope;
+  @ApiProperty({ description: 'Who the artifact belongs to within its scope (a pack ref, a login…); empty for system' }) owner!: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) name!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) description!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) content_type!: string | null;
+  @ApiProperty({ description: 'Size of the latest version in bytes (0 without versions)' }) size_bytes!: number;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'The execution that produced it' }) execution!: number | null;
+  @ApiPropertyOptional({ nullable: true, enum: RETENTION_POLICIES, description: 'null keeps every version' })
+  retention_policy!: RetentionPolicy | null;
+  @ApiPropertyOptional({ nullable: true, type: Number }) retention_limit!: number | null;
+  @ApiPropertyOptional({ description: 'Free JSON; for progress artifacts the array of entries' }) data!: unknown;
+  @ApiPropertyOptional({ nullable: true, type: Number }) latest_version!: number | null;
+  @ApiProperty() created!: string;
+  @ApiProperty() updated!: string;
+}
+
+export class ArtifactSummaryDto {
+  @ApiProperty() id!: number;
+  @ApiProperty() ref!: string;
+  @ApiProperty({ enum: ARTIFACT_TYPES }) type!: ArtifactType;
+  @ApiPropertyOptional({ nullable: true, type: String }) name!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) content_type!: string | null;
+  @ApiProperty() size_bytes!: number;
+  @ApiPropertyOptional({ nullable: true, type: Number }) latest_version!: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number }) execution!: number | null;
+  @ApiProperty() created!: string;
+  @ApiProperty() updated!: string;
+}
+
+export class ArtifactVersionDto {
+  @ApiProperty() id!: number;
+  @ApiProperty({ description: 'The artifact id' }) artifact!: number;
+  @ApiProperty({ description: 'Version number, from 1, never reused' }) version!: number;
+  @ApiPropertyOptional({ nullable: true, type: Number }) execution!: number | null;
+  @ApiProperty() content_type!: string;
+  @ApiProperty() size_bytes!: number;
+  @ApiProperty({ description: 'Lowercase hex SHA-256 of the content' }) sha256!: string;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Login, or execution:<id> for an execution token' }) created_by!: string | null;
+  @ApiProperty() created!: string;
+}
+
+export class CreateArtifactDto {
+  @ApiProperty({ example: 'mypack.build-42-report', description: 'Unique; letters, digits and _ . : -' })
+  @IsString() @IsNotEmpty() @MaxLength(255) @Matches(ARTIFACT_REF_PATTERN, { message: 'ref may hold letters, digits and _ . : - only' })
+  ref!: string;
+
+  @ApiProperty({ enum: ARTIFACT_TYPES }) @IsIn(ARTIFACT_TYPES) type!: ArtifactType;
+  @ApiPropertyOptional({ enum: ARTIFACT_SCOPES, default: 'system' }) @IsOptional() @IsIn(ARTIFACT_SCOPES) scope?: ArtifactScope;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) owner?: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(255) name?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(4000) description?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, example: 'text/plain' })
+  @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(255) @Matches(CONTENT_TYPE_PATTERN, { message: 'content_type must be a media type' })
+  content_type?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Execution to link it to (an execution token links its own)' })
+  @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) execution?: number | null;
+  @ApiPropertyOptional({ nullable: true, enum: RETENTION_POLICIES }) @IsOptional() @ValidateIf(nullable) @IsIn(RETENTION_POLICIES)
+  retention_policy?: RetentionPolicy | null;
+  @ApiPropertyOptional({ nullable: true, type: Number, minimum: 1 }) @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1)
+  retention_limit?: number | null;
+  @ApiPropertyOptional({ description: 'Free JSON; a progress artifact starts with an array of entries' }) @Allow() data?: unknown;
+}
+
+export class UpdateArtifactDto {
+  @ApiPropertyOptional({ enum: ARTIFACT_SCOPES }) @IsOptional() @IsIn(ARTIFACT_SCOPES) scope?: ArtifactScope;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) owner?: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(255) name?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(4000) description?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String })
+  @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(255) @Matches(CONTENT_TYPE_PATTERN, { message: 'content_type must be a media type' })
+  content_type?: string | null;
+  @ApiPropertyOptional({ nullable: true, enum: RETENTION_POLICIES }) @IsOptional() @ValidateIf(nullable) @IsIn(RETENTION_POLICIES)
+  retention_policy?: RetentionPolicy | null;
+  @ApiPropertyOptional({ nullable: true, type: Number, minimum: 1 }) @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1)
+  retention_limit?: number | null;
+  @ApiPropertyOptional() @Allow() data?: unknown;
+}
+
+export class ArtifactListQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ARTIFACT_TYPES }) @IsOptional() @IsIn(ARTIFACT_TYPES) type?: ArtifactType;
+  @ApiPropertyOptional({ enum: ARTIFACT_SCOPES }) @IsOptional() @IsIn(ARTIFACT_SCOPES) scope?: ArtifactScope;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) owner?: string;
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) execution?: number;
+  @ApiPropertyOptional({ description: 'Substring of the name, case-insensitive' }) @IsOptional() @IsString() @MaxLength(255) name?: string;
+  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601() created_before?: string;
+  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601() created_after?: string;
+}
+
+export class ProgressEntryDto {
+  @ApiProperty({
+    description: 'One progress entry, appended to the artifact data',
+    example: { iteration: 3, percent: 30, message: 'step 3 of 10', timestamp: '2026-01-01T00:00:03Z' },
+  })
+  @ValidateIf(() => true)
+  @IsNotEmpty({ message: 'entry is required' })
+  entry!: unknown;
+}
+
+export class CreateJsonVersionDto {
+  @ApiProperty({ description: 'The content: any JSON value, stored as JSON (a string with a text/* content_type is stored as text)' })
+  @ValidateIf(() => true)
+  @IsNotEmpty({ message: 'content is required' })
+  content!: unknown;
+  @ApiPropertyOptional({ default: 'application/json' })
+  @IsOptional() @IsString() @MaxLength(255) @Matches(CONTENT_TYPE_PATTERN, { message: 'content_type must be a media type' })
+  content_type?: string;
+  @ApiPropertyOptional({ description: 'Execution that produced this version' }) @IsOptional() @IsInt() @Min(1) execution?: number;
+}
+
+export class UploadVersionDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'The content, streamed (never buffered whole)' }) file!: unknown;
+  @ApiPropertyOptional({ description: "Media type; default: the part's type, then the artifact's" }) content_type?: string;
+  @ApiPropertyOptional({ description: 'Execution that produced this version' }) execution?: number;
+}
+
+export class CleanupDto {
+  @ApiProperty({ example: '7d', description: 'Age: 45s, 15m, 6h, 30d or 2w' })
+  @IsString() @Matches(DURATION_PATTERN, { message: 'older_than must look like 30d, 6h, 15m or 45s' })
+  older_than!: string;
+  @ApiPropertyOptional({ enum: ARTIFACT_SCOPES }) @IsOptional() @IsIn(ARTIFACT_SCOPES) scope?: ArtifactScope;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) owner?: string;
+  @ApiPropertyOptional({ enum: ARTIFACT_TYPES }) @IsOptional() @IsIn(ARTIFACT_TYPES) type?: ArtifactType;
+  @ApiPropertyOptional({ default: false, description: 'Report what would be deleted, delete nothing' }) @IsOptional() @IsBoolean() dry_run?: boolean;
+}
+
+export class CleanupItemDto {
+  @ApiProperty() artifact!: number;
+  @ApiProperty() ref!: string;
+  @ApiProperty({ enum: ARTIFACT_TYPES }) type!: ArtifactType;
+  @ApiProperty({ type: [Number], description: 'Version numbers deleted (or that would be)' }) versions!: number[];
+  @ApiProperty({ description: 'The artifact itself is deleted: nothing of it is newer than the cutoff' }) artifact_deleted!: boolean;
+}
+
+export class CleanupReportDto {
+  @ApiProperty() dry_run!: boolean;
+  @ApiProperty() older_than!: string;
+  @ApiProperty({ description: 'Versions created before it, and artifacts unchanged since, go' }) cutoff!: string;
+  @ApiProperty() deleted_artifacts!: number;
+  @ApiProperty() deleted_versions!: number;
+  @ApiProperty({ description: 'Bytes of stored content nothing references any more (identical content counts once)' }) freed_bytes!: number;
+  @ApiProperty({ type: [CleanupItemDto] }) items!: CleanupItemDto[];
+}
+
+export class DeletedDto {
+  @ApiProperty() deleted!: boolean;
+}
+
+export class ManifestVersionDto {
+  @ApiProperty() version!: number;
+  @ApiProperty() size_bytes!: number;
+  @ApiProperty() sha256!: string;
+  @ApiProperty() content_type!: string;
+  @ApiProperty({ example: '/api/v1/artifacts/7/versions/3/download' }) download_url!: string;
+  @ApiProperty() created!: string;
+  @ApiProperty({ description: 'The bytes are present in the blob store (checked when the manifest is built)' }) stored!: boolean;
+}
+
+export class ManifestArtifactDto {
+  @ApiProperty() id!: number;
+  @ApiProperty() ref!: string;
+  @ApiProperty({ enum: ARTIFACT_TYPES }) type!: ArtifactType;
+  @ApiPropertyOptional({ nullable: true, type: String }) name!: string | null;
+  @ApiProperty({ type: [ManifestVersionDto] }) versions!: ManifestVersionDto[];
+}
+
+export class ManifestDto {
+  @ApiProperty({ description: 'The execution id' }) execution!: number;
+  @ApiProperty() action_ref!: string;
+  @ApiProperty({ description: 'The execution status' }) status!: string;
+  @ApiProperty({ type: [ManifestArtifactDto] }) artifacts!: ManifestArtifactDto[];
+}
+
+export function toArtifactDto(a: Artifact | ArtifactRecordV1): ArtifactDto {
+  if ('ref' in a && 'latest_version' in a) return a as ArtifactRecordV1;
+  const x = a as Artifact;
+  return {
+    id: x.id,
+    ref: x.ref,
+    type: x.type,
+    scope: x.scope,
+    owner: x.owner,
+    name: x.name,
+    description: x.description,
+    content_type: x.contentType,
+    size_bytes: x.sizeBytes,
+    execution: x.execution,
+    retention_policy: x.retentionPolicy,
+    retention_limit: x.retentionLimit,
+    data: x.data,
+    latest_version: x.latestVersion,
+    created: new Date(x.created).toISOString(),
+    updated: new Date(x.updated).toISOString(),
+  };
+}
+
+export function toSummaryDto(a: Artifact): ArtifactSummaryDto {
+  return {
+    id: a.id,
+    ref: a.ref,
+    type: a.type,
+    name: a.name,
+    content_type: a.contentType,
+    size_bytes: a.sizeBytes,
+    latest_version: a.latestVersion,
+    execution: a.execution,
+    created: new Date(a.created).toISOString(),
+    updated: new Date(a.updated).toISOString(),
+  };
+}
+
+export function toVersionDto(v: ArtifactVersion | ArtifactVersionRecordV1): ArtifactVersionDto {
+  if ('size_bytes' in v) return v;
+  return {
+    id: v.id,
+    artifact: v.artifact,
+    version: v.version,
+    execution: v.execution,
+    content_type: v.contentType,
+    size_bytes: v.sizeBytes,
+    sha256: v.sha256,
+    created_by: v.createdBy,
+    created: new Date(v.created).toISOString(),
+  };
+}

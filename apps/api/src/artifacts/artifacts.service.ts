@@ -1,0 +1,215 @@
+import {
+  type ArtifactCleanupReportV1,
+  type ArtifactCommitV1,
+  type ArtifactRecordV1,
+  type ArtifactVersionRecordV1,
+  DomainError,
+  MessageTypes,
+  newStagingKey,
+} from '@attune/contracts';
+import { MessagePublisher, RemoteHandlerError, RequestTimeoutError, RequestUnroutableError } from '@attune/messaging';
+import { type Artifact, type ArtifactFilter, ArtifactRepository, type ArtifactVersion } from '@attune/persistence';
+import { BLOB_STORE, type BlobStore } from '@attune/storage';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/auth.decorators';
+import { ApiConfig } from '../config/api.config';
+import type { CleanupDto, CreateArtifactDto, CreateJsonVersionDto, UpdateArtifactDto } from './artifact.dto';
+
+/** What a staged upload measured, and how to commit it. */
+export interface StagedUpload {
+  key: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  execution: number | null;
+}
+
+/**
+ * The api's side of artifacts: reads straight from Postgres (artifact-store is the only writer),
+ * every change as a command to artifact-store by request/reply, and the access rule of
+ * execution tokens: an action reaches the artifacts of its own execution only.
+ */
+@Injectable()
+export class ArtifactsService {
+  private readonly logger = new Logger(ArtifactsService.name);
+
+  constructor(
+    private readonly artifacts: ArtifactRepository,
+    private readonly publisher: MessagePublisher,
+    private readonly config: ApiConfig,
+    @Inject(BLOB_STORE) private readonly store: BlobStore,
+  ) {}
+
+  // ---------------------------------------------------------------- reads
+
+  async get(principal: Principal, id: number): Promise<Artifact> {
+    const artifact = await this.artifacts.findById(id);
+    if (!artifact) throw new DomainError('NOT_FOUND', `artifact ${id} not found`);
+    this.checkAccess(principal, artifact);
+    return artifact;
+  }
+
+  async getByRef(principal: Principal, ref: string): Promise<Artifact> {
+    const artifact = await this.artifacts.findByRef(ref);
+    if (!artifact) throw new DomainError('NOT_FOUND', `artifact "${ref}" not found`);
+    this.checkAccess(principal, artifact);
+    return artifact;
+  }
+
+  list(principal: Principal, filter: ArtifactFilter, page: number, perPage: number) {
+    if (principal.kind === 'execution') {
+      if (filter.execution !== undefined && filter.execution !== principal.executionId) {
+        throw new DomainError('FORBIDDEN', 'an execution token may only list the artifacts of its own execution');
+      }
+      filter = { ...filter, execution: principal.executionId };
+    }
+    return this.artifacts.list(filter, page, perPage);
+  }
+
+  async versions(principal: Principal, id: number): Promise<ArtifactVersion[]> {
+    await this.get(principal, id);
+    return this.artifacts.listVersions(id);
+  }
+
+  /** One version, or the latest when `version` is undefined. */
+  async version(principal: Principal, id: number, version?: number): Promise<{ artifact: Artifact; version: ArtifactVersion }> {
+    const artifact = await this.get(principal, id);
+    const found = version === undefined ? await this.artifacts.findLatestVersion(id) : await this.artifacts.findVersion(id, version);
+    if (!found) {
+      throw new DomainError('NOT_FOUND', version === undefined ? `artifact ${id} has no versions` : `artifact ${id} has no version ${version}`);
+    }
+    return { artifact, version: found };
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  async create(principal: Principal, dto: CreateArtifactDto): Promise<ArtifactRecordV1> {
+    let execution = dto.execution ?? null;
+    if (principal.kind === 'execution') {
+      if (execution !== null && execution !== principal.executionId) {
+        throw new DomainError('FORBIDDEN', 'an execution token may only create artifacts of its own execution');
+      }
+      execution = principal.executionId;
+    }
+    return this.command<ArtifactRecordV1>(MessageTypes.ArtifactCreate, { ...dto, execution }, execution);
+  }
+
+  async update(principal: Principal, id: number, dto: UpdateArtifactDto): Promise<ArtifactRecordV1> {
+    await this.get(principal, id);
+    return this.command<ArtifactRecordV1>(MessageTypes.ArtifactUpdate, { ...dto, artifact_id: id });
+  }
+
+  async delete(principal: Principal, id: number): Promise<void> {
+    await this.get(principal, id);
+    await this.command(MessageTypes.ArtifactDelete, { artifact_id: id });
+  }
+
+  async appendProgress(principal: Principal, id: number, entry: unknown): Promise<ArtifactRecordV1> {
+    const artifact = await this.get(principal, id);
+    if (artifact.type !== 'progress') {
+      throw new DomainError('BAD_REQUEST', `artifact ${id} is of type ${artifact.type}; progress entries go to progress artifacts only`);
+    }
+    return this.command<ArtifactRecordV1>(MessageTypes.ArtifactProgressAppend, { artifact_id: id, entry }, artifact.execution);
+  }
+
+  async deleteVersion(principal: Principal, id: number, version: number): Promise<void> {
+    await this.get(principal, id);
+    await this.command(MessageTypes.ArtifactVersionDelete, { artifact_id: id, version });
+  }
+
+  cleanup(dto: CleanupDto): Promise<ArtifactCleanupReportV1> {
+    return this.command<ArtifactCleanupReportV1>(MessageTypes.ArtifactCleanup, { ...dto }, null, this.config.artifactCommitTimeoutMs);
+  }
+
+  /** A version from a JSON body: small by construction (the JSON body limit), staged like an upload. */
+  async createJsonVersion(principal: Principal, id: number, dto: CreateJsonVersionDto): Promise<ArtifactVersionRecordV1> {
+    const artifact = await this.writableForVersions(principal, id);
+    const contentType = dto.content_type ?? 'application/json';
+    const asText = typeof dto.content === 'string' && /^text\//i.test(contentType);
+    const bytes = Buffer.from(asText ? (dto.content as string) : JSON.stringify(dto.content), 'utf8');
+    if (bytes.length > this.config.artifactMaxUploadBytes) {
+      throw new DomainError('PAYLOAD_TOO_LARGE', `content exceeds the limit of ${this.config.artifactMaxUploadBytes} bytes`);
+    }
+    const key = this.newStagingKey();
+    const put = await this.store.put(key, bytes, { contentType });
+    return this.commit(principal, artifact, {
+      key,
+      size: put.size,
+      sha256: put.sha256,
+      contentType,
+      execution: this.versionExecution(principal, artifact, dto.execution),
+    });
+  }
+
+  // ---------------------------------------------------------------- uploads (used by ArtifactUploads)
+
+  /** The artifact a principal may add versions to: its own execution's for a token, never a progress artifact. */
+  async writableForVersions(principal: Principal, id: number): Promise<Artifact> {
+    const artifact = await this.get(principal, id);
+    if (artifact.type === 'progress') {
+      throw new DomainError('BAD_REQUEST', `artifact ${id} is a progress artifact: append entries to /progress instead of uploading versions`);
+    }
+    return artifact;
+  }
+
+  /** The execution a new version records: the given one (a token may only name its own), else the artifact's. */
+  versionExecution(principal: Principal, artifact: Artifact, requested?: number | null): number | null {
+    if (principal.kind === 'execution') {
+      if (requested != null && requested !== principal.executionId) {
+        throw new DomainError('FORBIDDEN', 'an execution token may only record its own execution on a version');
+      }
+      return principal.executionId;
+    }
+    return requested ?? artifact.execution;
+  }
+
+  newStagingKey(): string {
+    return newStagingKey(randomUUID());
+  }
+
+  /** Asks artifact-store to turn the staged object into the next version; the staging object is removed if it does not. */
+  async commit(principal: Principal, artifact: Artifact, staged: StagedUpload): Promise<ArtifactVersionRecordV1> {
+    const cmd: ArtifactCommitV1 = {
+      artifact_id: artifact.id,
+      staged_key: staged.key,
+      size_bytes: staged.size,
+      sha256: staged.sha256,
+      content_type: staged.contentType,
+      execution: staged.execution,
+      created_by: principal.kind === 'user' ? principal.login : `execution:${principal.executionId}`,
+    };
+    try {
+      return await this.command<ArtifactVersionRecordV1>(MessageTypes.ArtifactCommit, cmd, staged.execution, this.config.artifactCommitTimeoutMs);
+    } catch (err) {
+      await this.store.delete(staged.key).catch((e: unknown) => this.logger.warn({ key: staged.key, err: (e as Error).message }, 'could not delete a staging object'));
+      throw err;
+    }
+  }
+
+  checkAccess(principal: Principal, artifact: Artifact): void {
+    if (principal.kind === 'execution' && artifact.execution !== principal.executionId) {
+      throw new DomainError('FORBIDDEN', 'an execution token may only reach the artifacts of its own execution');
+    }
+  }
+
+  /**
+   * Sends a command to artifact-store and answers its reply. Its DomainErrors come back as they
+   * are (404, 409, 400…); no answer in time, or no artifact-store at all, is a 503.
+   */
+  private async command<T>(type: string, payload: object, execution?: number | null, timeoutMs = this.config.artifactRequestTimeoutMs): Promise<T> {
+    try {
+      return await this.publisher.request<T>(type, payload, {
+        timeoutMs,
+        ...(execution ? { correlationId: `execution:${execution}` } : {}),
+      });
+    } catch (err) {
+      if (err instanceof RequestTimeoutError || err instanceof RequestUnroutableError) {
+        this.logger.warn({ type, err: err.message }, 'artifact-store did not answer');
+        throw new DomainError('SERVICE_UNAVAILABLE', 'artifact-store did not answer in time; try again');
+      }
+      if (err instanceof RemoteHandlerError) throw new DomainError('INTERNAL_ERROR', err.message);
+      throw err;
+    }
+  }
+}

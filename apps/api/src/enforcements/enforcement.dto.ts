@@ -1,0 +1,54 @@
+import { CONDITION_MODES, type ConditionMode, ENFORCEMENT_STATUSES, type EnforcementStatus, type RuleCondition } from '@attune/contracts';
+import type { EnforcementEntity } from '@attune/persistence';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { PageQuery } from '../common/pagination';
+import { RuleConditionDto } from '../rules/rule.dto';
+
+export class EnforcementListQuery extends PageQuery {
+  @ApiPropertyOptional() @IsOptional() @IsString() rule_ref?: string;
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) event?: number;
+  @ApiPropertyOptional({ enum: ENFORCEMENT_STATUSES }) @IsOptional() @IsIn(ENFORCEMENT_STATUSES) status?: EnforcementStatus;
+}
+
+export class EnforcementDto {
+  @ApiProperty() id!: number;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Null once the rule is deleted' }) rule!: number | null;
+  @ApiProperty() rule_ref!: string;
+  @ApiProperty() trigger_ref!: string;
+  @ApiPropertyOptional({ nullable: true, type: Number }) event!: number | null;
+  @ApiProperty({
+    enum: ENFORCEMENT_STATUSES,
+    description: 'created: matched, execution not yet created; processed: resolved (see executions, or error); disabled: the action is disabled or gone',
+  })
+  status!: EnforcementStatus;
+  @ApiProperty({ enum: CONDITION_MODES }) condition!: ConditionMode;
+  @ApiProperty({ type: [RuleConditionDto], description: 'The rule conditions that matched' }) conditions!: RuleCondition[];
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'The action parameters rendered from the event' })
+  config!: Record<string, unknown> | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Why no execution was created' }) error!: string | null;
+  @ApiProperty({ type: [Number], description: 'Executions created for it (also: GET /api/v1/executions?enforcement={id})' }) executions!: number[];
+  @ApiProperty() created!: string;
+  @ApiProperty() updated!: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) resolved_at!: string | null;
+}
+
+export function toEnforcementDto(e: EnforcementEntity, executions: number[]): EnforcementDto {
+  return {
+    id: e.id,
+    rule: e.rule,
+    rule_ref: e.ruleRef,
+    trigger_ref: e.triggerRef,
+    event: e.event,
+    status: e.status,
+    condition: e.condition,
+    conditions: e.conditions,
+    config: e.config,
+    error: e.error,
+    executions,
+    created: new Date(e.created).toISOString(),
+    updated: new Date(e.updated).toISOString(),
+    resolved_at: e.resolvedAt ? new Date(e.resolvedAt).toISOString() : null,
+  };
+}

@@ -1,0 +1,49 @@
+import { EVENT_SOURCES, type EventSource } from '@attune/contracts';
+import type { EventEntity } from '@attune/persistence';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQuery } from '../common/pagination';
+
+export class CreateEventDto {
+  @ApiProperty({ example: 'monitoring.alert' }) @IsString() @IsNotEmpty() @MaxLength(255) trigger_ref!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { severity: 'critical', host: 'web-1' }, default: {} })
+  @IsOptional() @IsObject()
+  payload?: Record<string, unknown>;
+}
+
+export class EventListQuery extends PageQuery {
+  @ApiPropertyOptional() @IsOptional() @IsString() trigger_ref?: string;
+  @ApiPropertyOptional({ description: 'Timer events: the rule whose schedule fired them' }) @IsOptional() @IsString() rule_ref?: string;
+  @ApiPropertyOptional({ enum: EVENT_SOURCES }) @IsOptional() @IsIn(EVENT_SOURCES) source?: EventSource;
+}
+
+export class EventDto {
+  @ApiProperty() id!: number;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Null once the trigger is deleted' }) trigger!: number | null;
+  @ApiProperty() trigger_ref!: string;
+  @ApiProperty({ description: 'The payload as received (any JSON)' }) payload!: unknown;
+  @ApiProperty({ enum: EVENT_SOURCES }) source!: EventSource;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Timer events: the rule whose schedule fired them' }) rule!: number | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) rule_ref!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'When the executor finished matching it against rules' }) processed_at!: string | null;
+  @ApiProperty() created!: string;
+}
+
+export class EventIdDto {
+  @ApiProperty() event_id!: number;
+}
+
+export function toEventDto(e: EventEntity): EventDto {
+  return {
+    id: e.id,
+    trigger: e.trigger,
+    trigger_ref: e.triggerRef,
+    payload: e.payload,
+    source: e.source,
+    rule: e.rule,
+    rule_ref: e.ruleRef,
+    processed_at: e.processedAt ? new Date(e.processedAt).toISOString() : null,
+    created: new Date(e.created).toISOString(),
+  };
+}

@@ -1,0 +1,133 @@
+import { DomainError, isTerminal } from '@attune/contracts';
+import { ArtifactRepository, ExecutionLogRepository, ExecutionRepository, type LogStreamName } from '@attune/persistence';
+import { BLOB_STORE, type BlobStore, contentAddressedKey } from '@attune/storage';
+import { Inject, Injectable } from '@nestjs/common';
+import { PassThrough, type Readable } from 'node:stream';
+
+interface Segment {
+  key: string;
+  /** Offset of the segment's first byte in the log. */
+  start: number;
+  size: number;
+}
+
+export interface LogView {
+  /** Bytes readable now, from 0. */
+  size: number;
+  /** True once the log can no longer grow (stored as the execution's log artifact, or never written). */
+  complete: boolean;
+  sha256?: string;
+  segments: Segment[];
+}
+
+/**
+ * Reads an execution's log wherever it is: while the execution runs, from the chunks in the
+ * bucket (the contiguous prefix received so far); once joined, from its log artifact's blob.
+ */
+@Injectable()
+export class LogReader {
+  constructor(
+    private readonly executions: ExecutionRepository,
+    private readonly logs: ExecutionLogRepository,
+    private readonly artifacts: ArtifactRepository,
+    @Inject(BLOB_STORE) private readonly store: BlobStore,
+  ) {}
+
+  async view(executionId: number, stream: LogStreamName): Promise<LogView> {
+    for (let i = 0; i < 3; i++) {
+      const row = await this.logs.findStream(executionId, stream);
+      if (!row) {
+        const execution = await this.executions.findById(executionId);
+        if (!execution) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+        // No output arrived (yet). A terminal execution whose worker sent nothing has an empty log.
+        return { size: 0, complete: isTerminal(execution.status) && Date.now() - new Date(execution.updated).getTime() > 5000, segments: [] };
+      }
+      if (row.state === 'closed' && row.artifact === null) return { size: 0, complete: true, segments: [] };
+      if (row.state === 'closed' && row.artifact !== null) {
+        const version = await this.artifacts.findLatestVersion(row.artifact);
+        if (!version) throw new DomainError('NOT_FOUND', `the ${stream} log of execution ${executionId} was deleted`);
+        return {
+          size: version.sizeBytes,
+          complete: true,
+          sha256: version.sha256,
+          segments: [{ key: contentAddressedKey(version.sha256), start: 0, size: version.sizeBytes }],
+        };
+      }
+      const chunks = await this.logs.chunks(executionId, stream, row.attempt);
+      const segments: Segment[] = [];
+      let size = 0;
+      for (const c of chunks) {
+        if (c.offset !== size) break; // a gap: a later chunk arrived first
+        segments.push({ key: c.blobKey, start: c.offset, size: c.size });
+        size += c.size;
+      }
+      // Joined and removed between the two reads: look again.
+      if (chunks.length === 0 && row.receivedChunks > 0) continue;
+      return { size, complete: false, segments };
+    }
+    throw new DomainError('SERVICE_UNAVAILABLE', 'the log is being stored; try again');
+  }
+
+  /** Bytes [start, end] (inclusive) of the log, streamed segment by segment. */
+  read(view: LogView, start: number, end: number): Readable {
+    const out = new PassThrough();
+    const store = this.store;
+    void (async () => {
+      try {
+        for (const seg of view.segments) {
+          const segEnd = seg.start + seg.size - 1;
+          if (seg.size === 0 || segEnd < start || seg.start > end) continue;
+          const from = Math.max(start, seg.start) - seg.start;
+          const to = Math.min(end, segEnd) - seg.start;
+          const part = await store.get(seg.key, { start: from, end: to });
+          for await (const buf of part as AsyncIterable<Buffer>) {
+            if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+          }
+        }
+        out.end();
+      } catch (err) {
+        out.destroy(err as Error);
+      }
+    })();
+    return out;
+  }
+
+  /** Reads bytes [start, end] fully (for the live tail's small pieces). */
+  async readBytes(view: LogView, start: number, end: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const b of this.read(view, start, end) as AsyncIterable<Buffer>) parts.push(b);
+    return Buffer.concat(parts);
+  }
+}
+
+/** Length of the longest prefix of `buf` that does not end inside a UTF-8 sequence. */
+export function completeUtf8Length(buf: Buffer): number {
+  for (let back = 1; back <= Math.min(3, buf.length); back++) {
+    const b = buf[buf.length - back];
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: look further back
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? buf.length - back : buf.length;
+  }
+  return buf.length;
+}
+
+export type ByteRange = { start: number; end: number };
+
+/**
+ * Parses a single `Range: bytes=…` header against a size. Answers null without a header,
+ * 'unsatisfiable' when it cannot be served, or the inclusive range.
+ */
+export function parseRange(header: string | undefined, size: number): ByteRange | null | 'unsatisfiable' {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}

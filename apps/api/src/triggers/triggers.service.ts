@@ -1,0 +1,111 @@
+import { DomainError, isTimerTrigger, type JsonSchemaObject, normalizeParamSchema, ParameterSchemaValidator } from '@attune/contracts';
+import { isUniqueViolation, PackRepository, RuleRepository, type TriggerEntity, TriggerRepository } from '@attune/persistence';
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { packOfRef } from '../common/component-ref';
+import type { CreateTriggerDto, UpdateTriggerDto } from './trigger.dto';
+
+/** `wh_` + 192 random bits: unguessable, URL-safe. */
+export function newWebhookKey(): string {
+  return `wh_${randomBytes(24).toString('base64url')}`;
+}
+
+export const WEBHOOK_KEY_FORMAT = /^wh_[A-Za-z0-9_-]{16,128}$/;
+
+@Injectable()
+export class TriggersService {
+  private readonly schemas = new ParameterSchemaValidator();
+
+  constructor(
+    private readonly triggers: TriggerRepository,
+    private readonly packs: PackRepository,
+    private readonly rules: RuleRepository,
+  ) {}
+
+  async get(ref: string): Promise<TriggerEntity> {
+    const trigger = await this.triggers.findByRef(ref);
+    if (!trigger) throw new DomainError('NOT_FOUND', `trigger "${ref}" not found`);
+    return trigger;
+  }
+
+  list(filter: { packRef?: string }, page: number, perPage: number) {
+    return this.triggers.list(filter, page, perPage);
+  }
+
+  async create(dto: CreateTriggerDto): Promise<TriggerEntity> {
+    const packRef = packOfRef(dto.ref, dto.pack_ref);
+    const pack = await this.packs.findByRef(packRef);
+    if (!pack) throw new DomainError('NOT_FOUND', `pack "${packRef}" not found`);
+    if (await this.triggers.findByRef(dto.ref)) throw new DomainError('CONFLICT', `trigger "${dto.ref}" already exists`);
+    try {
+      return await this.triggers.create({
+        ref: dto.ref,
+        packId: pack.id,
+        packRef: pack.ref,
+        label: dto.label,
+        description: dto.description ?? null,
+        paramSchema: this.schema(dto.param_schema, 'param_schema'),
+        outSchema: this.schema(dto.out_schema, 'out_schema'),
+        enabled: dto.enabled ?? true,
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DomainError('CONFLICT', `trigger "${dto.ref}" already exists`);
+      throw err;
+    }
+  }
+
+  async update(ref: string, dto: UpdateTriggerDto): Promise<TriggerEntity> {
+    const trigger = await this.changeable(ref);
+    if (dto.ref !== undefined && dto.ref !== trigger.ref) throw new DomainError('BAD_REQUEST', 'a trigger ref cannot be changed');
+    if (dto.pack_ref !== undefined && dto.pack_ref !== trigger.packRef) throw new DomainError('BAD_REQUEST', 'a trigger cannot move to another pack');
+    const updated = await this.triggers.update(trigger.id, {
+      label: dto.label,
+      description: dto.description,
+      paramSchema: dto.param_schema === undefined ? undefined : this.schema(dto.param_schema, 'param_schema'),
+      outSchema: dto.out_schema === undefined ? undefined : this.schema(dto.out_schema, 'out_schema'),
+      enabled: dto.enabled,
+    });
+    if (!updated) throw new DomainError('NOT_FOUND', `trigger "${ref}" not found`);
+    return updated;
+  }
+
+  async delete(ref: string): Promise<void> {
+    const trigger = await this.changeable(ref);
+    const used = await this.rules.countByTrigger(trigger.id);
+    if (used > 0) throw new DomainError('CONFLICT', `trigger "${ref}" is used by ${used} rule(s); delete or change them first`);
+    await this.triggers.delete(trigger.id);
+  }
+
+  /** Enables the webhook; a trigger that already has one keeps its key. */
+  async setWebhook(ref: string, enabled: boolean): Promise<TriggerEntity> {
+    const trigger = await this.get(ref);
+    if (isTimerTrigger(trigger.ref) || trigger.isBuiltin) {
+      throw new DomainError('BAD_REQUEST', `trigger "${ref}" is a built-in timer and fires on its schedule, not by webhook`);
+    }
+    const updated = await this.triggers.setWebhook(trigger.id, enabled, newWebhookKey());
+    if (!updated) throw new DomainError('NOT_FOUND', `trigger "${ref}" not found`);
+    return updated;
+  }
+
+  private async changeable(ref: string): Promise<TriggerEntity> {
+    const trigger = await this.get(ref);
+    if (trigger.isBuiltin) throw new DomainError('BAD_REQUEST', `trigger "${ref}" is built in and cannot be changed or deleted`);
+    return trigger;
+  }
+
+  /** Normalises a schema (either form) and proves it compiles; 422 naming the field otherwise. */
+  private schema(input: Record<string, unknown> | null | undefined, field: string): JsonSchemaObject | null {
+    if (input === undefined || input === null) return null;
+    let schema: JsonSchemaObject;
+    try {
+      schema = normalizeParamSchema(input);
+    } catch (err) {
+      throw new DomainError('VALIDATION_ERROR', `${field} is not a valid schema`, [{ field, message: (err as Error).message }]);
+    }
+    const probe = this.schemas.check(schema, {});
+    if (!probe.ok && probe.problems.some((p) => p.keyword === 'schema')) {
+      throw new DomainError('VALIDATION_ERROR', `${field} is not a valid schema`, [{ field, message: probe.problems[0].message }]);
+    }
+    return schema;
+  }
+}

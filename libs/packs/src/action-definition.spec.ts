@@ -1,0 +1,97 @@
+import { buildActionDefinition, looksLikeScriptPath, normalizeScriptPath, resolveRuntime } from './action-definition';
+
+const files = new Set(['pack.yaml', 'actions/hello.py', 'actions/hello.yaml', 'scripts/run.sh', 'lib/tool.js']);
+
+describe('buildActionDefinition', () => {
+  it('accepts the aliases packs use and normalises the flat parameter form', () => {
+    const { action, errors } = buildActionDefinition(
+      {
+        name: 'hello',
+        runner_type: 'python3',
+        entry_point: 'hello.py',
+        parameters: { name: { type: 'string', required: true }, loud: { type: 'boolean', default: false } },
+        output_format: 'json',
+        timeout: 30,
+      },
+      { packRef: 'demo', files },
+    );
+    expect(errors).toEqual([]);
+    expect(action).toEqual({
+      ref: 'demo.hello',
+      label: 'hello',
+      description: null,
+      runtime: 'python',
+      entrypoint: 'actions/hello.py',
+      entrypointInline: false,
+      paramSchema: { type: 'object', properties: { name: { type: 'string' }, loud: { type: 'boolean', default: false } }, required: ['name'] },
+      outSchema: null,
+      outputFormat: 'json',
+      timeoutSeconds: 30,
+      enabled: true,
+    });
+  });
+
+  it('tells inline shell text from a script path', () => {
+    const inline = buildActionDefinition({ ref: 'demo.x', runtime: 'core.shell', entrypoint: 'echo "$PARAM_A"' }, { packRef: 'demo', files });
+    expect(inline.action).toMatchObject({ entrypoint: 'echo "$PARAM_A"', entrypointInline: true });
+    const script = buildActionDefinition({ ref: 'demo.y', runtime: 'shell', entrypoint: 'scripts/run.sh' }, { packRef: 'demo', files });
+    expect(script.action).toMatchObject({ entrypoint: 'scripts/run.sh', entrypointInline: false });
+    const missing = buildActionDefinition({ ref: 'demo.z', runtime: 'shell', entrypoint: 'scripts/nope.sh' }, { packRef: 'demo', files });
+    expect(missing.errors).toEqual([{ field: 'entrypoint', message: '"scripts/nope.sh" is not a file in pack "demo"' }]);
+  });
+
+  it('reports every problem at once, with the source file in the field', () => {
+    const { action, errors, unknownKeys } = buildActionDefinition(
+      {
+        ref: 'other.hello',
+        runtime: 'ruby',
+        param_schema: { type: 'object', properties: { n: { type: 'nonsense' } } },
+        output_format: 'xml',
+        timeout_seconds: -1,
+        enabled: 'yes',
+        colour: 'blue',
+      },
+      { packRef: 'demo', files, source: 'actions/hello.yaml' },
+    );
+    expect(action).toBeUndefined();
+    expect(errors.map((e) => e.field)).toEqual([
+      'actions/hello.yaml: ref',
+      'actions/hello.yaml: runtime',
+      'actions/hello.yaml: entrypoint',
+      'actions/hello.yaml: param_schema',
+      'actions/hello.yaml: output_format',
+      'actions/hello.yaml: timeout_seconds',
+      'actions/hello.yaml: enabled',
+    ]);
+    expect(unknownKeys).toEqual(['colour']);
+  });
+
+  it('refuses script paths that leave the pack, and python text that is not a file', () => {
+    const out = buildActionDefinition({ name: 'x', runtime: 'node', entrypoint: '../../etc/passwd' }, { packRef: 'demo', files });
+    expect(out.errors[0]).toEqual({ field: 'entrypoint', message: '"../../etc/passwd" is not a path inside the pack' });
+    const text = buildActionDefinition({ name: 'x', runtime: 'python', entrypoint: 'print(1)' }, { packRef: 'demo', files });
+    expect(text.errors[0].field).toBe('entrypoint');
+  });
+
+  it('takes a script path on trust when the pack has no uploaded files', () => {
+    const { action } = buildActionDefinition({ name: 'x', runtime: 'node', entrypoint: 'lib/tool.js' }, { packRef: 'demo' });
+    expect(action).toMatchObject({ entrypoint: 'lib/tool.js', entrypointInline: false });
+  });
+});
+
+describe('helpers', () => {
+  it('resolves runtime names', () => {
+    expect(resolveRuntime('python-script')).toBe('python');
+    expect(resolveRuntime('core.node')).toBe('node');
+    expect(resolveRuntime('perl')).toBeUndefined();
+  });
+
+  it('recognises script paths', () => {
+    expect(looksLikeScriptPath('run.sh')).toBe(true);
+    expect(looksLikeScriptPath('exit 0')).toBe(false);
+    expect(looksLikeScriptPath('true')).toBe(false);
+    expect(normalizeScriptPath('./a/../b.py')).toBe('b.py');
+    expect(normalizeScriptPath('/etc/x')).toBeUndefined();
+    expect(normalizeScriptPath('a/../../x')).toBeUndefined();
+  });
+});
