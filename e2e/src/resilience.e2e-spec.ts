@@ -1,5 +1,8 @@
 import { waitFor } from '@attune/testing';
 import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
 
 let ctx: E2eContext;
@@ -56,4 +59,37 @@ describe('nothing accepted is lost', () => {
       expect(res).toBe(true);
     }
   });
+
+  it('a batch of 200 with a broker restart in the middle: every one ends, none runs twice', async () => {
+    const ledger = join(tmpdir(), `attune-ledger-${Date.now()}`);
+    const cmd = `echo "$ATTUNE_EXEC_ID" >> ${ledger}; sleep 0.2`;
+    const ids: number[] = [];
+    let next = 0;
+    let restarted = false;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (next < 200) {
+          next++;
+          if (next === 60 && !restarted) {
+            restarted = true;
+            execSync('rabbitmqctl stop_app', { stdio: 'ignore' });
+            setTimeout(() => execSync('rabbitmqctl start_app', { stdio: 'ignore' }), 3000);
+          }
+          ids.push((await execute(ctx.api, 'core.local', { cmd })).id);
+        }
+      }),
+    );
+    expect(ids).toHaveLength(200);
+    const finals = [];
+    for (const id of ids) finals.push(await waitForTerminal(ctx.api, id, 120_000));
+    // core.local's policy is abandon: nothing is run again by policy, so each ran at most once.
+    const runs = new Map<number, number>();
+    for (const line of readFileSync(ledger, 'utf8').trim().split('\n')) runs.set(Number(line), (runs.get(Number(line)) ?? 0) + 1);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    for (const e of finals) {
+      expect(['completed', 'abandoned']).toContain(e.status);
+      if (e.status === 'completed') expect(runs.get(e.id)).toBe(1);
+    }
+    expect(finals.filter((e) => e.status === 'completed').length).toBeGreaterThan(190);
+  }, 300_000);
 });

@@ -4,7 +4,6 @@ import { HealthModule, type Logger, loggerModule, MetricsModule } from '@attune/
 import { StorageHealthIndicator, StorageModule } from '@attune/storage';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { ActionsController } from './actions/actions.controller';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { AuthModule } from './auth/auth.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
@@ -14,8 +13,7 @@ import { ExecutionsController } from './executions/executions.controller';
 import { LogReader } from './executions/log-reader.service';
 import { ExecutionsService } from './executions/executions.service';
 import { ParameterValidator } from './executions/parameter-validator';
-import { PackRegistrar } from './packs/pack-registrar.service';
-import { PacksController } from './packs/packs.controller';
+import { RegistryModule } from './packs/registry.module';
 import { WorkersController } from './workers/workers.controller';
 import { EnforcementsModule } from './enforcements/enforcements.module';
 import { EventsModule } from './events/events.module';
@@ -45,6 +43,7 @@ export class AppModule {
         HealthModule.forRoot('api', [DatabaseHealthIndicator, AmqpHealthIndicator, StorageHealthIndicator]),
         MetricsModule,
         AuthModule,
+        RegistryModule,
         ArtifactsModule,
         TriggersModule,
         RulesModule,
@@ -52,10 +51,9 @@ export class AppModule {
         EnforcementsModule,
         WebhooksModule,
       ],
-      controllers: [PacksController, ActionsController, ExecutionsController, ExecutionLogsController, WorkersController],
+      controllers: [ExecutionsController, ExecutionLogsController, WorkersController],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
-        PackRegistrar,
         ParameterValidator,
         ExecutionsService,
         LogReader,

@@ -42,7 +42,6 @@ export class ActionsService {
       label: current.label,
       description: current.description,
       runtime: current.runtime,
-      // An inline script stays inline unless a new entrypoint is given.
       entrypoint: current.entrypoint,
       param_schema: current.paramSchema,
       out_schema: current.outSchema,
@@ -52,7 +51,9 @@ export class ActionsService {
       on_worker_lost: current.onWorkerLost,
       ...Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined)),
     };
-    const definition = await this.define(current.packRef, merged, dto.entrypoint === undefined ? current : undefined);
+    // An unchanged script entrypoint stays valid even if the pack's archive moved on since.
+    const unchanged = dto.entrypoint === undefined && dto.runtime === undefined && !current.entrypointInline;
+    const definition = await this.define(current.packRef, merged, unchanged ? current.entrypoint : undefined);
     const out = await this.registry.updateAction(ref, definition);
     if (isRefusal(out)) throw refusalError(out, `action "${ref}"`);
     return out;
@@ -64,7 +65,7 @@ export class ActionsService {
     this.logger.log({ action: ref }, 'action deleted');
   }
 
-  private async define(packRef: string, raw: Record<string, unknown>, keepEntrypointOf?: ActionEntity): Promise<ActionDefinition> {
+  private async define(packRef: string, raw: Record<string, unknown>, alsoAllowed?: string): Promise<ActionDefinition> {
     const pack = await this.packs.findByRef(packRef);
     if (!pack) {
       throw new DomainError('VALIDATION_ERROR', `pack "${packRef}" does not exist`, [{ field: 'ref', message: `pack "${packRef}" does not exist; create or upload it first` }]);
@@ -72,12 +73,9 @@ export class ActionsService {
     // With an uploaded archive, script entrypoints must be files of its current version.
     const version = pack.digest ? await this.registry.findVersion(pack.ref, pack.digest) : null;
     const files = version ? new Set(version.files.map((f) => f.path)) : undefined;
+    if (files && alsoAllowed) files.add(alsoAllowed);
     const { action, errors } = buildActionDefinition(raw, { packRef, files });
     if (!action) throw new DomainError('VALIDATION_ERROR', 'the action is invalid', errors);
-    if (keepEntrypointOf) {
-      action.entrypoint = keepEntrypointOf.entrypoint;
-      action.entrypointInline = keepEntrypointOf.entrypointInline;
-    }
     return action;
   }
 }

@@ -3,7 +3,7 @@ import { ExecutionRepository } from '@attune/persistence';
 import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AllowExecutionToken, CurrentPrincipal, type Principal } from '../auth/auth.decorators';
+import { AllowExecutionToken, CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
 import { idPipe } from '../common/id.pipe';
 import { ApiErrors } from '../common/openapi.decorators';
 import { completeUtf8Length, LogReader, parseRange } from './log-reader.service';
@@ -31,6 +31,7 @@ export class ExecutionLogsController {
   ) {}
 
   @Get(':id/logs/:stream')
+  @RequireRole('viewer')
   @AllowExecutionToken()
   @ApiParam({ name: 'stream', enum: LOG_STREAMS })
   @ApiHeader({ name: 'Range', required: false, description: 'bytes=start-end (one range)' })
@@ -74,6 +75,7 @@ export class ExecutionLogsController {
   }
 
   @Get(':id/logs/:stream/stream')
+  @RequireRole('viewer')
   @AllowExecutionToken()
   @ApiParam({ name: 'stream', enum: LOG_STREAMS })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this byte offset (the id of the last event received)' })

@@ -24,6 +24,7 @@ export class ExecutionsController {
   }
 
   @Get()
+  @RequireRole('viewer')
   @ApiPaginatedResponse(ExecutionDto)
   @ApiErrors(422)
   async list(@Query() q: ExecutionListQuery): Promise<Paginated<ExecutionDto>> {
@@ -45,6 +46,7 @@ export class ExecutionsController {
   }
 
   @Get(':id')
+  @RequireRole('viewer')
   @AllowExecutionToken()
   @ApiDataResponse(ExecutionDto)
   @ApiErrors(400, 403, 404)

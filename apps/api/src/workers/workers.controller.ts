@@ -1,6 +1,7 @@
 import { WorkerRepository } from '@attune/persistence';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { RequireRole } from '../auth/auth.decorators';
 import { ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { PageQuery, paginated, type Paginated } from '../common/pagination';
 
@@ -26,6 +27,7 @@ export class WorkersController {
   constructor(private readonly workers: WorkerRepository) {}
 
   @Get()
+  @RequireRole('viewer')
   @ApiPaginatedResponse(WorkerDto)
   async list(@Query() q: PageQuery): Promise<Paginated<WorkerDto>> {
     const { items, total } = await this.workers.list(q.page, q.per_page);
