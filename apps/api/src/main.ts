@@ -1,10 +1,8 @@
 import 'reflect-metadata';
 import { createRootLogger, runMain, startService } from '@attune/service-kit';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
-import { apiValidationPipe } from './common/validation';
+import { configureApi } from './app.setup';
 import { ApiConfig } from './config/api.config';
-import { mountOpenApi } from './openapi';
 
 runMain('api', async () => {
   const config = ApiConfig.fromEnv();
@@ -15,12 +13,6 @@ runMain('api', async () => {
     port: config.port,
     host: config.host,
     logger,
-    configure: (app) => {
-      const express = app as NestExpressApplication;
-      express.useBodyParser('json', { limit: config.bodyLimit });
-      express.disable('x-powered-by');
-      app.useGlobalPipes(apiValidationPipe());
-      mountOpenApi(app);
-    },
+    configure: (app) => configureApi(app, config),
   });
 });

@@ -1,4 +1,5 @@
-import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 
 export { IS_PUBLIC, Public } from '@attune/service-kit';
 export const ALLOW_EXECUTION_TOKEN = 'attune:allow-execution-token';
@@ -14,7 +15,10 @@ export const REQUIRED_ROLE = 'attune:required-role';
  * The least role a user needs for the route. Roles are ordered: admin includes operator,
  * operator includes viewer. A route without this decorator needs any signed-in user.
  */
-export const RequireRole = (role: Role) => SetMetadata(REQUIRED_ROLE, role);
+export const RequireRole = (role: Role) => applyDecorators(SetMetadata(REQUIRED_ROLE, role), ApiExtension(REQUIRED_ROLE_EXTENSION, role));
+
+/** Where the OpenAPI document states each operation's role. */
+export const REQUIRED_ROLE_EXTENSION = 'x-required-role';
 
 /** The highest rank among a user's roles (0 when none is known). */
 export function roleRank(roles: readonly string[]): number {

@@ -58,6 +58,14 @@ export class ExecutionDto {
   @ApiPropertyOptional({ nullable: true, type: ExecutionResultDto }) result!: ExecutionResultDto | null;
   @ApiProperty() timeout_seconds!: number;
   @ApiProperty({ description: 'Dispatch attempt: 1, then +1 for each re-dispatch after a lost worker' }) attempt!: number;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'Why a `scheduled` execution waits instead of running, e.g. no live worker has its runtime; null once dispatched',
+  })
+  waiting_reason!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'SHA-256 of the pack archive the run uses (null for inline actions)' })
+  pack_digest!: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) started_at!: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) finished_at!: string | null;
   @ApiProperty() created!: string;
@@ -82,6 +90,8 @@ export function toExecutionDto(e: ExecutionEntity): ExecutionDto {
     result: e.result as ExecutionResultDto | null,
     timeout_seconds: e.timeoutSeconds,
     attempt: e.attempt,
+    waiting_reason: e.waitingReason ?? null,
+    pack_digest: e.packDigest ?? null,
     started_at: e.startedAt ? new Date(e.startedAt).toISOString() : null,
     finished_at: e.finishedAt ? new Date(e.finishedAt).toISOString() : null,
     created: new Date(e.created).toISOString(),

@@ -54,6 +54,10 @@ describe('buildResult', () => {
     expect(buildResult(outcome({ stdout: stream('a: 1\nb: [x, y]\n') }), 'yaml', 5, 1000).result.data).toEqual({ a: 1, b: ['x', 'y'] });
   });
 
+  it('takes the last line as the JSON result when the whole output is not JSON', () => {
+    expect(buildResult(outcome({ stdout: stream('starting…\nworking\n{"ok":true}\n') }), 'json', 5, 1000).result.data).toEqual({ ok: true });
+  });
+
   it('keeps a succeeded status but reports unparsable structured output', () => {
     const { status, result } = buildResult(outcome({ stdout: stream('not json') }), 'json', 5, 1000);
     expect(status).toBe('completed');

@@ -15,6 +15,17 @@ export function preview(stream: CapturedStream, chars: number): Preview {
   return { text, truncated };
 }
 
+/** The whole output as JSON, else its last non-empty line (for actions that log before their result). */
+function parseJsonOutput(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (whole) {
+    const last = text.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+    if (last === undefined || last === text) throw whole;
+    return JSON.parse(last);
+  }
+}
+
 export function parseOutput(format: OutputFormat, stdout: CapturedStream): { data?: unknown; error?: string } {
   if (format === 'text') return {};
   if (stdout.head.length < stdout.totalBytes) return { error: `${format} output too large to parse (${stdout.totalBytes} bytes)` };
@@ -23,7 +34,7 @@ export function parseOutput(format: OutputFormat, stdout: CapturedStream): { dat
   try {
     switch (format) {
       case 'json':
-        return { data: JSON.parse(text) };
+        return { data: parseJsonOutput(text) };
       case 'jsonl':
         return { data: text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) };
       case 'yaml':

@@ -1,0 +1,289 @@
+#!/usr/bin/env node
+// Artifact throughput benchmark.
+//
+//   npm run build && npm run bench:artifacts -- --size-mib 1024 --small 1000
+//
+// Starts its own S3 server (s3rver, in this process, on a temp directory) and the four built
+// services (dist/) with ATTUNE_STORAGE_DRIVER=s3 pointing at it, on free ports and their own bus
+// namespace, against ATTUNE_DATABASE_URL (migrated first). Then, in one run:
+//   1. a --size-mib file: direct PutObject and GetObject on the S3 server, against an upload
+//      (multipart, streamed, hashed, committed by artifact-store) and a download (hash-verified)
+//      through the API; throughput ratio API / direct, and the services' peak RSS meanwhile;
+//   2. --small uploads of 10 KB each through the API (distinct content, --concurrency at once),
+//      against the same number of direct PutObjects.
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import S3rver from 's3rver';
+
+const { values: opts } = parseArgs({
+  options: {
+    'size-mib': { type: 'string', default: '1024' },
+    small: { type: 'string', default: '1000' },
+    'small-kib': { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '8' },
+    database: { type: 'string', default: process.env.ATTUNE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/attune' },
+    amqp: { type: 'string', default: process.env.ATTUNE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const MiB = 1024 * 1024;
+const SIZE = Number(opts['size-mib']) * MiB;
+const SMALL_COUNT = Number(opts.small);
+const SMALL_SIZE = Number(opts['small-kib']) * 1024;
+const CONCURRENCY = Number(opts.concurrency);
+const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const work = await mkdtemp(join(tmpdir(), 'attune-bench-artifacts-'));
+const namespace = `bench${Date.now().toString(36)}`;
+const bucket = 'bench';
+const procs = [];
+
+function log(...args) {
+  console.log(...args);
+}
+
+async function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function waitHealthy(url, what, child) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}; see ${work}/${what}.log`);
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not healthy in time`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function cleanup() {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
+  await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
+  const closing = s3server.close().catch(() => undefined);
+  s3server.httpServer?.closeAllConnections();
+  await closing;
+  if (!opts.keep) await rm(work, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------- S3 server and platform
+mkdirSync(join(work, 's3'), { recursive: true });
+const s3server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(work, 's3') });
+const { port: s3port } = await s3server.run();
+const endpoint = `http://127.0.0.1:${s3port}`;
+const s3 = new S3Client({
+  endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+});
+await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+
+try {
+  const ports = { api: await freePort(), executor: await freePort(), worker: await freePort(), 'artifact-store': await freePort() };
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  const env = {
+    PATH: process.env.PATH,
+    ATTUNE_ENV: 'development',
+    ATTUNE_LOG_LEVEL: 'warn',
+    ATTUNE_DATABASE_URL: opts.database,
+    ATTUNE_AMQP_URL: opts.amqp,
+    ATTUNE_AMQP_NAMESPACE: namespace,
+    ATTUNE_API_PORT: String(ports.api),
+    ATTUNE_EXECUTOR_PORT: String(ports.executor),
+    ATTUNE_WORKER_PORT: String(ports.worker),
+    ATTUNE_ARTIFACT_STORE_PORT: String(ports['artifact-store']),
+    ATTUNE_API_URL: apiUrl,
+    ATTUNE_WORK_DIR: join(work, 'work'),
+    ATTUNE_STORAGE_DRIVER: 's3',
+    ATTUNE_S3_ENDPOINT: endpoint,
+    ATTUNE_S3_BUCKET: bucket,
+    ATTUNE_S3_ACCESS_KEY_ID: 'S3RVER',
+    ATTUNE_S3_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+  const migrate = spawn(process.execPath, [join(ROOT, 'dist/apps/api/migrate.js')], { env, stdio: 'inherit' });
+  if ((await new Promise((r) => migrate.once('exit', r))) !== 0) throw new Error('migrations failed (npm run build first?)');
+  for (const name of ['api', 'artifact-store', 'executor', 'worker']) {
+    const out = createWriteStream(join(work, `${name}.log`));
+    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', name, 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
+    procs.push(child);
+    await waitHealthy(`http://127.0.0.1:${ports[name]}/health`, name, child);
+  }
+  const login = await (await fetch(`${apiUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'test@attune.local', password: 'TestPass123!' }) })).json();
+  const token = login.data.access_token;
+  const auth = { authorization: `Bearer ${token}` };
+
+  async function createArtifact(ref) {
+    const res = await fetch(`${apiUrl}/api/v1/artifacts`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ref, type: 'file_binary' }) });
+    const body = await res.json();
+    if (res.status !== 201) throw new Error(`create: ${res.status} ${JSON.stringify(body)}`);
+    return body.data;
+  }
+
+  /** Streams a multipart upload over node:http; answers the version. */
+  function upload(id, source, size) {
+    const boundary = `----bench${randomBytes(8).toString('hex')}`;
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="data.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    return new Promise((resolveUpload, reject) => {
+      const req = httpRequest(`${apiUrl}/api/v1/artifacts/${id}/versions/upload`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + size + tail.length) },
+      });
+      req.on('response', (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString());
+          if (res.statusCode !== 201) reject(new Error(`upload: ${res.statusCode} ${JSON.stringify(body)}`));
+          else resolveUpload(body.data);
+        });
+      });
+      req.on('error', reject);
+      req.write(head);
+      if (Buffer.isBuffer(source)) {
+        req.write(source);
+        req.end(tail);
+      } else {
+        source.on('end', () => req.end(tail));
+        source.pipe(req, { end: false });
+      }
+    });
+  }
+
+  async function rss(name) {
+    const text = await (await fetch(`http://127.0.0.1:${ports[name]}/metrics`)).text();
+    return Number(/^attune_process_resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? NaN);
+  }
+
+  async function withPeakRss(fn) {
+    const peak = { api: 0, 'artifact-store': 0 };
+    let done = false;
+    const sampler = (async () => {
+      while (!done) {
+        for (const name of Object.keys(peak)) peak[name] = Math.max(peak[name], await rss(name));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const t0 = performance.now();
+    const result = await fn();
+    const seconds = (performance.now() - t0) / 1000;
+    done = true;
+    await sampler;
+    return { result, seconds, peak };
+  }
+
+  async function hashStream(stream) {
+    const h = createHash('sha256');
+    let n = 0;
+    for await (const c of stream) {
+      h.update(c);
+      n += c.length;
+    }
+    return { sha256: h.digest('hex'), size: n };
+  }
+
+  // ---------------------------------------------------------------- 1. the big file
+  const file = join(work, 'big.bin');
+  {
+    const out = createWriteStream(file);
+    const block = randomBytes(MiB);
+    for (let written = 0, i = 0; written < SIZE; written += MiB, i++) {
+      // Every MiB differs (no dedup inside the file), cheaply: a counter stamped on a random block.
+      block.writeUInt32BE(i, 0);
+      const piece = SIZE - written >= MiB ? block : block.subarray(0, SIZE - written);
+      if (!out.write(Buffer.from(piece))) await new Promise((r) => out.once('drain', r));
+    }
+    await new Promise((r) => out.end(r));
+  }
+  const expected = await hashStream(createReadStream(file));
+  log(`file: ${statSync(file).size} bytes, sha256 ${expected.sha256}`);
+
+  const directPut = await withPeakRss(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `direct/${randomUUID()}`, Body: createReadStream(file), ContentLength: SIZE })));
+  const directKey = `direct/${randomUUID()}`;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: directKey, Body: createReadStream(file), ContentLength: SIZE }));
+  const directGet = await withPeakRss(async () => hashStream((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: directKey }))).Body));
+  if (directGet.result.sha256 !== expected.sha256) throw new Error('direct GetObject returned other bytes');
+
+  const artifact = await createArtifact(`bench.${namespace}.big`);
+  const apiUp = await withPeakRss(() => upload(artifact.id, createReadStream(file), SIZE));
+  if (apiUp.result.sha256 !== expected.sha256) throw new Error(`API upload recorded ${apiUp.result.sha256}`);
+  const apiDown = await withPeakRss(async () => {
+    const res = await fetch(`${apiUrl}/api/v1/artifacts/${artifact.id}/download`, { headers: auth });
+    if (res.status !== 200) throw new Error(`download: ${res.status}`);
+    return hashStream(res.body);
+  });
+  if (apiDown.result.sha256 !== expected.sha256 || apiDown.result.size !== SIZE) throw new Error('API download returned other bytes');
+
+  const mibs = (s) => SIZE / MiB / s;
+  const row = (name, r) => `${name.padEnd(26)} ${r.seconds.toFixed(2).padStart(7)} s ${mibs(r.seconds).toFixed(1).padStart(8)} MiB/s`;
+  log('');
+  log(`1. ${SIZE / MiB} MiB`);
+  log(row('direct PutObject', directPut));
+  log(row('API upload (+commit)', apiUp), `  ratio ${(directPut.seconds / apiUp.seconds).toFixed(2)}`);
+  log(row('direct GetObject', directGet));
+  log(row('API download (verified)', apiDown), `  ratio ${(directGet.seconds / apiDown.seconds).toFixed(2)}`);
+  const mb = (n) => `${Math.round(n / MiB)} MiB`;
+  log(`peak RSS during upload:   api ${mb(apiUp.peak.api)}, artifact-store ${mb(apiUp.peak['artifact-store'])}`);
+  log(`peak RSS during download: api ${mb(apiDown.peak.api)}, artifact-store ${mb(apiDown.peak['artifact-store'])}`);
+
+  // ---------------------------------------------------------------- 2. many small uploads
+  const small = await createArtifact(`bench.${namespace}.small`);
+  async function timed(count, fn) {
+    const latencies = [];
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < count) {
+          const i = next++;
+          const s = performance.now();
+          await fn(i);
+          latencies.push(performance.now() - s);
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    latencies.sort((a, b) => a - b);
+    const p = (q) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)];
+    return { seconds, rate: count / seconds, p50: p(0.5), p95: p(0.95), p99: p(0.99) };
+  }
+  const content = (i) => {
+    const b = randomBytes(SMALL_SIZE);
+    b.writeUInt32BE(i, 0);
+    return b;
+  };
+  const directSmall = await timed(SMALL_COUNT, (i) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `direct-small/${i}`, Body: content(i), ContentLength: SMALL_SIZE })));
+  const apiSmall = await timed(SMALL_COUNT, (i) => upload(small.id, content(i), SMALL_SIZE));
+  const versions = await (await fetch(`${apiUrl}/api/v1/artifacts/${small.id}`, { headers: auth })).json();
+  if (versions.data.latest_version !== SMALL_COUNT) throw new Error(`expected ${SMALL_COUNT} versions, found ${versions.data.latest_version}`);
+  const srow = (name, r) =>
+    `${name.padEnd(26)} ${r.seconds.toFixed(2).padStart(7)} s ${r.rate.toFixed(0).padStart(6)} /s   p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms`;
+  log('');
+  log(`2. ${SMALL_COUNT} uploads of ${SMALL_SIZE / 1024} KiB, ${CONCURRENCY} at once`);
+  log(srow('direct PutObject', directSmall));
+  log(srow('API upload (+commit)', apiSmall), `  ratio ${(apiSmall.rate / directSmall.rate).toFixed(2)}`);
+} finally {
+  await cleanup();
+}
