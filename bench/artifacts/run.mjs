@@ -11,7 +11,8 @@
 //      through the API; throughput ratio API / direct, and the services' peak RSS meanwhile;
 //   2. --small uploads of 10 KB each through the API (distinct content, --concurrency at once),
 //      against the same number of direct PutObjects.
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, statSync } from 'node:fs';
@@ -97,6 +98,10 @@ const s3 = new S3Client({
   credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
 });
 await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+// s3rver deletes a directory once its last object is deleted, racing with a concurrent put into
+// it (ENOENT, and an unhandled error that kills the process). Concurrent uploads create and
+// delete staging objects all the time, so keep the directory alive. Real S3 and MinIO need nothing.
+await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'staging/.keep', Body: Buffer.alloc(0) }));
 
 try {
   const ports = { api: await freePort(), executor: await freePort(), worker: await freePort(), 'artifact-store': await freePort() };
@@ -236,12 +241,24 @@ try {
   });
   if (apiDown.result.sha256 !== expected.sha256 || apiDown.result.size !== SIZE) throw new Error('API download returned other bytes');
 
+  // What the API path is made of, on the same server: a streamed multipart upload (what staging
+  // does: the length is unknown up front) and the server-side copy that promotes it.
+  const multipartKey = `direct/${randomUUID()}`;
+  const directMultipart = await withPeakRss(() =>
+    new Upload({ client: s3, params: { Bucket: bucket, Key: multipartKey, Body: createReadStream(file) }, partSize: 8 * MiB, queueSize: 2 }).done(),
+  );
+  const directCopy = await withPeakRss(() =>
+    s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `direct/${randomUUID()}`, CopySource: `${bucket}/${multipartKey}` })),
+  );
+
   const mibs = (s) => SIZE / MiB / s;
   const row = (name, r) => `${name.padEnd(26)} ${r.seconds.toFixed(2).padStart(7)} s ${mibs(r.seconds).toFixed(1).padStart(8)} MiB/s`;
   log('');
   log(`1. ${SIZE / MiB} MiB`);
   log(row('direct PutObject', directPut));
   log(row('API upload (+commit)', apiUp), `  ratio ${(directPut.seconds / apiUp.seconds).toFixed(2)}`);
+  log(row('  multipart upload (8 MiB)', directMultipart));
+  log(row('  CopyObject', directCopy));
   log(row('direct GetObject', directGet));
   log(row('API download (verified)', apiDown), `  ratio ${(directGet.seconds / apiDown.seconds).toFixed(2)}`);
   const mb = (n) => `${Math.round(n / MiB)} MiB`;

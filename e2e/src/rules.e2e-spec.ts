@@ -15,7 +15,13 @@ let pack: string;
 const rulesCreated: string[] = [];
 
 beforeAll(async () => {
-  ctx = await startPlatform('rules', { ATTUNE_WEBHOOK_MAX_BYTES: String(WEBHOOK_MAX_BYTES), ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS: '1000' });
+  // A database of its own: executors of other platforms sharing the common test database would
+  // run this suite's timer rules on their own bus (a deployment is one database and one bus).
+  ctx = await startPlatform(
+    'rules',
+    { ATTUNE_WEBHOOK_MAX_BYTES: String(WEBHOOK_MAX_BYTES), ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS: '1000' },
+    { database: 'attune_test_rules' },
+  );
   secondExecutor = await ctx.platform.startExtra('executor');
   pack = await packForTest();
 }, 120_000);
@@ -63,7 +69,7 @@ function fireWebhook(key: string, body: unknown, headers: Record<string, string>
 /** Waits until the executor has matched the event against rules, then answers its enforcements. */
 async function enforcementsOf(eventId: number): Promise<any[]> {
   await waitFor(
-    async () => (await ctx.api.get(`/api/v1/events/${eventId}`)).body.data?.processed_at,
+    async () => (await ctx.api.get(`/api/v1/events/${eventId}`)).body.data?.processed_at ?? undefined,
     { timeoutMs: 20_000, what: `event ${eventId} to be processed` },
   );
   const res = await ctx.api.get(`/api/v1/enforcements?event=${eventId}`);
@@ -371,6 +377,24 @@ describe('rules and triggers CRUD', () => {
     expect((await ctx.api.request('DELETE', '/api/v1/triggers/core.crontimer')).status).toBe(400);
     expect((await ctx.api.post('/api/v1/triggers/core.intervaltimer/webhooks/enable')).status).toBe(400);
     expect((await ctx.api.post('/api/v1/events', { trigger_ref: 'core.intervaltimer', payload: {} })).status).toBe(400);
+  });
+
+  it('lets viewers read, operators post events, and only admins manage triggers and rules', async () => {
+    const viewer = anonymous();
+    const login = `viewer-${suffix}@example.com`;
+    const registered = await viewer.post('/auth/register', { login, password: 'Viewer-Pass-123' });
+    expect(registered.status).toBe(201);
+    viewer.token = registered.body.data.access_token;
+    const trigger = await webhookTrigger('roles');
+    for (const path of ['/api/v1/rules', '/api/v1/triggers', '/api/v1/events', '/api/v1/enforcements', `/api/v1/triggers/${trigger.ref}`]) {
+      expect({ path, status: (await viewer.get(path)).status }).toEqual({ path, status: 200 });
+    }
+    // The webhook key is a credential: not shown to a viewer.
+    expect((await viewer.get(`/api/v1/triggers/${trigger.ref}`)).body.data).toMatchObject({ webhook_enabled: true, webhook_key: null });
+    expect((await viewer.post('/api/v1/events', { trigger_ref: trigger.ref, payload: {} })).status).toBe(403);
+    expect((await viewer.post('/api/v1/triggers', { ref: `${pack}.v_${suffix}`, label: 'v' })).status).toBe(403);
+    expect((await viewer.post('/api/v1/rules', { ref: `${pack}.v_${suffix}`, label: 'v', trigger_ref: trigger.ref, action_ref: 'core.noop' })).status).toBe(403);
+    expect((await viewer.post(`/api/v1/triggers/${trigger.ref}/webhooks/disable`)).status).toBe(403);
   });
 
   it('needs a token, except for webhooks', async () => {

@@ -1,9 +1,15 @@
 import { ApiClient, deleteAmqpNamespace, Platform, prepareTestDatabase, testAmqpUrl, uniqueNamespace, waitFor } from '@attune/testing';
+import { RUNTIMES, runtimeSetKey, workerQueueName } from '@attune/contracts';
 import { join, resolve } from 'node:path';
 
 // Tests run from the repository root (npm test, or jest -c e2e/jest.config.cjs there).
 export const ROOT = resolve(process.cwd());
 export const TERMINAL = ['completed', 'failed', 'cancelled', 'timeout', 'abandoned'];
+
+/** The work queue of every runtime set a worker of the default pool may have. */
+export const WORKER_QUEUES = Array.from({ length: 2 ** RUNTIMES.length - 1 }, (_, i) =>
+  workerQueueName('default', runtimeSetKey(RUNTIMES.filter((_r, bit) => (i + 1) & (1 << bit)))),
+);
 
 export interface E2eContext {
   platform: Platform;
@@ -12,8 +18,9 @@ export interface E2eContext {
 }
 
 /** Starts the whole platform for one test file, on its own bus namespace. */
-export async function startPlatform(name: string, env: Record<string, string> = {}): Promise<E2eContext> {
-  const databaseUrl = await prepareTestDatabase();
+export async function startPlatform(name: string, env: Record<string, string> = {}, opts: { database?: string } = {}): Promise<E2eContext> {
+  // `database`: a test database of the suite's own (its name must contain "test").
+  const databaseUrl = await prepareTestDatabase(opts.database);
   const namespace = uniqueNamespace('e2e');
   const platform = await Platform.create({
     root: ROOT,
@@ -32,7 +39,7 @@ export async function startPlatform(name: string, env: Record<string, string> = 
 export async function stopPlatform(ctx: E2eContext | undefined): Promise<void> {
   if (!ctx) return;
   await ctx.platform.stopAll();
-  await deleteAmqpNamespace(testAmqpUrl(), ctx.namespace, ['executor', 'worker.default', 'artifact-store']);
+  await deleteAmqpNamespace(testAmqpUrl(), ctx.namespace, ['executor', 'worker.default', ...WORKER_QUEUES, 'artifact-store']);
 }
 
 /** Polls an execution until it is terminal and answers it. */

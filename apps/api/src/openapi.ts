@@ -14,10 +14,21 @@ const PLATFORM_ERRORS: Record<string, string> = {
   '422': 'VALIDATION_ERROR: invalid or unknown fields; details lists each as {field, message}',
 };
 
+/** Errors are always JSON, even on routes that produce text or archives. */
 function addError(op: OperationObject, status: string): void {
   const existing = op.responses[status] as ResponseObject | undefined;
-  if (existing && 'content' in existing && existing.content) return;
-  op.responses[status] = { description: PLATFORM_ERRORS[status], content: { 'application/json': { schema: ERROR_REF } } };
+  if (!existing) {
+    op.responses[status] = { description: PLATFORM_ERRORS[status], content: { 'application/json': { schema: ERROR_REF } } };
+    return;
+  }
+  existing.content = { ...existing.content, 'application/json': { schema: ERROR_REF } };
+}
+
+/** The error envelope under application/json for every error response a handler declared. */
+function errorsAreJson(op: OperationObject): void {
+  for (const [status, response] of Object.entries(op.responses)) {
+    if (Number(status) >= 400 && response && 'description' in response) addError(op, status);
+  }
 }
 
 /**
@@ -31,6 +42,7 @@ export function documentPlatformAnswers(doc: OpenAPIObject): OpenAPIObject {
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;
+      errorsAreJson(op);
       const role = (op as unknown as Record<string, unknown>)[REQUIRED_ROLE_EXTENSION] as string | undefined;
       if (op.security?.length || role) {
         addError(op, '401');

@@ -49,7 +49,8 @@ function registeredRoutes(): Array<{ method: string; path: string }> {
   const express = app.getHttpAdapter().getInstance();
   const stack: any[] = express.router?.stack ?? express._router?.stack ?? [];
   return stack
-    .filter((layer) => layer.route)
+    // Middleware mounted for every path (request logging) shows up as a `*` route; it is no endpoint.
+    .filter((layer) => layer.route && !String(layer.route.path).includes('*'))
     .flatMap((layer) => Object.keys(layer.route.methods).filter((m) => m !== '_all').map((method) => ({ method, path: layer.route.path as string })));
 }
 

@@ -186,6 +186,12 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     await expect(committer.commitVersion(a.id, s.key, s.size, wrongSha, { contentType: 'text/plain' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
+    // Staged without a recorded digest (as the api stages): a small object is hashed again.
+    const unrecorded = newStagingKey(randomUUID());
+    await store.put(unrecorded, Buffer.from('real bytes'), { recordDigest: false });
+    await expect(committer.commitVersion(a.id, unrecorded, s.size, wrongSha, { contentType: 'text/plain' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
     await expect(committer.commitVersion(a.id, s.key, s.size + 1, s.sha256, { contentType: 'text/plain' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });

@@ -18,6 +18,8 @@ import { EventSweeper } from './rules/event-sweeper.service';
 import { RuleEnforcer } from './rules/rule-enforcer.service';
 import { TimerScheduler } from './rules/timer-scheduler.service';
 import { WorkerHeartbeatConsumer } from './workers/worker-heartbeat.consumer';
+import { DispatchPlanner } from './routing/dispatch-planner.service';
+import { WaitingExecutions } from './routing/waiting-executions.service';
 
 @Module({})
 export class AppModule {
@@ -39,6 +41,8 @@ export class AppModule {
         ExecutionScheduler,
         ExecutionSweeper,
         ExecutionTokenService,
+        DispatchPlanner,
+        WaitingExecutions,
         ExecutionRecorder,
         ExecutionCanceller,
         WorkerLossSweeper,

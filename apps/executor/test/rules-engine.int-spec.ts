@@ -140,6 +140,16 @@ describe('RuleEnforcer (real Postgres)', () => {
     expect((await enforcements.list({ event: event.id }, 1, 100)).total).toBe(1);
   });
 
+  it('leaves an event no one announced to the sweep, which finds it until it is processed', async () => {
+    await newRule('swept', { conditions: [{ field: 'event.payload.kind', operator: 'equals', value: 'swept' }] });
+    const event = await events.create({ trigger: triggerId, triggerRef: `${pack}.alert`, payload: { kind: 'swept', host: 'lost' }, source: 'webhook' });
+    expect(await events.findUnprocessed(0, 100_000)).toContain(event.id);
+    expect(await events.findUnprocessed(60_000, 100_000)).not.toContain(event.id);
+    const result = await app.get(RuleEnforcer).processEvent(event.id);
+    expect(result.executions).toHaveLength(1);
+    expect(await events.findUnprocessed(0, 100_000)).not.toContain(event.id);
+  });
+
   it('records nothing when the conditions do not match, and nothing for a disabled rule', async () => {
     const off = await newRule('off', { enabled: false, conditions: [] });
     const event = await events.create({ trigger: triggerId, triggerRef: `${pack}.alert`, payload: { severity: 'warning', host: 'web-2' }, source: 'api' });

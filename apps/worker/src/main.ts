@@ -1,27 +1,32 @@
 import 'reflect-metadata';
-import { dispatchRoutingKey, MessageTypes } from '@attune/contracts';
+import { dispatchRoutingKey, MessageTypes, runtimeSetKey, workerQueueName } from '@attune/contracts';
 import { AmqpServer } from '@attune/messaging';
 import { createRootLogger, runMain, startService } from '@attune/service-kit';
 import { AppModule } from './app.module';
 import { WorkerConfig } from './config/worker.config';
+import { detectRuntimes } from './runtimes/runtime-probe';
 
 runMain('worker', async () => {
   const config = WorkerConfig.fromEnv();
   const logger = createRootLogger('worker', config.logLevel).child({ worker: config.name });
+  config.runtimes = await detectRuntimes(config);
+  const runtimeSet = runtimeSetKey(config.runtimes);
+  logger.info({ runtimes: config.runtimes }, 'runtimes available');
   await startService({
     name: 'worker',
     module: AppModule.forRoot(config, logger),
     port: config.port,
     host: config.host,
     logger,
-    // Workers of one pool compete on one shared queue: scaling out needs no per-worker queue.
+    // Workers of one pool with the same runtimes compete on one shared queue: scaling out needs
+    // no per-worker queue, and the executor routes each action to a set that has its runtime.
     transport: new AmqpServer({
       url: config.amqpUrl,
       namespace: config.amqpNamespace,
       service: 'worker',
-      queue: `worker.${config.pool}`,
+      queue: workerQueueName(config.pool, runtimeSet),
       prefetch: config.concurrency,
-      routingKeys: { [MessageTypes.ExecutionDispatch]: [dispatchRoutingKey(config.pool)] },
+      routingKeys: { [MessageTypes.ExecutionDispatch]: [dispatchRoutingKey(config.pool, runtimeSet)] },
       maxAttempts: 3,
       drainTimeoutMs: config.drainTimeoutMs,
       logger,

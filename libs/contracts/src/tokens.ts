@@ -5,11 +5,14 @@ export interface AccessTokenClaims {
   sub: string;
   login: string;
   roles: string[];
+  /** Issue time in milliseconds (`iat` has whole seconds): revocation compares with this. */
+  iat_ms?: number;
 }
 
 export interface RefreshTokenClaims {
   typ: 'refresh';
   sub: string;
+  iat_ms?: number;
 }
 
 /**

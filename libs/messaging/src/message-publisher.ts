@@ -22,6 +22,22 @@ export interface PublishOptions {
   correlationId?: string;
   /** Default: a new UUID. A stable id lets consumers recognise a re-published duplicate. */
   messageId?: string;
+  /**
+   * Reject with MessageUnroutableError when no queue is bound for the message (the broker
+   * returns it), instead of only logging the loss. For messages that must reach a consumer.
+   */
+  requireRoute?: boolean;
+}
+
+/** publish() with `requireRoute`: the broker confirmed the message but no queue took it. */
+export class MessageUnroutableError extends Error {
+  constructor(
+    readonly type: string,
+    readonly routingKey: string,
+  ) {
+    super(`no queue is bound for ${type} with routing key ${routingKey}; the broker dropped it`);
+    this.name = 'MessageUnroutableError';
+  }
 }
 
 export interface RequestOptions {
@@ -47,6 +63,8 @@ export class MessagePublisher implements OnApplicationShutdown {
   /** Created on the first request(): only services that ask for replies consume the reply pseudo-queue. */
   private rpcChannel?: ChannelWrapper;
   private readonly pending = new Map<string, PendingRequest>();
+  /** Message ids published with requireRoute, and whether the broker returned each. */
+  private readonly routeWatch = new Map<string, boolean>();
   private readonly namespace: string;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
@@ -74,6 +92,7 @@ export class MessagePublisher implements OnApplicationShutdown {
     const envelope = buildEnvelope(type, payload, opts);
     const routingKey = opts.routingKey ?? type;
     const ids = { message_id: envelope.message_id, type, correlation_id: envelope.correlation_id, routing_key: routingKey };
+    if (opts.requireRoute) this.routeWatch.set(envelope.message_id, false);
     try {
       await this.channel.publish(exchange, routingKey, Buffer.from(JSON.stringify(envelope)), {
         persistent: true,
@@ -86,9 +105,17 @@ export class MessagePublisher implements OnApplicationShutdown {
         timeout: this.timeoutMs,
       });
     } catch (err) {
+      this.routeWatch.delete(envelope.message_id);
       const message = (err as Error)?.message === 'timeout' ? `not confirmed by the broker within ${this.timeoutMs} ms` : (err as Error)?.message;
       this.logger.warn({ ...ids, error: errorSummary(err) }, 'publish failed');
       throw new Error(`publish of ${type} (message_id ${envelope.message_id}) failed: ${message}`, { cause: err });
+    }
+    // The broker sends basic.return before the confirm, on the same channel, so by now a
+    // returned message has been seen.
+    if (opts.requireRoute) {
+      const returned = this.routeWatch.get(envelope.message_id);
+      this.routeWatch.delete(envelope.message_id);
+      if (returned) throw new MessageUnroutableError(type, routingKey);
     }
     this.logger.debug(ids, 'published');
   }
@@ -186,6 +213,11 @@ export class MessagePublisher implements OnApplicationShutdown {
    * logged loudly rather than silently lost.
    */
   private onReturned(msg: Message): void {
+    const id = msg.properties.messageId as string | undefined;
+    if (id && this.routeWatch.has(id)) {
+      this.routeWatch.set(id, true);
+      return;
+    }
     this.logger.error(
       {
         message_id: msg.properties.messageId,

@@ -4,8 +4,15 @@ import { ensureDatabase, runMigrations } from './data-source';
  * Test settings come from the environment so CI can point them elsewhere. Kept here, beside
  * the migrations, so every test tier shares one guard against touching a non-test database.
  */
-export function testDatabaseUrl(): string {
-  const url = process.env.ATTUNE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/attune_test';
+export function testDatabaseUrl(database?: string): string {
+  let url = process.env.ATTUNE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/attune_test';
+  if (database) {
+    // Another database on the same server, e.g. for a suite whose background work (timers)
+    // must not meet the platforms other suites run against the shared one.
+    const other = new URL(url);
+    other.pathname = `/${database}`;
+    url = other.toString();
+  }
   const name = new URL(url).pathname.slice(1);
   if (!name.includes('test')) {
     throw new Error(`refusing to run tests against database "${name}": its name must contain "test"`);
@@ -18,8 +25,8 @@ export function testAmqpUrl(): string {
 }
 
 /** Creates the test database when missing and applies the real migrations. */
-export async function prepareTestDatabase(): Promise<string> {
-  const url = testDatabaseUrl();
+export async function prepareTestDatabase(database?: string): Promise<string> {
+  const url = testDatabaseUrl(database);
   await ensureDatabase(url);
   await runMigrations({ url });
   return url;

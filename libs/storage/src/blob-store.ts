@@ -29,6 +29,21 @@ export interface PutOptions {
   maxBytes?: number;
   /** Reject with ChecksumMismatchError (and keep nothing) unless the body hashes to this. */
   expectedSha256?: string;
+  /**
+   * Default true: record the digest with the blob (head().sha256). The s3 driver does so by
+   * copying the object onto itself after the upload, a second full write on some servers; a
+   * staging object whose digest travels with it to copy() can skip that. The fs driver records
+   * it either way (a small sidecar).
+   */
+  recordDigest?: boolean;
+}
+
+export interface CopyOptions {
+  /**
+   * The digest the caller measured. The target records it; when the source recorded one too and
+   * it differs, copy() rejects with ChecksumMismatchError and writes nothing.
+   */
+  sha256?: string;
 }
 
 export interface BlobStore {
@@ -50,7 +65,7 @@ export interface BlobStore {
    * Server-side copy (used to promote a staging object to its content-addressed key). Keeps the
    * sha256 and content type. BlobNotFoundError if `fromKey` is missing.
    */
-  copy(fromKey: string, toKey: string): Promise<void>;
+  copy(fromKey: string, toKey: string, opts?: CopyOptions): Promise<void>;
   /**
    * Blobs whose key starts with `prefix` (a plain string prefix, as in S3), with key and size
    * only. Order is not promised: S3 and the fs driver list in key order, s3rver does not.

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeF
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { assertValidBlobKey, assertValidBlobPrefix, assertValidRange, normalizeSha256 } from './blob-key';
-import { DEFAULT_CONTENT_TYPE, type BlobHead, type BlobStore, type ByteRange, type PutOptions, type PutResult } from './blob-store';
+import { DEFAULT_CONTENT_TYPE, type BlobHead, type BlobStore, type ByteRange, type CopyOptions, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError, ChecksumMismatchError, InvalidBlobKeyError, RangeNotSatisfiableError } from './blob-store.errors';
 import { HashingCounter, toReadable } from './blob-streams';
 
@@ -122,7 +122,8 @@ export class FsBlobStore implements BlobStore {
     await Promise.all([pruneEmptyDirs(this.objectsDir, path.dirname(dataPath)), pruneEmptyDirs(this.metaDir, path.dirname(metaPath))]);
   }
 
-  async copy(fromKey: string, toKey: string): Promise<void> {
+  async copy(fromKey: string, toKey: string, opts: CopyOptions = {}): Promise<void> {
+    const given = opts.sha256 === undefined ? undefined : normalizeSha256(opts.sha256);
     const fromPath = this.pathIn(this.objectsDir, fromKey);
     const toPath = this.pathIn(this.objectsDir, toKey);
     const toMetaPath = this.pathIn(this.metaDir, toKey);
@@ -148,8 +149,10 @@ export class FsBlobStore implements BlobStore {
       const after = await this.readMeta(fromKey);
       await fsyncPath(tmpData);
       const consistent = before && after && before.sha256 === after.sha256 && after.size === size;
-      if (consistent) await writeDurably(tmpMeta, JSON.stringify(after));
-      await this.install(toKey, tmpData, consistent ? tmpMeta : undefined, toPath, toMetaPath);
+      if (given !== undefined && consistent && after.sha256 !== given) throw new ChecksumMismatchError(fromKey, given, after.sha256);
+      const meta = consistent ? after : given !== undefined ? { sha256: given, size, contentType: before?.contentType ?? DEFAULT_CONTENT_TYPE } : undefined;
+      if (meta) await writeDurably(tmpMeta, JSON.stringify(meta));
+      await this.install(toKey, tmpData, meta ? tmpMeta : undefined, toPath, toMetaPath);
     } finally {
       await Promise.all([rm(tmpData, { force: true }), rm(tmpMeta, { force: true })]);
     }

@@ -16,7 +16,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { pipeline, type Readable } from 'node:stream';
 import { assertValidBlobKey, assertValidBlobPrefix, assertValidRange, normalizeSha256 } from './blob-key';
-import { DEFAULT_CONTENT_TYPE, type BlobHead, type BlobStore, type ByteRange, type PutOptions, type PutResult } from './blob-store';
+import { DEFAULT_CONTENT_TYPE, type BlobHead, type BlobStore, type ByteRange, type CopyOptions, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError, ChecksumMismatchError, RangeNotSatisfiableError } from './blob-store.errors';
 import { byteWindow, HashingCounter, toReadable } from './blob-streams';
 
@@ -164,7 +164,7 @@ export class S3BlobStore implements BlobStore {
     const sha256 = hasher.digest();
     try {
       if (expected !== undefined && expected !== sha256) throw new ChecksumMismatchError(key, expected, sha256);
-      await this.serverSideCopy(key, key, size, { sha256, contentType });
+      if (opts.recordDigest !== false) await this.serverSideCopy(key, key, size, { sha256, contentType });
     } catch (err) {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
       throw err;
@@ -225,12 +225,22 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async copy(fromKey: string, toKey: string): Promise<void> {
+  async copy(fromKey: string, toKey: string, opts: CopyOptions = {}): Promise<void> {
     assertValidBlobKey(toKey);
+    const given = opts.sha256 === undefined ? undefined : normalizeSha256(opts.sha256);
     const source = await this.head(fromKey);
     if (!source) throw new BlobNotFoundError(fromKey);
-    if (fromKey === toKey) return;
-    await this.serverSideCopy(fromKey, toKey, source.size);
+    if (given !== undefined && source.sha256 !== undefined && source.sha256 !== given) {
+      throw new ChecksumMismatchError(fromKey, given, source.sha256);
+    }
+    if (fromKey === toKey && given === undefined) return;
+    const sha256 = given ?? source.sha256;
+    await this.serverSideCopy(
+      fromKey,
+      toKey,
+      source.size,
+      given !== undefined && sha256 ? { sha256, contentType: source.contentType ?? DEFAULT_CONTENT_TYPE } : undefined,
+    );
   }
 
   async *list(prefix: string): AsyncIterable<BlobHead> {

@@ -359,6 +359,19 @@ export function describeBlobStoreContract(name: string, factory: () => Promise<C
       expect(await store.head(`${p}dst`)).toMatchObject({ size, sha256: expected.sha256 });
     });
 
+    it('copy records a digest the caller measured, and refuses one that contradicts the recorded digest', async () => {
+      const p = prefix('copy-digest');
+      const data = Buffer.from('staged without a recorded digest');
+      const put = await store.put(`${p}staging`, data, { recordDigest: false, contentType: 'text/plain' });
+      expect(put.sha256).toBe(sha256Of(data));
+      await store.copy(`${p}staging`, `${p}final`, { sha256: put.sha256 });
+      expect(await store.head(`${p}final`)).toMatchObject({ size: data.length, sha256: sha256Of(data) });
+      expect(await readAll(await store.get(`${p}final`))).toEqual(data);
+      await store.put(`${p}recorded`, data);
+      await expect(store.copy(`${p}recorded`, `${p}other`, { sha256: sha256Of(Buffer.from('x')) })).rejects.toBeInstanceOf(ChecksumMismatchError);
+      expect(await store.exists(`${p}other`)).toBe(false);
+    });
+
     // Order is not part of the contract: S3 lists in key order, s3rver does not.
     const keysOf = async (prefix: string) => (await listAll(store, prefix)).map((h) => h.key).sort();
 

@@ -129,7 +129,9 @@ export class ArtifactUploads {
         }
         parsed.fileSeen = true;
         parsed.fileType = info.mimeType;
-        pending = this.store.put(key, stream, { maxBytes, contentType: GENERIC_TYPE });
+        // The digest goes to artifact-store with the commit, which records it on the stored blob;
+        // recording it on the staging object too would cost a second full write on S3.
+        pending = this.store.put(key, stream, { maxBytes, contentType: GENERIC_TYPE, recordDigest: false });
         // A failing put (too large, storage down) ends the request at once, not when the body ends.
         pending.catch(fail);
       });

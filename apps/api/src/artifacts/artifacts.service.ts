@@ -132,7 +132,7 @@ export class ArtifactsService {
       throw new DomainError('PAYLOAD_TOO_LARGE', `content exceeds the limit of ${this.config.artifactMaxUploadBytes} bytes`);
     }
     const key = this.newStagingKey();
-    const put = await this.store.put(key, bytes, { contentType });
+    const put = await this.store.put(key, bytes, { contentType, recordDigest: false });
     return this.commit(principal, artifact, {
       key,
       size: put.size,

@@ -9,9 +9,9 @@ import { TokenService } from './token.service';
 /** Self-registered accounts start read-only; an administrator grants more. */
 export const REGISTERED_ROLES = ['viewer'];
 
-/** Whole seconds, like a JWT's `iat`: tokens issued before this second are refused. */
+/** Tokens issued before this instant (their `iat_ms`) are refused from now on. */
 export function revocationInstant(now = Date.now()): Date {
-  return new Date(Math.floor(now / 1000) * 1000);
+  return new Date(now);
 }
 
 @Injectable()

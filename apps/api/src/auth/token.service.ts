@@ -23,8 +23,9 @@ export class TokenService {
   ) {}
 
   async issue(identity: IdentityEntity): Promise<IssuedTokens> {
-    const access: AccessTokenClaims = { typ: 'access', sub: String(identity.id), login: identity.login, roles: identity.roles };
-    const refresh: RefreshTokenClaims = { typ: 'refresh', sub: String(identity.id) };
+    const now = Date.now();
+    const access: AccessTokenClaims = { typ: 'access', sub: String(identity.id), login: identity.login, roles: identity.roles, iat_ms: now };
+    const refresh: RefreshTokenClaims = { typ: 'refresh', sub: String(identity.id), iat_ms: now };
     const [accessToken, refreshToken] = await Promise.all([
       this.jwt.signAsync(access, { expiresIn: this.config.accessTokenTtlSeconds }),
       this.jwt.signAsync(refresh, { expiresIn: this.config.refreshTokenTtlSeconds }),
@@ -51,8 +52,9 @@ export class TokenService {
   assertCurrent(identity: IdentityEntity | null, claims: VerifiedClaims): asserts identity is IdentityEntity {
     if (!identity) throw new DomainError('UNAUTHORIZED', 'the identity of this token no longer exists');
     if (!identity.isActive) throw new DomainError('UNAUTHORIZED', 'this account is deactivated');
-    const revokedBefore = identity.tokensValidAfter ? new Date(identity.tokensValidAfter).getTime() / 1000 : undefined;
-    if (revokedBefore !== undefined && (claims.iat ?? 0) < revokedBefore) {
+    const revokedBefore = identity.tokensValidAfter ? new Date(identity.tokensValidAfter).getTime() : undefined;
+    const issued = ('iat_ms' in claims ? claims.iat_ms : undefined) ?? (claims.iat ?? 0) * 1000;
+    if (revokedBefore !== undefined && issued < revokedBefore) {
       throw new DomainError('UNAUTHORIZED', 'token revoked; sign in again');
     }
   }

@@ -163,7 +163,7 @@ export class PackUploadService {
     return new Promise<StagedArchive>((resolve, reject) => {
       let bb: busboy.Busboy;
       try {
-        bb = busboy({ headers: req.headers, limits: { files: 1, fields: 0, parts: 1, fieldNameSize: 100, fileSize: maxBytes + 1 } });
+        bb = busboy({ headers: req.headers, limits: { files: 1, fields: 0, fieldNameSize: 100, fileSize: maxBytes + 1 } });
       } catch (err) {
         reject(new DomainError('BAD_REQUEST', `not a multipart body: ${(err as Error).message}`));
         return;
@@ -183,7 +183,6 @@ export class PackUploadService {
       bb.on('field', (name) => unexpected(name));
       bb.on('fieldsLimit', () => unexpected('(field)'));
       bb.on('filesLimit', () => unexpected('(second file)'));
-      bb.on('partsLimit', () => unexpected('(second part)'));
       bb.on('file', (name, stream: Readable) => {
         if (name !== 'pack') {
           stream.resume();

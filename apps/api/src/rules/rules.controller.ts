@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
 import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { paginated, type Paginated } from '../common/pagination';
@@ -54,6 +54,7 @@ export class RulesController {
   @Delete(':ref')
   @RequireRole('admin')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404)
   async delete(@Param('ref') ref: string): Promise<void> {
     await this.rules.delete(ref);

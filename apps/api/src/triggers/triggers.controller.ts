@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal, RequireRole, roleRank } from '../auth/auth.decorators';
 import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { paginated, type Paginated } from '../common/pagination';
@@ -53,6 +53,7 @@ export class TriggersController {
   @Delete(':ref')
   @RequireRole('admin')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 404, 409)
   async delete(@Param('ref') ref: string): Promise<void> {
     await this.triggers.delete(ref);

@@ -2,6 +2,7 @@ import { WorkerRepository } from '@attune/persistence';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
+import { ApiConfig } from '../config/api.config';
 import { ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { PageQuery, paginated, type Paginated } from '../common/pagination';
 
@@ -24,13 +25,17 @@ const STALE_AFTER_MS = 30_000;
 @ApiErrors(401)
 @Controller('api/v1/workers')
 export class WorkersController {
-  constructor(private readonly workers: WorkerRepository) {}
+  constructor(
+    private readonly workers: WorkerRepository,
+    private readonly config: ApiConfig,
+  ) {}
 
   @Get()
   @RequireRole('viewer')
   @ApiPaginatedResponse(WorkerDto)
   async list(@Query() q: PageQuery): Promise<Paginated<WorkerDto>> {
-    const { items, total } = await this.workers.list(q.page, q.per_page);
+    // Only this platform's workers, should several platforms share the database.
+    const { items, total } = await this.workers.list(q.page, q.per_page, this.config.amqpNamespace);
     const now = Date.now();
     return paginated(
       items.map((w) => ({

@@ -9,6 +9,9 @@ import { BlobCollector } from '../retention/blob-collector.service';
 
 const committed = new Counter({ name: 'attune_artifact_versions_committed_total', help: 'Artifact versions committed' });
 const committedBytes = new Counter({ name: 'attune_artifact_committed_bytes_total', help: 'Bytes of committed artifact versions' });
+/** Staged objects up to this size whose store recorded no digest are hashed again before the commit. */
+export const REHASH_LIMIT_BYTES = 16 * 1024 * 1024;
+
 const deduplicated = new Counter({
   name: 'attune_artifact_dedup_hits_total',
   help: 'Commits whose content was already stored (no new blob written)',
@@ -54,7 +57,7 @@ export class VersionCommitter {
       async () => {
         // Under the blob row's lock: the collector cannot delete `key` between this check and the version insert.
         if (await this.store.exists(key)) return;
-        await this.store.copy(stagedKey, key);
+        await this.store.copy(stagedKey, key, { sha256 });
         stored = true;
       },
     );
@@ -79,9 +82,11 @@ export class VersionCommitter {
     if (head.size !== sizeBytes) {
       throw new DomainError('BAD_REQUEST', `staged upload holds ${head.size} bytes, the commit claims ${sizeBytes}`);
     }
-    // The store records the digest it computed while writing; without it (a crash between the
-    // upload and recording it), hash the object again rather than trust the claim.
-    const actual = head.sha256 ?? (await this.digestOf(stagedKey));
+    // A store that recorded the digest while writing must agree. The api stages without one (on
+    // S3 recording it costs a second full write) and sends the digest it measured on the way in:
+    // small objects are hashed again here, big ones are taken at the producer's word, since every
+    // download re-verifies the bytes against it and fails loudly on a mismatch.
+    const actual = head.sha256 ?? (head.size <= REHASH_LIMIT_BYTES ? await this.digestOf(stagedKey) : sha256);
     if (actual !== sha256) throw new DomainError('BAD_REQUEST', `staged upload hashes to ${actual}, the commit claims ${sha256}`);
   }
 

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { MessageTypes } from '@attune/contracts';
+import { MessageUnroutableError } from '@attune/messaging';
 import type { ActionEntity, ExecutionEntity } from '@attune/persistence';
 import { ExecutionScheduler } from './execution-scheduler.service';
 
@@ -10,7 +11,12 @@ const action = {
 } as unknown as ActionEntity;
 const silent = { child: () => silent, info: () => undefined, debug: () => undefined, warn: () => undefined } as never;
 
-function setup(over: { transition?: (id: number, to: string) => unknown; action?: ActionEntity | null; publish?: () => Promise<void> } = {}) {
+type Plan = { kind: 'dispatch'; routingKey: string; runtimeSet: string; packDigest?: string } | { kind: 'parked'; reason: string } | { kind: 'gone' };
+const DISPATCH: Plan = { kind: 'dispatch', routingKey: 'execution.dispatch.v1.default.node-python-shell', runtimeSet: 'node-python-shell' };
+
+function setup(
+  over: { transition?: (id: number, to: string) => unknown; action?: ActionEntity | null; publish?: () => Promise<void>; plan?: Plan } = {},
+) {
   const calls: string[] = [];
   const executions = {
     transition: jest.fn(async (id: number, to: string, patch?: unknown) => {
@@ -27,18 +33,30 @@ function setup(over: { transition?: (id: number, to: string) => unknown; action?
     }),
   };
   const tokens = { mint: jest.fn(async () => 'token') };
-  const scheduler = new ExecutionScheduler(executions as never, actions as never, publisher as never, tokens as never, { workerPool: 'default' } as never, silent);
-  return { scheduler, executions, publisher, calls };
+  const planner = {
+    plan: jest.fn(async () => {
+      calls.push('plan');
+      return over.plan ?? DISPATCH;
+    }),
+    park: jest.fn(async () => {
+      calls.push('park');
+      return { kind: 'parked', reason: 'x' };
+    }),
+  };
+  const scheduler = new ExecutionScheduler(
+    executions as never, actions as never, publisher as never, tokens as never, { workerPool: 'default' } as never, silent, planner as never,
+  );
+  return { scheduler, executions, publisher, planner, calls };
 }
 
 describe('ExecutionScheduler', () => {
   it('records scheduling, publishes the dispatch, then records scheduled', async () => {
     const { scheduler, publisher, calls } = setup();
     await scheduler.schedule(9);
-    expect(calls).toEqual(['transition:scheduling', 'publish', 'transition:scheduled']);
+    expect(calls).toEqual(['transition:scheduling', 'plan', 'publish', 'transition:scheduled']);
     const [type, payload, opts] = publisher.publish.mock.calls[0] as [string, Record<string, unknown>, Record<string, unknown>];
     expect(type).toBe(MessageTypes.ExecutionDispatch);
-    expect(opts).toEqual({ routingKey: 'execution.dispatch.v1.default', correlationId: 'execution:9' });
+    expect(opts).toEqual({ routingKey: 'execution.dispatch.v1.default.node-python-shell', correlationId: 'execution:9', requireRoute: true });
     expect(payload).toEqual({
       execution_id: 9,
       action: {
@@ -51,6 +69,30 @@ describe('ExecutionScheduler', () => {
       token: 'token',
       attempt: 2,
     });
+  });
+
+  it('names the pack archive the planner fixed for the execution', async () => {
+    const digest = 'a'.repeat(64);
+    const { scheduler, publisher } = setup({ plan: { ...DISPATCH, packDigest: digest } as Plan });
+    await scheduler.schedule(9);
+    const payload = publisher.publish.mock.calls[0][1] as { action: { pack_digest?: string } };
+    expect(payload.action.pack_digest).toBe(digest);
+  });
+
+  it('publishes nothing while no worker can run the action (the planner parked it)', async () => {
+    for (const plan of [{ kind: 'parked', reason: 'waiting' }, { kind: 'gone' }] as Plan[]) {
+      const { scheduler, publisher, calls } = setup({ plan });
+      await scheduler.schedule(9);
+      expect(publisher.publish).not.toHaveBeenCalled();
+      expect(calls).toEqual(['transition:scheduling', 'plan']);
+    }
+  });
+
+  it('parks the execution instead of counting it dispatched when the broker had no queue for it', async () => {
+    const { scheduler, planner, calls } = setup({ publish: async () => Promise.reject(new MessageUnroutableError('execution.dispatch.v1', 'k')) });
+    await scheduler.schedule(9);
+    expect(calls).toEqual(['transition:scheduling', 'plan', 'publish', 'park']);
+    expect(planner.park).toHaveBeenCalledWith(expect.objectContaining({ id: 9 }), action, expect.stringContaining('node-python-shell'));
   });
 
   it('does nothing for an execution already past scheduling (a duplicate message)', async () => {
@@ -71,6 +113,6 @@ describe('ExecutionScheduler', () => {
   it('leaves the execution in scheduling when the dispatch is not confirmed, so a retry publishes again', async () => {
     const { scheduler, calls } = setup({ publish: async () => Promise.reject(new Error('no confirm')) });
     await expect(scheduler.schedule(9)).rejects.toThrow('no confirm');
-    expect(calls).toEqual(['transition:scheduling', 'publish']);
+    expect(calls).toEqual(['transition:scheduling', 'plan', 'publish']);
   });
 });

@@ -1,15 +1,15 @@
 import {
-  dispatchRoutingKey,
   type ExecutionDispatchV1,
   MessageTypes,
   secretParameters,
 } from '@attune/contracts';
-import { MessagePublisher, PermanentMessageError } from '@attune/messaging';
+import { MessagePublisher, MessageUnroutableError, PermanentMessageError } from '@attune/messaging';
 import { ActionRepository, type ExecutionEntity, ExecutionRepository } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { ExecutorConfig } from '../config/executor.config';
+import { DispatchPlanner } from '../routing/dispatch-planner.service';
 import { ExecutionTokenService } from './execution-token.service';
 
 const dispatched = new Counter({ name: 'attune_executions_dispatched_total', help: 'Executions dispatched to workers' });
@@ -31,6 +31,7 @@ export class ExecutionScheduler {
     private readonly tokens: ExecutionTokenService,
     private readonly config: ExecutorConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly planner: DispatchPlanner,
   ) {}
 
   async schedule(executionId: number): Promise<void> {
@@ -45,6 +46,9 @@ export class ExecutionScheduler {
     const action = execution.action !== null ? await this.actions.findById(execution.action) : null;
     if (!action) return this.refuse(execution, 'action_deleted', `action "${execution.actionRef}" no longer exists`);
     if (!action.enabled) return this.refuse(execution, 'action_disabled', `action "${action.ref}" is disabled`);
+    // Only to workers that have the action's runtime; with none online it waits in `scheduled`.
+    const plan = await this.planner.plan(execution, action);
+    if (plan.kind !== 'dispatch') return;
 
     const dispatch: ExecutionDispatchV1 = {
       execution_id: execution.id,
@@ -58,6 +62,7 @@ export class ExecutionScheduler {
         secret_parameters: secretParameters(action.paramSchema),
         on_worker_lost: action.onWorkerLost,
         ...(action.maxLogBytes ? { max_log_bytes: action.maxLogBytes } : {}),
+        ...(plan.packDigest ? { pack_digest: plan.packDigest } : {}),
       },
       parameters: execution.config,
       env_vars: execution.envVars,
@@ -65,13 +70,22 @@ export class ExecutionScheduler {
       token: await this.tokens.mint(execution.id, execution.timeoutSeconds),
       attempt: execution.attempt,
     };
-    await this.publisher.publish(MessageTypes.ExecutionDispatch, dispatch, {
-      routingKey: dispatchRoutingKey(this.config.workerPool),
-      correlationId: `execution:${execution.id}`,
-    });
+    try {
+      await this.publisher.publish(MessageTypes.ExecutionDispatch, dispatch, {
+        routingKey: plan.routingKey,
+        correlationId: `execution:${execution.id}`,
+        requireRoute: true,
+      });
+    } catch (err) {
+      // The workers announced a queue that is not there (deleted by hand?): wait for the next
+      // heartbeat rather than count a dropped message as dispatched.
+      if (!(err instanceof MessageUnroutableError)) throw err;
+      await this.planner.park(execution, action, `waiting for a worker queue for runtimes "${plan.runtimeSet}": the broker has none bound`);
+      return;
+    }
     dispatched.inc();
     await this.executions.transition(execution.id, 'scheduled', { attempt: execution.attempt });
-    log.info({ action_ref: action.ref, pool: this.config.workerPool, attempt: execution.attempt }, 'execution dispatched');
+    log.info({ action_ref: action.ref, pool: this.config.workerPool, runtimes: plan.runtimeSet, attempt: execution.attempt }, 'execution dispatched');
   }
 
   private async refuse(execution: ExecutionEntity, reason: string, error: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { ENVIRONMENTS, type Environment, validateConfig } from '@attune/service-kit';
-import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { RUNTIMES, type Runtime } from '@attune/contracts';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { envBool } from '@attune/service-kit';
@@ -42,6 +43,20 @@ export class WorkerConfig {
   @IsBoolean() keepWorkDirs = false;
   @IsString() python = 'python3';
   @IsString() node = process.execPath;
+  /**
+   * The runtimes this worker offers (ATTUNE_WORKER_RUNTIMES, comma-separated). Unset: every
+   * runtime whose interpreter answers at startup. Each listed one must answer too.
+   */
+  @IsOptional() @IsIn(RUNTIMES, { each: true }) runtimesWanted?: Runtime[];
+  /** Set at startup from the probe: what the heartbeat announces and the queue is named after. */
+  @IsIn(RUNTIMES, { each: true }) runtimes: Runtime[] = [];
+  /** Where fetched pack archives are extracted, one directory per SHA-256; reused while present. */
+  @IsString() packCacheDir = join(tmpdir(), 'attune-pack-cache');
+  /** Limits of an extracted pack archive (the api checks the same ones at upload). */
+  @IsInt() @Min(1024) packMaxExtractedBytes = 200 * 1024 * 1024;
+  @IsInt() @Min(1) packMaxEntries = 10_000;
+  /** How long fetching a pack archive from the api may take. */
+  @IsInt() @Min(1000) packFetchTimeoutMs = 60_000;
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     return validateConfig(WorkerConfig, {
@@ -67,6 +82,11 @@ export class WorkerConfig {
       keepWorkDirs: envBool(env.ATTUNE_KEEP_WORK_DIRS),
       python: env.ATTUNE_PYTHON,
       node: env.ATTUNE_NODE,
+      runtimesWanted: env.ATTUNE_WORKER_RUNTIMES?.split(',').map((r) => r.trim()).filter(Boolean),
+      packCacheDir: env.ATTUNE_PACK_CACHE_DIR,
+      packMaxExtractedBytes: env.ATTUNE_PACK_MAX_EXTRACTED_BYTES,
+      packMaxEntries: env.ATTUNE_PACK_MAX_ENTRIES,
+      packFetchTimeoutMs: env.ATTUNE_PACK_FETCH_TIMEOUT_MS,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { MessageTypes, RUNTIMES, type WorkerHeartbeatV1 } from '@attune/contracts';
+import { MessageTypes, type WorkerHeartbeatV1 } from '@attune/contracts';
 import { MessagePublisher } from '@attune/messaging';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
@@ -44,7 +44,7 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
       worker: this.config.name,
       hostname: hostname(),
       pool: this.config.pool,
-      runtimes: [...RUNTIMES],
+      runtimes: this.config.runtimes,
       running: this.runner.runningCount,
       capacity: this.config.concurrency,
       status,

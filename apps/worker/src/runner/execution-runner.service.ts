@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Gauge, Histogram } from 'prom-client';
 import { WorkerConfig } from '../config/worker.config';
+import { PackCache, PackUnavailableError } from '../packs/pack-cache.service';
 import { LogStream } from './log-stream';
 import { buildEnvironment } from './process-environment';
 import { runProcess } from './process-runner';
@@ -42,6 +43,7 @@ export class ExecutionRunner {
     private readonly config: WorkerConfig,
     private readonly publisher: MessagePublisher,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly packs: PackCache,
   ) {}
 
   get runningCount(): number {
@@ -132,7 +134,7 @@ export class ExecutionRunner {
       };
       let outcome;
       try {
-        const [command, args] = this.command(d.action);
+        const [command, args] = this.command(d.action, await this.packDirectory(d));
         outcome = await runProcess({
           command,
           args,
@@ -214,13 +216,28 @@ export class ExecutionRunner {
     }
   }
 
+  /**
+   * Where the action's scripts are: the extracted archive the dispatch names (fetched and
+   * checked once per digest), or for packs never uploaded, ATTUNE_PACKS_DIR/<pack>.
+   */
+  private async packDirectory(d: ExecutionDispatchV1): Promise<string | undefined> {
+    if (d.action.inline) return undefined;
+    if (!d.action.pack_digest) return resolve(this.config.packsDir, d.action.pack_ref);
+    try {
+      return await this.packs.directory(d);
+    } catch (err) {
+      if (err instanceof PackUnavailableError) throw new UnrunnableActionError(err.message);
+      throw err;
+    }
+  }
+
   /** The program and arguments for an action; script paths must stay inside their pack. */
-  private command(action: ActionSnapshot): [string, string[]] {
+  private command(action: ActionSnapshot, packDir: string | undefined): [string, string[]] {
     if (action.inline) {
       if (action.runtime !== 'shell') throw new UnrunnableActionError(`inline code is only supported for shell actions`);
       return ['/bin/sh', ['-c', action.entrypoint]];
     }
-    const packDir = resolve(this.config.packsDir, action.pack_ref);
+    if (!packDir) throw new UnrunnableActionError(`no pack directory for "${action.pack_ref}"`);
     const script = resolve(packDir, action.entrypoint);
     const rel = relative(packDir, script);
     if (!rel || rel.startsWith('..') || isAbsolute(rel)) {

@@ -8,6 +8,8 @@ export class WorkerEntity {
   @Column({ type: 'text', unique: true }) name!: string;
   @Column({ type: 'text' }) hostname!: string;
   @Column({ type: 'text' }) pool!: string;
+  /** The bus namespace (ATTUNE_AMQP_NAMESPACE) its heartbeats arrived on. */
+  @Column({ type: 'text', default: '' }) namespace!: string;
   @Column({ type: 'text', array: true, default: () => "'{}'" }) runtimes!: Runtime[];
   @Column({ type: 'text' }) status!: string;
   @Column({ type: 'integer', default: 0 }) running!: number;

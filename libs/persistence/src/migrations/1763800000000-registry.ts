@@ -37,11 +37,15 @@ export class Registry1763800000000 implements MigrationInterface {
     await q.query(`ALTER TABLE identities ADD COLUMN tokens_valid_after timestamptz`);
     await q.query(`ALTER TABLE identities ADD CONSTRAINT identities_roles_known
       CHECK (roles <@ ARRAY['viewer', 'operator', 'admin']::text[])`);
-    await q.query(`CREATE INDEX workers_pool_idx ON workers (pool, last_heartbeat DESC)`);
+    // The bus namespace a worker lives in: platforms (and test runs) sharing one database must
+    // never route work to each other's workers.
+    await q.query(`ALTER TABLE workers ADD COLUMN namespace text NOT NULL DEFAULT ''`);
+    await q.query(`CREATE INDEX workers_pool_idx ON workers (namespace, pool, last_heartbeat DESC)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX workers_pool_idx`);
+    await q.query(`ALTER TABLE workers DROP COLUMN namespace`);
     await q.query(`ALTER TABLE identities DROP CONSTRAINT identities_roles_known`);
     await q.query(`ALTER TABLE identities DROP COLUMN tokens_valid_after`);
     await q.query(`ALTER TABLE identities DROP COLUMN is_active`);

@@ -3,7 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { WorkerEntity } from '../entities/worker.entity';
 
-export type WorkerHeartbeat = Pick<WorkerEntity, 'name' | 'hostname' | 'pool' | 'runtimes' | 'status' | 'running' | 'capacity' | 'lastHeartbeat'>;
+export type WorkerHeartbeat = Pick<WorkerEntity, 'name' | 'hostname' | 'pool' | 'runtimes' | 'status' | 'running' | 'capacity' | 'lastHeartbeat'> &
+  Partial<Pick<WorkerEntity, 'namespace'>>;
 
 @Injectable()
 export class WorkerRepository {
@@ -12,32 +13,39 @@ export class WorkerRepository {
   /** Records a heartbeat; an older heartbeat arriving late never overwrites a newer one. */
   async recordHeartbeat(hb: WorkerHeartbeat): Promise<void> {
     await this.repo.query(
-      `INSERT INTO workers (name, hostname, pool, runtimes, status, running, capacity, last_heartbeat)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (name) DO UPDATE SET hostname = EXCLUDED.hostname, pool = EXCLUDED.pool,
+      `INSERT INTO workers (name, hostname, pool, runtimes, status, running, capacity, last_heartbeat, namespace)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (name) DO UPDATE SET hostname = EXCLUDED.hostname, pool = EXCLUDED.pool, namespace = EXCLUDED.namespace,
          runtimes = EXCLUDED.runtimes, status = EXCLUDED.status, running = EXCLUDED.running,
          capacity = EXCLUDED.capacity, last_heartbeat = EXCLUDED.last_heartbeat, updated = now()
        WHERE workers.last_heartbeat <= EXCLUDED.last_heartbeat`,
-      [hb.name, hb.hostname, hb.pool, hb.runtimes, hb.status, hb.running, hb.capacity, hb.lastHeartbeat],
+      [hb.name, hb.hostname, hb.pool, hb.runtimes, hb.status, hb.running, hb.capacity, hb.lastHeartbeat, hb.namespace ?? ''],
     );
   }
 
   /**
-   * Workers of `pool` that can take work for `runtime` now: online, and heard from within
-   * `silentForMs`. A worker that is draining, offline or silent gets nothing new.
+   * Workers of `pool` on the bus `namespace` that can take work for `runtime` now: online, and
+   * heard from within `silentForMs`. A worker that is draining, offline or silent gets nothing new.
    */
-  async findLive(pool: string, runtime: string, silentForMs: number): Promise<WorkerEntity[]> {
+  async findLive(namespace: string, pool: string, runtime: string, silentForMs: number): Promise<WorkerEntity[]> {
     return this.repo
       .createQueryBuilder('w')
-      .where('w.pool = :pool', { pool })
+      .where('w.namespace = :namespace', { namespace })
+      .andWhere('w.pool = :pool', { pool })
       .andWhere(`w.status = 'online'`)
       .andWhere(':runtime = ANY(w.runtimes)', { runtime })
       .andWhere(`w.last_heartbeat > now() - (:ms::double precision * interval '1 millisecond')`, { ms: silentForMs })
       .getMany();
   }
 
-  async list(page: number, perPage: number): Promise<{ items: WorkerEntity[]; total: number }> {
-    const [items, total] = await this.repo.findAndCount({ order: { name: 'ASC' }, skip: (page - 1) * perPage, take: perPage });
+  /** With `namespace`, only the workers of that bus namespace. */
+  async list(page: number, perPage: number, namespace?: string): Promise<{ items: WorkerEntity[]; total: number }> {
+    const [items, total] = await this.repo.findAndCount({
+      where: namespace === undefined ? {} : { namespace },
+      order: { name: 'ASC' },
+      skip: (page - 1) * perPage,
+      take: perPage,
+    });
     return { items, total };
   }
 }
