@@ -1,21 +1,3 @@
-const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
-const { join } = require('node:path');
-
-module.exports = {
-  output: { path: join(__dirname, '../../dist/apps/api'), clean: true },
-  devtool: 'source-map',
-  plugins: [
-    new NxAppWebpackPlugin({
-      target: 'node',
-      compiler: 'tsc',
-      main: './src/main.ts',
-      tsConfig: './tsconfig.app.json',
-      optimization: false,
-      outputHashing: 'none',
-      sourceMap: true,
-      skipTypeChecking: true,
-      generatePackageJson: false,
-      additionalEntryPoints: [{ entryName: 'migrate', entryPath: './src/migrate.ts' }],
-    }),
-  ],
-};
+module.exports = require('../../webpack.app.cjs')('api', {
+  additionalEntryPoints: [{ entryName: 'migrate', entryPath: './src/migrate.ts' }],
+});

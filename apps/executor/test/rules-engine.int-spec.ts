@@ -231,6 +231,12 @@ describe('TimerScheduler lease (real Postgres)', () => {
     expect(await a.poll(new Date(restarted + 3_600_000 - 1))).toEqual([]);
     const fired = await a.poll(new Date(restarted + 3_600_000));
     expect(fired).toHaveLength(1);
+    // An edited schedule applies from the edit on, read by the next poll.
+    const edited = await rules.update(rule.id, { triggerParams: { unit: 'hours', interval: 2 } });
+    const since = new Date(edited!.updated).getTime();
+    expect(await a.poll(new Date(since + 3_600_000))).toEqual([]);
+    expect(await a.poll(new Date(since + 2 * 3_600_000))).toHaveLength(1);
+    expect((await ticks.listForRule(rule.id)).map((t) => new Date(t.tickAt).getTime())).toContain(since + 2 * 3_600_000);
     for (const e of (await events.list({ ruleRef: rule.ref }, 1, 100)).items) await events.markProcessed(e.id);
   });
 });

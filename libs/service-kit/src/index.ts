@@ -3,3 +3,4 @@ export * from './config';
 export * from './health';
 export * from './logging';
 export * from './metrics';
+export * from './periodic-sweeper';

@@ -57,7 +57,7 @@ export class ArtifactsService {
     return artifact;
   }
 
-  list(principal: Principal, filter: ArtifactFilter, page: number, perPage: number) {
+  async list(principal: Principal, filter: ArtifactFilter, page: number, perPage: number): Promise<{ items: Artifact[]; total: number }> {
     if (principal.kind === 'execution') {
       if (filter.execution !== undefined && filter.execution !== principal.executionId) {
         throw new DomainError('FORBIDDEN', 'an execution token may only list the artifacts of its own execution');

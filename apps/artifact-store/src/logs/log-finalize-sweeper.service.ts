@@ -1,6 +1,6 @@
 import { ExecutionLogRepository } from '@attune/persistence';
-import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type Logger, PeriodicSweeper, ROOT_LOGGER } from '@attune/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
 import { LogRecorder } from './log-recorder.service';
 
 const INTERVAL_MS = 15_000;
@@ -8,28 +8,19 @@ const IDLE_MS = 30_000;
 
 /** Joins complete log streams a crash or failure left unjoined. */
 @Injectable()
-export class LogFinalizeSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+export class LogFinalizeSweeper extends PeriodicSweeper {
+  protected readonly sweepName = 'log sweep';
 
   constructor(
     private readonly logs: ExecutionLogRepository,
     private readonly recorder: LogRecorder,
-    @Inject(ROOT_LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .catch((err) => this.logger.warn({ err: (err as Error).message }, 'log sweep failed; will try again'))
-        .finally(() => (this.running = undefined));
-    }, INTERVAL_MS);
-    this.timer.unref();
+    @Inject(ROOT_LOGGER) protected readonly logger: Logger,
+  ) {
+    super();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  protected intervalMs(): number {
+    return INTERVAL_MS;
   }
 
   async sweep(): Promise<void> {

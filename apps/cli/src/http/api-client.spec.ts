@@ -81,7 +81,7 @@ describe('ApiClient', () => {
   it('says the login expired (exit 3) when the refresh token is refused too', async () => {
     await store.save({ url: 'http://api', access_token: 'stale', refresh_token: 'expired', access_expires_at: new Date(NOW + 3600_000).toISOString() });
     const server = fakeServer({ valid: 'fresh', refreshable: [], issued: 0 });
-    const err = await new ApiClient(store, server.fetchImpl, () => NOW).get('/x').catch((e) => e);
+    const err = await new ApiClient(store, server.fetchImpl, () => NOW).get('/x').catch((e: unknown) => e as CliError);
     expect(err).toBeInstanceOf(CliError);
     expect(err.exitCode).toBe(ExitCode.Auth);
     expect(err.message).toMatch(/login has expired.*attune login/);
@@ -89,7 +89,7 @@ describe('ApiClient', () => {
 
   it('says not logged in (exit 3) without a config, before any request', async () => {
     const server = fakeServer({ valid: 'x', refreshable: [], issued: 0 });
-    const err = await new ApiClient(store, server.fetchImpl).get('/x').catch((e) => e);
+    const err = await new ApiClient(store, server.fetchImpl).get('/x').catch((e: unknown) => e as CliError);
     expect(err.exitCode).toBe(ExitCode.Auth);
     expect(err.message).toMatch(/Not logged in/);
     expect(server.calls).toHaveLength(0);
@@ -100,7 +100,7 @@ describe('ApiClient', () => {
     const refused = (async () => {
       throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) });
     }) as typeof fetch;
-    const err = await new ApiClient(store, refused, () => NOW).get('/x').catch((e) => e);
+    const err = await new ApiClient(store, refused, () => NOW).get('/x').catch((e: unknown) => e as CliError);
     expect(err.exitCode).toBe(ExitCode.Unreachable);
     expect(err.message).toMatch(/Cannot reach the Attune server at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/);
   });
@@ -114,7 +114,7 @@ describe('ApiClient', () => {
   ])('maps HTTP %d to exit %d with the server message', async (status, code) => {
     await store.save({ url: 'http://api', access_token: 'a', refresh_token: 'r', access_expires_at: new Date(NOW + 3600_000).toISOString() });
     const fetchImpl = (async () => json(status, { error: `boom ${status}`, code: 'X' })) as unknown as typeof fetch;
-    const err = await new ApiClient(store, fetchImpl, () => NOW).get('/x').catch((e) => e);
+    const err = await new ApiClient(store, fetchImpl, () => NOW).get('/x').catch((e: unknown) => e as CliError);
     expect(err.exitCode).toBe(code);
     expect(err.message).toBe(`boom ${status}`);
   });

@@ -1,7 +1,7 @@
 import { type ExecutionResult } from '@attune/contracts';
 import { ActionRepository, type ExecutionEntity, ExecutionRepository } from '@attune/persistence';
-import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type Logger, PeriodicSweeper, ROOT_LOGGER } from '@attune/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { ExecutorConfig } from '../config/executor.config';
 import { ExecutionScheduler } from '../scheduling/execution-scheduler.service';
@@ -23,31 +23,21 @@ const BATCH = 100;
  * late report from the lost worker, change nothing twice.
  */
 @Injectable()
-export class WorkerLossSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+export class WorkerLossSweeper extends PeriodicSweeper {
+  protected readonly sweepName = 'worker-loss sweep';
 
   constructor(
     private readonly executions: ExecutionRepository,
     private readonly actions: ActionRepository,
     private readonly scheduler: ExecutionScheduler,
     private readonly config: ExecutorConfig,
-    @Inject(ROOT_LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .then(() => undefined)
-        .catch((err) => this.logger.warn({ err: (err as Error).message }, 'worker-loss sweep failed; will try again'))
-        .finally(() => (this.running = undefined));
-    }, this.config.sweepIntervalMs);
-    this.timer.unref();
+    @Inject(ROOT_LOGGER) protected readonly logger: Logger,
+  ) {
+    super();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  protected intervalMs(): number {
+    return this.config.sweepIntervalMs;
   }
 
   async sweep(): Promise<number> {

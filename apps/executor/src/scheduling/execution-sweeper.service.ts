@@ -1,6 +1,6 @@
 import { ExecutionRepository } from '@attune/persistence';
-import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type Logger, PeriodicSweeper, ROOT_LOGGER } from '@attune/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
 import { ExecutorConfig } from '../config/executor.config';
 import { ExecutionScheduler } from './execution-scheduler.service';
 
@@ -13,30 +13,20 @@ const BATCH = 100;
  * elsewhere at the same moment does no harm.
  */
 @Injectable()
-export class ExecutionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+export class ExecutionSweeper extends PeriodicSweeper {
+  protected readonly sweepName = 'execution sweep';
 
   constructor(
     private readonly executions: ExecutionRepository,
     private readonly scheduler: ExecutionScheduler,
     private readonly config: ExecutorConfig,
-    @Inject(ROOT_LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .then(() => undefined)
-        .catch((err) => this.logger.warn({ err: (err as Error).message }, 'sweep failed; will try again'))
-        .finally(() => (this.running = undefined));
-    }, this.config.sweepIntervalMs);
-    this.timer.unref();
+    @Inject(ROOT_LOGGER) protected readonly logger: Logger,
+  ) {
+    super();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  protected intervalMs(): number {
+    return this.config.sweepIntervalMs;
   }
 
   /** Answers how many executions were picked up. */

@@ -1,0 +1,74 @@
+import { DomainError, MessageTypes } from '@attune/contracts';
+import { MessagePublisher, RequestTimeoutError } from '@attune/messaging';
+import { type Artifact, ArtifactRepository } from '@attune/persistence';
+import { BLOB_STORE } from '@attune/storage';
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { Test } from '@nestjs/testing';
+import type { Principal } from '../auth/auth.decorators';
+import { ApiConfig } from '../config/api.config';
+import { ArtifactsService } from './artifacts.service';
+
+const token = (executionId: number): Principal => ({ kind: 'execution', executionId });
+const admin: Principal = { kind: 'user', id: 1, login: 'admin', roles: ['admin'] };
+
+function artifact(over: Partial<Artifact> = {}): Artifact {
+  return {
+    id: 7, ref: 'r', type: 'file_text', scope: 'system', owner: '', name: null, description: null, contentType: null, sizeBytes: 0,
+    execution: 42, retentionPolicy: null, retentionLimit: null, data: null, latestVersion: null, created: new Date(), updated: new Date(),
+    ...over,
+  };
+}
+
+describe('ArtifactsService', () => {
+  let service: ArtifactsService;
+  let request: jest.Mock<(...args: unknown[]) => Promise<unknown>>;
+  let findById: jest.Mock<(id: number) => Promise<Artifact | null>>;
+  let list: jest.Mock<(...args: unknown[]) => Promise<unknown>>;
+
+  beforeEach(async () => {
+    request = jest.fn(async () => ({ ok: true }));
+    findById = jest.fn(async () => artifact());
+    list = jest.fn(async () => ({ items: [], total: 0 }));
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        ArtifactsService,
+        { provide: MessagePublisher, useValue: { request } },
+        { provide: ArtifactRepository, useValue: { findById, list } },
+        { provide: ApiConfig, useValue: Object.assign(new ApiConfig(), { artifactRequestTimeoutMs: 1000, artifactCommitTimeoutMs: 5000 }) },
+        { provide: BLOB_STORE, useValue: {} },
+      ],
+    }).compile();
+    service = moduleRef.get(ArtifactsService);
+  });
+
+  it('links an artifact an execution token creates to its own execution, and refuses another one', async () => {
+    await service.create(token(42), { ref: 'a', type: 'file_text' });
+    expect(request).toHaveBeenCalledWith(MessageTypes.ArtifactCreate, expect.objectContaining({ ref: 'a', execution: 42 }), expect.objectContaining({ correlationId: 'execution:42' }));
+    await expect(service.create(token(42), { ref: 'b', type: 'file_text', execution: 43 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(request).toHaveBeenCalledTimes(1);
+  });
+
+  it("keeps an execution token to its own execution's artifacts", async () => {
+    await expect(service.get(token(42), 7)).resolves.toMatchObject({ id: 7 });
+    await expect(service.get(token(41), 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    findById.mockResolvedValueOnce(artifact({ execution: null }));
+    await expect(service.get(token(42), 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await service.list(token(42), {}, 1, 20);
+    expect(list).toHaveBeenLastCalledWith({ execution: 42 }, 1, 20);
+    await expect(service.list(token(42), { execution: 1 }, 1, 20)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('answers 400 for a progress entry on another type without sending anything', async () => {
+    await expect(service.appendProgress(admin, 7, { percent: 1 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(request).not.toHaveBeenCalled();
+    findById.mockResolvedValueOnce(null);
+    await expect(service.appendProgress(admin, 7, {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it("passes artifact-store's DomainErrors on, and turns no answer into 503", async () => {
+    request.mockRejectedValueOnce(new DomainError('CONFLICT', 'artifact ref "a" already exists'));
+    await expect(service.create(admin, { ref: 'a', type: 'file_text' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    request.mockRejectedValueOnce(new RequestTimeoutError(MessageTypes.ArtifactCreate, 1000, 'm'));
+    await expect(service.create(admin, { ref: 'a', type: 'file_text' })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+  });
+});
