@@ -204,7 +204,7 @@ async function blobCount(): Promise<number> {
 // ------------------------------------------------------------------ 1. actions create artifacts
 
 /** The demo action's checks, whichever way it was started. */
-async function expectDemoOutcome(executionId: number) {
+async function expectDemoOutcome(executionId: number, outputOf: (result: any) => any) {
   const done = await waitForTerminal(ctx.api, executionId, 90_000);
   expect(done.status).toBe('completed');
   const listed = await ctx.api.get(`/api/v1/executions/${executionId}/artifacts`);
@@ -227,7 +227,7 @@ async function expectDemoOutcome(executionId: number) {
   expect(entries).toHaveLength(10);
   expect(entries.map((e: any) => e.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   expect(entries[9]).toMatchObject({ iteration: 10, percent: 100, message: expect.any(String), timestamp: expect.any(String) });
-  expect(done.result.data).toMatchObject({ file_artifact_id: file.id, progress_artifact_id: byType.progress.id });
+  expect(outputOf(done.result)).toMatchObject({ file_artifact_id: file.id, progress_artifact_id: byType.progress.id, latest_version: 10 });
 }
 
 describe('actions create artifacts with their execution token', () => {
@@ -238,13 +238,14 @@ describe('actions create artifacts with their execution token', () => {
     const uploaded = await multipart('/api/v1/packs/upload', [{ name: 'pack', file: { body: archive, size: archive.length, filename: 'python_example.tar.gz', type: 'application/gzip' } }]);
     if (uploaded.status >= 300) throw new Error(`pack upload answered ${uploaded.status}: ${JSON.stringify(uploaded.body)}`);
     const created = await execute(ctx.api, 'python_example.artifact_demo', { iterations: 10, sleep_seconds: 0 });
-    await expectDemoOutcome(created.id);
+    // output_format json: the printed object is the result's data.
+    await expectDemoOutcome(created.id, (result) => result.data);
   });
 
   it('runs the same demo script as a plain process (core.local), reaching the API with its own token only', async () => {
     const script = join(ROOT, 'packs/python_example/actions/artifact_demo.py');
     const created = await execute(ctx.api, 'core.local', { cmd: `echo '{"iterations": 10, "sleep_seconds": 0}' | python3 '${script}'` }, { timeout_seconds: 120 });
-    await expectDemoOutcome(created.id);
+    await expectDemoOutcome(created.id, (result) => JSON.parse(result.stdout));
   });
 
   it("refuses an execution token anything beyond its own execution's artifacts", async () => {

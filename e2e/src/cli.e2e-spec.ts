@@ -454,7 +454,7 @@ describe('execution commands', () => {
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((e: any) => e.status === 'failed')).toBe(true);
     const table = await cli(['execution', 'list', '--action', `${PACK}.lines`, '--limit', '2']);
-    expect(table.stdout).toMatch(/^ID\s+ACTION\s+STATUS\s+EXIT\s+DURATION\s+CREATED$/m);
+    expect(table.stdout).toMatch(/^\s*ID\s+ACTION\s+STATUS\s+EXIT\s+DURATION\s+CREATED$/m);
     expect(table.stdout.trimEnd().split('\n')).toHaveLength(4);
     expect(table.stderr).toMatch(/Showing 2 of \d+; use --limit/);
   });
@@ -653,7 +653,7 @@ describe('artifacts (acceptance 2)', () => {
     expect(texts.every((a: any) => a.type === 'file_text')).toBe(true);
     expect(await cliJson(['artifact', 'list', '--owner', OWNER, '--name', 'BIG.b'])).toEqual([expect.objectContaining({ ref: bigRef })]);
     const table = await cli(['artifact', 'list', '--owner', OWNER, '--name', 'big']);
-    expect(table.stdout).toMatch(/^ID\s+REF\s+TYPE\s+NAME\s+SIZE\s+VERSIONS\s+EXECUTION\s+CREATED$/m);
+    expect(table.stdout).toMatch(/^\s*ID\s+REF\s+TYPE\s+NAME\s+SIZE\s+VERSIONS\s+EXECUTION\s+CREATED$/m);
     expect(table.stdout).toMatch(new RegExp(`^\\s*\\d+\\s+${bigRef.replace(/\./g, '\\.')}\\s+file_binary\\s+big\\.bin\\s+190\\.7 MB\\s+1\\s+-\\s+\\d{4}-`, 'm'));
   });
 

@@ -27,7 +27,8 @@ runMain('worker', async () => {
       queue: workerQueueName(config.pool, runtimeSet),
       prefetch: config.concurrency,
       routingKeys: { [MessageTypes.ExecutionDispatch]: [dispatchRoutingKey(config.pool, runtimeSet)] },
-      maxAttempts: 3,
+      // A failed pre-run check (api busy or restarting) is retried for minutes, not dead-lettered.
+      maxAttempts: 10,
       drainTimeoutMs: config.drainTimeoutMs,
       logger,
     }),

@@ -5,6 +5,15 @@ import { ConfigStore } from '../config/config-store';
 import { CliError, ExitCode } from '../errors/exit-codes';
 import { ApiClient, describeApiError, normalizeServerUrl } from './api-client';
 
+/** The CliError a promise rejects with (failing the test if it resolves). */
+const failure = (p: Promise<unknown>): Promise<CliError> =>
+  p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e as CliError,
+  );
+
 interface Call {
   url: string;
   method: string;
@@ -81,7 +90,7 @@ describe('ApiClient', () => {
   it('says the login expired (exit 3) when the refresh token is refused too', async () => {
     await store.save({ url: 'http://api', access_token: 'stale', refresh_token: 'expired', access_expires_at: new Date(NOW + 3600_000).toISOString() });
     const server = fakeServer({ valid: 'fresh', refreshable: [], issued: 0 });
-    const err = await new ApiClient(store, server.fetchImpl, () => NOW).get('/x').catch((e: unknown) => e as CliError);
+    const err = await failure(new ApiClient(store, server.fetchImpl, () => NOW).get('/x'));
     expect(err).toBeInstanceOf(CliError);
     expect(err.exitCode).toBe(ExitCode.Auth);
     expect(err.message).toMatch(/login has expired.*attune login/);
@@ -89,7 +98,7 @@ describe('ApiClient', () => {
 
   it('says not logged in (exit 3) without a config, before any request', async () => {
     const server = fakeServer({ valid: 'x', refreshable: [], issued: 0 });
-    const err = await new ApiClient(store, server.fetchImpl).get('/x').catch((e: unknown) => e as CliError);
+    const err = await failure(new ApiClient(store, server.fetchImpl).get('/x'));
     expect(err.exitCode).toBe(ExitCode.Auth);
     expect(err.message).toMatch(/Not logged in/);
     expect(server.calls).toHaveLength(0);
@@ -100,7 +109,7 @@ describe('ApiClient', () => {
     const refused = (async () => {
       throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) });
     }) as typeof fetch;
-    const err = await new ApiClient(store, refused, () => NOW).get('/x').catch((e: unknown) => e as CliError);
+    const err = await failure(new ApiClient(store, refused, () => NOW).get('/x'));
     expect(err.exitCode).toBe(ExitCode.Unreachable);
     expect(err.message).toMatch(/Cannot reach the Attune server at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/);
   });
@@ -114,7 +123,7 @@ describe('ApiClient', () => {
   ])('maps HTTP %d to exit %d with the server message', async (status, code) => {
     await store.save({ url: 'http://api', access_token: 'a', refresh_token: 'r', access_expires_at: new Date(NOW + 3600_000).toISOString() });
     const fetchImpl = (async () => json(status, { error: `boom ${status}`, code: 'X' })) as unknown as typeof fetch;
-    const err = await new ApiClient(store, fetchImpl, () => NOW).get('/x').catch((e: unknown) => e as CliError);
+    const err = await failure(new ApiClient(store, fetchImpl, () => NOW).get('/x'));
     expect(err.exitCode).toBe(code);
     expect(err.message).toBe(`boom ${status}`);
   });

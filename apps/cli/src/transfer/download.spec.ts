@@ -6,6 +6,15 @@ import { type CliError, ExitCode } from '../errors/exit-codes';
 import { NO_PROGRESS } from '../output/progress-bar';
 import { saveVerified, tempPathFor } from './download';
 
+/** The CliError a promise rejects with (failing the test if it resolves). */
+const failure = (p: Promise<unknown>): Promise<CliError> =>
+  p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e as CliError,
+  );
+
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const content = Buffer.from('the artifact content\n'.repeat(1000));
 
@@ -33,7 +42,7 @@ describe('saveVerified', () => {
     const corrupted = Buffer.from(content);
     corrupted[100] ^= 0xff;
     const res = response(corrupted, { 'x-checksum-sha256': sha(content), 'content-length': String(content.length) });
-    const err = await saveVerified({ response: res, target, progress: () => NO_PROGRESS }).catch((e: unknown) => e as CliError);
+    const err = await failure(saveVerified({ response: res, target, progress: () => NO_PROGRESS }));
     expect(err.exitCode).toBe(ExitCode.Checksum);
     expect(err.message).toMatch(/Checksum mismatch/);
     expect(await readdir(dir)).toEqual(['out.bin']);
@@ -42,7 +51,7 @@ describe('saveVerified', () => {
 
   it('refuses when the header disagrees with the recorded version, before writing anything', async () => {
     const res = response(content, { 'x-checksum-sha256': 'a'.repeat(64) });
-    const err = await saveVerified({ response: res, target: join(dir, 'x'), expectedSha256: sha(content), progress: () => NO_PROGRESS }).catch((e: unknown) => e as CliError);
+    const err = await failure(saveVerified({ response: res, target: join(dir, 'x'), expectedSha256: sha(content), progress: () => NO_PROGRESS }));
     expect(err.exitCode).toBe(ExitCode.Checksum);
     expect(await readdir(dir)).toEqual([]);
   });
@@ -58,14 +67,14 @@ describe('saveVerified', () => {
       },
     });
     const res = response(body, { 'x-checksum-sha256': sha(content), 'content-length': String(content.length) });
-    const err = await saveVerified({ response: res, target: join(dir, 'out.bin'), progress: () => NO_PROGRESS }).catch((e: unknown) => e as CliError);
+    const err = await failure(saveVerified({ response: res, target: join(dir, 'out.bin'), progress: () => NO_PROGRESS }));
     expect(err.exitCode).toBe(ExitCode.Unreachable);
     expect(err.message).toMatch(/broke off after \d+ bytes \(socket hang up\); nothing was saved/);
     expect(await readdir(dir)).toEqual([]);
   });
 
   it('refuses a download it cannot verify', async () => {
-    const err = await saveVerified({ response: response(content, {}), target: join(dir, 'x'), progress: () => NO_PROGRESS }).catch((e: unknown) => e as CliError);
+    const err = await failure(saveVerified({ response: response(content, {}), target: join(dir, 'x'), progress: () => NO_PROGRESS }));
     expect(err.exitCode).toBe(ExitCode.Checksum);
     expect(await readdir(dir)).toEqual([]);
   });
