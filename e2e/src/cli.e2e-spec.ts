@@ -564,14 +564,19 @@ describe('artifacts (acceptance 2)', () => {
     rmSync(join(dir, 'big.bin'));
   }, 300_000);
 
-  it('draws a progress bar when stdout is a terminal', async () => {
+  it('draws a progress bar on uploads and downloads when stdout is a terminal', async () => {
     writeFileSync(join(tmp, 'five.bin'), randomBytes(5 * MB));
-    await cliJson(['artifact', 'upload', join(tmp, 'five.bin'), '--ref', `cli.${run}.five`, '--owner', OWNER]);
+    // script(1) runs the command on a pseudo-terminal.
+    const onTerminal = (args: string) =>
+      spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args}`, '/dev/null'], { env: cliEnv({}), encoding: 'utf8', timeout: 60_000 });
+    const up = onTerminal(`artifact upload ${JSON.stringify(join(tmp, 'five.bin'))} --ref cli.${run}.five --owner ${OWNER}`);
+    expect(up.status).toBe(0);
+    expect(up.stdout).toMatch(/\rupload five\.bin {2}\[[#-]+\] +\d+% {2}[\d.]+ [KM]?B \/ 4\.8 MB/);
+    expect(up.stdout).toContain('100%');
+    expect(up.stdout).toContain(`Uploaded five.bin as new artifact`);
     const dir = join(tmp, 'tty');
     mkdirSync(dir);
-    // script(1) runs the command on a pseudo-terminal.
-    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} artifact download cli.${run}.five -o ${JSON.stringify(dir)}`;
-    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: cliEnv({}), encoding: 'utf8', timeout: 60_000 });
+    const r = onTerminal(`artifact download cli.${run}.five -o ${JSON.stringify(dir)}`);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/\rdownload five\.bin {2}\[[#-]+\] +\d+% {2}[\d.]+ [KM]?B \/ 4\.8 MB/);
     expect(r.stdout).toContain('100%');

@@ -12,7 +12,7 @@ export const ExitCode = {
   Auth: 3,
   /** The execution, artifact, action or pack does not exist. */
   NotFound: 4,
-  /** The server could not be reached. */
+  /** The server could not be reached, or a transfer broke off midway. */
   Unreachable: 5,
   /** A downloaded or uploaded file's SHA-256 did not match; nothing was kept. */
   Checksum: 6,
@@ -30,7 +30,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  usage error: bad arguments or options
   3  not logged in, wrong credentials, or the login expired (run \`attune login\`)
   4  not found: no such execution, artifact, action or pack
-  5  the server could not be reached
+  5  the server could not be reached, or a transfer broke off
   6  checksum mismatch: the transferred bytes were not what the server recorded; nothing was kept
   7  permission denied: the account lacks the role
   8  the server refused the request as invalid or conflicting`;
