@@ -709,13 +709,13 @@ describe('artifact cleanup (acceptance 3)', () => {
     await cliJson(['artifact', 'upload', join(tmp, 'c2.bin'), '--ref', `cli.${run}.keep`, '--owner', keepOwner]);
 
     const args = ['artifact', 'cleanup', '--older-than', '1s', '--owner', owner];
-    // Once a second has passed since the uploads, the dry run lists all three.
+    // Once a second has passed since the last upload, the dry run lists all three, whole.
     const dry = await waitFor(
       async () => {
         const report = await cliJson([...args, '--dry-run']);
-        return report.items.length === 3 ? report : undefined;
+        return report.items.length === 3 && report.items.every((i: any) => i.artifact_deleted) ? report : undefined;
       },
-      { timeoutMs: 20_000, intervalMs: 200, what: 'the dry run to list the three artifacts' },
+      { timeoutMs: 60_000, intervalMs: 200, what: 'the dry run to list the three artifacts' },
     );
     expect(dry).toMatchObject({ dry_run: true, deleted_artifacts: 3, deleted_versions: 4 });
     expect(dry.items.map((i: any) => i.ref).sort()).toEqual([`cli.${run}.c1.txt`, `cli.${run}.c2.bin`, `cli.${run}.c3.log`]);

@@ -1,11 +1,22 @@
 import { ConfigError, DEVELOPMENT_JWT_SECRET, ENVIRONMENTS, type Environment, envBool, validateConfig } from '@attune/service-kit';
 import { StorageSettings } from '@attune/storage';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const DEV_ADMIN_LOGIN = 'test@attune.local';
 export const DEV_ADMIN_PASSWORD = 'TestPass123!';
+
+/**
+ * dist/apps/web beside the running bundle (dist/apps/api/main.js), else under the working
+ * directory (the repository root for `npm start`, /app in the image).
+ */
+function defaultWebDir(): string {
+  const beside = process.argv[1] ? resolve(dirname(process.argv[1]), '../web') : undefined;
+  if (beside && existsSync(join(beside, 'index.html'))) return beside;
+  return resolve(process.cwd(), 'dist/apps/web');
+}
 
 /** The api's settings. This is the only place in the app that reads process.env. */
 export class ApiConfig {
@@ -50,6 +61,8 @@ export class ApiConfig {
   @IsInt() @Min(1) packMaxEntries = 10_000;
   /** Scratch space for pack uploads while they are checked; each upload's directory is removed after. */
   @IsString() packStagingDir = join(tmpdir(), 'attune-pack-staging');
+  /** The built web UI served at / (apps/web, built into dist/apps/web); the api runs without it. */
+  @IsString() webDir = defaultWebDir();
   /** Blob store settings (ATTUNE_STORAGE_*, ATTUNE_S3_*): the api streams uploads into staging objects. */
   storage!: StorageSettings;
 
@@ -82,6 +95,7 @@ export class ApiConfig {
       packMaxExtractedBytes: env.ATTUNE_PACK_MAX_EXTRACTED_BYTES,
       packMaxEntries: env.ATTUNE_PACK_MAX_ENTRIES,
       packStagingDir: env.ATTUNE_PACK_STAGING_DIR,
+      webDir: env.ATTUNE_WEB_DIR,
       webhookMaxBytes: env.ATTUNE_WEBHOOK_MAX_BYTES,
       artifactMaxUploadBytes: env.ATTUNE_ARTIFACT_MAX_UPLOAD_BYTES,
       artifactCommitTimeoutMs: env.ATTUNE_ARTIFACT_COMMIT_TIMEOUT_MS,

@@ -39,8 +39,11 @@ export class LogReader {
       if (!row) {
         const execution = await this.executions.findById(executionId);
         if (!execution) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
-        // No output arrived (yet). A terminal execution whose worker sent nothing has an empty log.
-        return { size: 0, complete: isTerminal(execution.status) && Date.now() - new Date(execution.updated).getTime() > 5000, segments: [] };
+        // No output arrived (yet). Once the execution has ended, its result says whether the
+        // stream had any output (`<stream>_log`); without it the log is empty and complete.
+        const result = execution.result as Record<string, unknown> | null;
+        const empty = isTerminal(execution.status) && !(result && result[`${stream}_log`]);
+        return { size: 0, complete: empty, segments: [] };
       }
       if (row.state === 'closed' && row.artifact === null) return { size: 0, complete: true, segments: [] };
       if (row.state === 'closed' && row.artifact !== null) {

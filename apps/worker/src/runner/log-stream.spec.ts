@@ -30,6 +30,13 @@ describe('LogStream', () => {
     expect(summary).toEqual({ totalBytes: 25, sha256: last.sha256, truncated: false, droppedBytes: 0 });
   });
 
+  it('sends nothing for a stream that stays empty', async () => {
+    const c = collector();
+    const s = new LogStream(c.publish, { executionId: 1, attempt: 1, stream: 'stderr', maxBytes: 1e9, flushMs: 10, logger: silent });
+    expect(await s.end()).toMatchObject({ totalBytes: 0, truncated: false });
+    expect(c.sent).toEqual([]);
+  });
+
   it('flushes a partial chunk after flushMs, so slow output reaches a tail promptly', async () => {
     const c = collector();
     const s = new LogStream(c.publish, { executionId: 1, attempt: 1, stream: 'stdout', maxBytes: 1e9, flushMs: 20, logger: silent });

@@ -29,7 +29,7 @@ export interface LogStreamSummary {
 
 /**
  * One stream (stdout or stderr) of a running execution, sent as ordered, bounded chunks over
- * the bus. Memory stays flat: at most one partial chunk is buffered and at most `maxInFlight`
+ * the bus (nothing at all for a stream that stays empty). Memory stays flat: at most one partial chunk is buffered and at most `maxInFlight`
  * chunks await their confirm; `write` answers false when the producer should pause (the caller
  * pauses the child's pipe, so a process printing faster than the bus takes blocks on its write).
  * A chunk whose publish fails is retried until confirmed: output is never silently lost.
@@ -104,6 +104,11 @@ export class LogStream {
     while (this.buffered > this.chunkBytes) this.send(this.take(this.chunkBytes));
     const last = this.take(this.buffered);
     const totalBytes = this.offset + last.length;
+    if (totalBytes === 0) {
+      // Nothing printed: no message at all. The result then has no `<stream>_log`, which tells
+      // readers the stream is empty and complete.
+      return { totalBytes: 0, sha256: this.hash.digest('hex'), truncated: false, droppedBytes: 0 };
+    }
     this.hash.update(last);
     const sha256 = this.hash.digest('hex');
     await Promise.all(this.inFlight);
