@@ -161,6 +161,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopPlatform(ctx);
   if (tmp) rmSync(tmp, { recursive: true, force: true });
+  // The service logs stay for debugging; the 200 MB of blobs need not.
+  if (ctx) rmSync(join(ROOT, 'tmp/e2e', `cli-${ctx.namespace}`, 'blobs'), { recursive: true, force: true });
 });
 
 // ------------------------------------------------------------------ help

@@ -284,6 +284,7 @@ describe('packs and actions over the API', () => {
 
     const noDot = await ctx.api.post('/api/v1/actions', { ref: 'nodot', runtime: 'shell', entrypoint: 'true' });
     expect(noDot.status).toBe(422);
+    expect(noDot.body.details).toEqual([{ field: 'ref', message: 'ref must look like pack.name (letters, digits, _ and -)' }]);
     const unknownPack = await ctx.api.post('/api/v1/actions', { ref: 'nope.x', runtime: 'shell', entrypoint: 'true' });
     expect(unknownPack.status).toBe(422);
     expect(unknownPack.body.details).toEqual([{ field: 'ref', message: expect.stringContaining('does not exist') }]);

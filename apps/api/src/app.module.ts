@@ -20,6 +20,7 @@ import { EventsModule } from './events/events.module';
 import { RulesModule } from './rules/rules.module';
 import { TriggersModule } from './triggers/triggers.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { WebUiModule } from './web/web-ui.module';
 
 @Global()
 @Module({})
@@ -50,6 +51,7 @@ export class AppModule {
         EventsModule,
         EnforcementsModule,
         WebhooksModule,
+        WebUiModule,
       ],
       controllers: [ExecutionsController, ExecutionLogsController, WorkersController],
       providers: [

@@ -86,3 +86,25 @@ describe('findPackRoot', () => {
     await expect(findPackRoot(dir)).rejects.toBeInstanceOf(PackDefinitionError);
   });
 });
+
+describe('a pack made with GNU tar, as the README shows', () => {
+  it('is extracted and read from its ./ entries', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { extractPackArchive } = await import('./pack-archive');
+    const src = join(dir, 'hello');
+    await write(
+      {
+        'pack.yaml': 'ref: hello\nversion: "1.0.0"\n',
+        'actions/greet.yaml': 'name: greet\nrunner_type: python\nentry_point: greet.py\noutput_format: json\nparameters:\n  name: {type: string, required: true}\n',
+        'actions/greet.py': 'print(1)\n',
+      },
+      src,
+    );
+    execFileSync('tar', ['-czf', join(dir, 'hello.tar.gz'), '.'], { cwd: src });
+    await mkdir(join(dir, 'out'));
+    const extracted = await extractPackArchive(join(dir, 'hello.tar.gz'), join(dir, 'out'));
+    expect(await findPackRoot(join(dir, 'out'))).toBe('');
+    const def = await readPackDefinition(join(dir, 'out'), new Set(extracted.files.map((f) => f.path)));
+    expect(def.actions.map((a) => [a.ref, a.entrypoint, a.paramSchema.required])).toEqual([['hello.greet', 'actions/greet.py', ['name']]]);
+  });
+});

@@ -1,7 +1,7 @@
-import { OUTPUT_FORMATS, WORKER_LOST_POLICIES } from '@attune/contracts';
+import { ACTION_REF_PATTERN, OUTPUT_FORMATS, WORKER_LOST_POLICIES } from '@attune/contracts';
 import type { ActionEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsObject, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../common/pagination';
 
 export class ActionListQuery extends PageQuery {
@@ -76,7 +76,9 @@ class ActionFieldsDto {
 }
 
 export class CreateActionDto extends ActionFieldsDto {
-  @ApiProperty({ example: 'demo.hello', description: 'pack.name; the pack must exist' }) @IsString() @MaxLength(255) ref!: string;
+  @ApiProperty({ example: 'demo.hello', description: 'pack.name; the pack must exist' })
+  @IsString() @Matches(ACTION_REF_PATTERN, { message: 'ref must look like pack.name (letters, digits, _ and -)' })
+  ref!: string;
   @ApiPropertyOptional({ example: 'demo', description: 'When given, must be the pack of ref' }) @IsOptional() @IsString() pack_ref?: string;
   @ApiProperty({ example: 'python', description: RUNTIME_DOC }) @IsString() runtime!: string;
   @ApiProperty({ example: 'actions/hello.py', description: ENTRYPOINT_DOC }) @IsString() @MaxLength(100_000) entrypoint!: string;

@@ -104,7 +104,8 @@ export class ExecutionRepository {
    * late message), so callers never overwrite a newer status.
    */
   async transition(id: number, to: ExecutionStatus, patch: TransitionPatch = {}): Promise<ExecutionEntity | null> {
-    const sets = ['status = $2', 'updated = now()'];
+    // Any move ends a wait for a worker (parkWaiting is the only way into one).
+    const sets = ['status = $2', 'updated = now()', 'waiting_reason = NULL'];
     const params: unknown[] = [id, to, ALLOWED_FROM[to]];
     const add = (column: string, value: unknown) => {
       params.push(value);

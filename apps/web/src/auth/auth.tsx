@@ -1,0 +1,56 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, type ReactNode, useContext, useEffect, useState } from 'react';
+import { Navigate, useLocation } from 'react-router';
+import { api } from '../api/client';
+import type { Me } from '../api/types';
+import { clearSession, loadSession, onSessionChange, type Session } from './session';
+
+interface AuthState {
+  session: Session | null;
+  /** The last session ended because the server refused its tokens. */
+  expired: boolean;
+  logout: () => void;
+}
+
+const AuthContext = createContext<AuthState>({ session: null, expired: false, logout: () => undefined });
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [session, setSession] = useState(loadSession);
+  const [expired, setExpired] = useState(false);
+  const queryClient = useQueryClient();
+
+  useEffect(
+    () =>
+      onSessionChange((next, reason) => {
+        setSession(next);
+        setExpired(!next && reason === 'expired');
+        // Nothing of one user's session may show in the next one.
+        if (!next) queryClient.clear();
+      }),
+    [queryClient],
+  );
+
+  return <AuthContext.Provider value={{ session, expired, logout: () => clearSession() }}>{children}</AuthContext.Provider>;
+}
+
+export const useAuth = () => useContext(AuthContext);
+
+/** The pages behind login: without a session, the login page, which brings the user back here after. */
+export function RequireAuth({ children }: { children: ReactNode }) {
+  const { session, expired } = useAuth();
+  const location = useLocation();
+  if (!session) return <Navigate to="/login" replace state={{ from: location.pathname + location.search, expired }} />;
+  return <>{children}</>;
+}
+
+/** The signed-in user's roles (admin ⊃ operator ⊃ viewer). */
+export function useRoles(): { canOperate: boolean; isAdmin: boolean; me?: Me } {
+  const { data } = useQuery({ queryKey: ['me'], queryFn: () => api<{ data: Me }>('/auth/me').then((r) => r.data), staleTime: 60_000 });
+  const roles = data?.roles ?? [];
+  return {
+    me: data,
+    isAdmin: roles.includes('admin'),
+    // Until /auth/me answers, offer the actions; the API still decides (403 is shown).
+    canOperate: !data || roles.includes('admin') || roles.includes('operator'),
+  };
+}

@@ -1,0 +1,37 @@
+import type { ReactNode } from 'react';
+import { ApiError } from '../api/client';
+
+export function Loading({ what = 'Loading' }: { what?: string }) {
+  return (
+    <div className="state state-loading" role="status">
+      <span className="spinner" aria-hidden /> {what}…
+    </div>
+  );
+}
+
+/** What went wrong, in words, with a way to try again. */
+export function ErrorState({ error, onRetry, title = 'Something went wrong' }: { error: unknown; onRetry?: () => void; title?: string }) {
+  let message = error instanceof Error ? error.message : String(error);
+  if (error instanceof TypeError) message = 'The server could not be reached. Check that Attune is running.';
+  if (error instanceof ApiError && error.status === 403) message = `You do not have the right for this: ${error.message}`;
+  return (
+    <div className="state state-error" role="alert">
+      <strong>{title}</strong>
+      <p>{message}</p>
+      {onRetry && (
+        <button type="button" className="btn" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="state state-empty">
+      <strong>{title}</strong>
+      {children && <div>{children}</div>}
+    </div>
+  );
+}

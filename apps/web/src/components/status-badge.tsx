@@ -1,0 +1,23 @@
+import type { ExecutionStatus } from '../api/types';
+
+const TONE: Record<ExecutionStatus, string> = {
+  requested: 'pending',
+  scheduling: 'pending',
+  scheduled: 'pending',
+  running: 'running',
+  completed: 'ok',
+  failed: 'bad',
+  canceling: 'warn',
+  cancelled: 'muted',
+  timeout: 'bad',
+  abandoned: 'bad',
+};
+
+export function StatusBadge({ status }: { status: ExecutionStatus }) {
+  return (
+    <span className={`badge badge-${TONE[status] ?? 'muted'}`} data-status={status}>
+      {status === 'running' && <span className="pulse" aria-hidden />}
+      {status}
+    </span>
+  );
+}

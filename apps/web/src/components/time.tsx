@@ -1,0 +1,11 @@
+import { formatRelative, formatTimestamp } from '../lib/format';
+
+/** A relative time with the exact one on hover. */
+export function Time({ iso }: { iso: string | null | undefined }) {
+  if (!iso) return <span className="muted">—</span>;
+  return (
+    <time dateTime={iso} title={formatTimestamp(iso)}>
+      {formatRelative(iso)}
+    </time>
+  );
+}
