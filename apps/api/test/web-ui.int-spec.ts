@@ -85,7 +85,7 @@ describe('with a built web UI', () => {
   it('answers a missing asset with a 404, not the page', async () => {
     const res = await fetch(`${base}/assets/missing-123.js`, { headers: { accept: '*/*' } });
     expect(res.status).toBe(404);
-    expect((await res.json()).code).toBe('NOT_FOUND');
+    expect(((await res.json()) as any).code).toBe('NOT_FOUND');
   });
 
   it('never serves files outside its directory', async () => {
@@ -101,7 +101,7 @@ describe('with a built web UI', () => {
     expect(await unknown.json()).toMatchObject({ code: 'NOT_FOUND' });
     const me = await fetch(`${base}/auth/me`, { headers: html });
     expect(me.status).toBe(401);
-    expect((await me.json()).code).toBe('UNAUTHORIZED');
+    expect(((await me.json()) as any).code).toBe('UNAUTHORIZED');
     const list = await fetch(`${base}/api/v1/executions`, { headers: html });
     expect(list.status).toBe(401);
     const health = await fetch(`${base}/health`, { headers: html });
@@ -111,13 +111,13 @@ describe('with a built web UI', () => {
     const docs = await fetch(`${base}/docs`, { headers: html });
     expect(await docs.text()).toMatch(/swagger/i);
     const spec = await fetch(`${base}/api-spec/openapi.json`);
-    expect((await spec.json()).openapi).toBeDefined();
+    expect(((await spec.json()) as any).openapi).toBeDefined();
   });
 
   it('leaves other methods to the API', async () => {
     const res = await fetch(`${base}/executions`, { method: 'POST', headers: { ...html, 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(404);
-    expect((await res.json()).code).toBe('NOT_FOUND');
+    expect(((await res.json()) as any).code).toBe('NOT_FOUND');
     const login = await fetch(`${base}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -137,7 +137,7 @@ describe('without a built web UI', () => {
   it('still starts, and / says why there is no UI', async () => {
     const res = await fetch(`${base}/`, { headers: html });
     expect(res.status).toBe(404);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.code).toBe('NOT_FOUND');
     expect(body.error).toMatch(/web UI is not built/);
     const login = await fetch(`${base}/auth/login`, {
