@@ -52,10 +52,11 @@ RUN --mount=type=cache,target=/root/.npm,sharing=locked \
     npm install --omit=dev --no-audit --no-fund --ignore-scripts
 
 # ---------------------------------------------------------------------------------------------
-# Webpack bundles: dist/apps/<name>/main.js, plus dist/apps/api/migrate.js.
+# Webpack bundles: dist/apps/<name>/main.js, plus dist/apps/api/migrate.js; the web UI (vite) in
+# dist/apps/web, which the api serves at /.
 FROM deps AS build
 COPY . .
-RUN npx nx run-many -t build --projects=api,executor,worker,artifact-store --outputStyle=static
+RUN npx nx run-many -t build --projects=api,executor,worker,artifact-store,web --outputStyle=static
 
 # ---------------------------------------------------------------------------------------------
 FROM base AS runtime

@@ -43,7 +43,7 @@ const results = join(root, 'tmp/test-results');
 mkdirSync(results, { recursive: true });
 step('type-check', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 step('lint', bin('nx'), ['run-many', '-t', 'lint', '--outputStyle=static']);
-step('build', bin('nx'), ['run-many', '-t', 'build', '--projects=api,executor,worker,artifact-store,cli', '--outputStyle=static']);
+step('build', bin('nx'), ['run-many', '-t', 'build', '--projects=api,executor,worker,artifact-store,cli,web', '--outputStyle=static']);
 step('unit and integration tests', bin('jest'), ['-c', 'jest.config.cjs', '--runInBand', '--json', `--outputFile=${join(results, 'unit.json')}`, ...extra]);
 step('end-to-end tests', bin('jest'), ['-c', 'e2e/jest.config.cjs', '--runInBand', '--json', `--outputFile=${join(results, 'e2e.json')}`, ...extra]);
 

@@ -65,7 +65,7 @@ export function ActionsPage() {
         </EmptyState>
       ) : (
         <>
-          <table className="table actions-table">
+          <table className={`table actions-table ${actions.isPlaceholderData ? 'stale' : ''}`} aria-busy={actions.isPlaceholderData || undefined}>
             <thead>
               <tr>
                 <th>Action</th>

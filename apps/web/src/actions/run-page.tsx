@@ -142,7 +142,11 @@ function RunForm({ action, preset }: { action: Action; preset?: Record<string, u
           error={errors[f.name]}
           onChange={(v) => {
             setValues((old) => ({ ...old, [f.name]: v }));
-            setErrors(({ [f.name]: _gone, ...rest }) => rest);
+            setErrors((old) => {
+              const rest = { ...old };
+              delete rest[f.name];
+              return rest;
+            });
           }}
         />
       ))}

@@ -178,7 +178,7 @@ export function ArtifactsPage() {
         </EmptyState>
       ) : (
         <>
-          <table className="table artifacts-table">
+          <table className={`table artifacts-table ${list.isPlaceholderData ? 'stale' : ''}`} aria-busy={list.isPlaceholderData || undefined}>
             <thead>
               <tr>
                 <th aria-label="Type" />

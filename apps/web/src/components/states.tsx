@@ -18,6 +18,15 @@ export function ErrorState({ error, onRetry, title = 'Something went wrong' }: {
     <div className="state state-error" role="alert">
       <strong>{title}</strong>
       <p>{message}</p>
+      {error instanceof ApiError && error.fieldErrors.length > 0 && (
+        <ul className="error-details">
+          {error.fieldErrors.map((d) => (
+            <li key={`${d.field}:${d.message}`}>
+              {d.field}: {d.message}
+            </li>
+          ))}
+        </ul>
+      )}
       {onRetry && (
         <button type="button" className="btn" onClick={onRetry}>
           Try again

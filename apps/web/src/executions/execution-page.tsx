@@ -10,6 +10,7 @@ import { EmptyState, ErrorState, Loading } from '../components/states';
 import { StatusBadge } from '../components/status-badge';
 import { Time } from '../components/time';
 import { executionDuration, formatDuration, formatTimestamp } from '../lib/format';
+import { useNow } from '../lib/use-now';
 import { LogView } from './log-view';
 
 /** How often a running execution is refreshed. */
@@ -89,6 +90,9 @@ export function ExecutionPage() {
     refetchInterval: (q) => (q.state.data && isTerminal(q.state.data.status) ? false : LIVE_MS),
   });
 
+  // Ticks only while it runs: the duration shown counts up until the result records it.
+  const now = useNow(execution.data && isTerminal(execution.data.status) ? 60_000 : 1_000);
+
   const cancel = useMutation({
     mutationFn: () => api<{ data: Execution }>(`/api/v1/executions/${id}/cancel`, { method: 'POST' }),
     onMutate: () => setCancelError(undefined),
@@ -167,7 +171,7 @@ export function ExecutionPage() {
             <dt>Finished</dt>
             <dd>{e.finished_at ? formatTimestamp(e.finished_at) : '—'}</dd>
             <dt>Duration</dt>
-            <dd>{formatDuration(executionDuration(e))}</dd>
+            <dd>{formatDuration(executionDuration(e, now))}</dd>
             <dt>Worker</dt>
             <dd className="mono small">{e.worker ?? '—'}</dd>
             <dt>Timeout</dt>

@@ -7,6 +7,7 @@ import { EmptyState, ErrorState, Loading } from '../components/states';
 import { StatusBadge } from '../components/status-badge';
 import { Time } from '../components/time';
 import { executionDuration, formatDuration } from '../lib/format';
+import { useNow } from '../lib/use-now';
 
 const PER_PAGE = 20;
 /** While anything on the page runs, refresh every 2 s; otherwise every 10 s, to pick up new runs. */
@@ -43,6 +44,7 @@ export function ExecutionsPage() {
   };
 
   const running = list.data?.data.filter((e) => !isTerminal(e.status)).length ?? 0;
+  const now = useNow(running > 0 ? 1_000 : 15_000);
 
   return (
     <section>
@@ -105,7 +107,7 @@ export function ExecutionsPage() {
         </EmptyState>
       ) : (
         <>
-          <table className="table executions-table">
+          <table className={`table executions-table ${list.isPlaceholderData ? 'stale' : ''}`} aria-busy={list.isPlaceholderData || undefined}>
             <thead>
               <tr>
                 <th>ID</th>
@@ -128,7 +130,7 @@ export function ExecutionsPage() {
                   <td>
                     <StatusBadge status={e.status} />
                   </td>
-                  <td className="num">{formatDuration(executionDuration(e))}</td>
+                  <td className="num">{formatDuration(executionDuration(e, now))}</td>
                   <td>
                     <Time iso={e.created} />
                   </td>

@@ -1,0 +1,11 @@
+import { useEffect, useState } from 'react';
+
+/** The current time, ticking every `intervalMs`, so running durations and "5 min ago" stay true. */
+export function useNow(intervalMs: number): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(t);
+  }, [intervalMs]);
+  return now;
+}
