@@ -8,4 +8,5 @@ const projects = ['apps', 'libs'].flatMap((dir) =>
     .filter((f) => existsSync(f)),
 );
 
-module.exports = { projects };
+// testTimeout is a global option: in projects mode the presets' value does not apply.
+module.exports = { projects, testTimeout: 30000 };

@@ -29,7 +29,8 @@ beforeAll(async () => {
   if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error(`${WEB_DIR}/index.html is missing: build the web app first (npm run build)`);
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it)`);
   // A database of its own: what the lists show is this suite's doing (and the screenshots with it).
-  ctx = await startPlatform('web', { ATTUNE_WEB_DIR: WEB_DIR }, { database: 'attune_web_test' });
+  // No ATTUNE_WEB_DIR: the api finds dist/apps/web by itself, as under `npm start`.
+  ctx = await startPlatform('web', {}, { database: 'attune_web_test' });
   // playwright's launch() starts from a new, empty profile (user-data-dir) of its own every time.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -277,19 +278,32 @@ describe('the executions list', () => {
     await page.getByText(/\d+ in progress/).waitFor();
     await screenshot(page, 'executions-list.png');
 
+    // What the list shows once it has answered for the current filters (until then the previous
+    // rows stay, marked aria-busy).
+    const listed = (what: string, ok: (rows: Array<{ id: number; status: string; action: string }>) => boolean) =>
+      waitFor(
+        async () => {
+          const rows = await page
+            .locator('table.executions-table:not([aria-busy]) tbody tr[data-execution]')
+            .evaluateAll((trs) =>
+              trs.map((tr) => ({
+                id: Number(tr.getAttribute('data-execution')),
+                action: tr.getAttribute('data-action') ?? '',
+                status: tr.querySelector('[data-status]')?.getAttribute('data-status') ?? '',
+              })),
+            );
+          return rows.length > 0 && ok(rows);
+        },
+        { timeoutMs: UI_MS, what },
+      );
     await page.locator('select[name=status]').selectOption('failed');
     await page.waitForURL(/status=failed/);
-    await row(failed).waitFor();
-    await waitFor(async () => (await page.locator('tbody [data-status]').evaluateAll((els) => els.every((e) => e.getAttribute('data-status') === 'failed'))) || undefined, {
-      timeoutMs: UI_MS,
-      what: 'only failed executions listed',
-    });
+    await listed('only failed executions', (rows) => rows.some((r) => r.id === failed) && rows.every((r) => r.status === 'failed'));
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.locator('input[name=action_ref]').fill('core.sleep');
     await page.locator('input[name=action_ref]').press('Enter');
     await page.waitForURL(/action_ref=core\.sleep/);
-    await row(sleeper).waitFor();
-    expect(await row(failed).count()).toBe(0);
+    await listed('only core.sleep executions', (rows) => rows.some((r) => r.id === sleeper) && rows.every((r) => r.action === 'core.sleep'));
     await page.locator('input[name=action_ref]').fill('no.such_action');
     await page.locator('input[name=action_ref]').press('Enter');
     await page.getByText('No execution matches these filters.').waitFor();
@@ -326,13 +340,17 @@ describe('the artifacts browser', () => {
     await page.goto('/artifacts');
     await page.locator('select[name=type]').selectOption('progress');
     await page.waitForURL(/type=progress/);
-    // The list answered for the filter (while it loads, the previous one stays, marked busy).
-    await page.locator('table.artifacts-table:not([aria-busy="true"])').waitFor();
-    const rows = page.locator('tbody tr[data-artifact]');
-    await rows.first().waitFor();
-    expect(await rows.locator('.type-progress').count()).toBe(await rows.count());
+    // Only progress artifacts, ours among them (until the answer comes, the previous list stays, marked busy).
+    await page.locator(`tr[data-artifact="${created.body.data.id}"]`).waitFor();
+    await waitFor(
+      async () => {
+        const types = await page.locator('table.artifacts-table:not([aria-busy]) tbody tr[data-artifact]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')));
+        return types.length > 0 && types.every((t) => t === 'progress');
+      },
+      { timeoutMs: UI_MS, what: 'only progress artifacts listed' },
+    );
     await page.locator(`tr[data-artifact="${created.body.data.id}"]`).click();
-    await page.locator('.progress-detail').getByText('all done').waitFor();
+    await page.locator('.progress-detail .progress-message').filter({ hasText: 'all done' }).waitFor();
     await page.locator('.progress-detail').getByTestId('progress-percent').filter({ hasText: '100%' }).waitFor();
 
     await page.locator('input[name=name]').fill('no-artifact-has-this-name');

@@ -196,7 +196,7 @@ export function ArtifactsPage() {
                 const progress = a.type === 'progress' ? progressState(progressEntries(a.data)) : undefined;
                 return (
                   <Fragment key={a.id}>
-                    <tr className="clickable" onClick={() => setOpen(open === a.id ? undefined : a.id)} aria-expanded={open === a.id} data-artifact={a.id}>
+                    <tr className="clickable" onClick={() => setOpen(open === a.id ? undefined : a.id)} aria-expanded={open === a.id} data-artifact={a.id} data-type={a.type}>
                       <td className="icon-cell">
                         <TypeIcon type={a.type} />
                       </td>

@@ -10,9 +10,9 @@ import { executionDuration, formatDuration } from '../lib/format';
 import { useNow } from '../lib/use-now';
 
 const PER_PAGE = 20;
-/** While anything on the page runs, refresh every 2 s; otherwise every 10 s, to pick up new runs. */
+/** While anything on the page runs, refresh every 2 s; otherwise every 5 s, to pick up new runs. */
 const LIVE_MS = 2_000;
-const IDLE_MS = 10_000;
+const IDLE_MS = 5_000;
 
 export function ExecutionsPage() {
   const [params, setParams] = useSearchParams();
@@ -120,7 +120,7 @@ export function ExecutionsPage() {
             </thead>
             <tbody>
               {list.data.data.map((e) => (
-                <tr key={e.id} className="clickable" onClick={() => navigate(`/executions/${e.id}`)} data-execution={e.id}>
+                <tr key={e.id} className="clickable" onClick={() => navigate(`/executions/${e.id}`)} data-execution={e.id} data-action={e.action_ref}>
                   <td>
                     <Link to={`/executions/${e.id}`} onClick={(ev) => ev.stopPropagation()}>
                       #{e.id}

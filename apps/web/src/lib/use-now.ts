@@ -4,6 +4,8 @@ import { useEffect, useState } from 'react';
 export function useNow(intervalMs: number): number {
   const [now, setNow] = useState(Date.now);
   useEffect(() => {
+    // A new pace starts from the true time, not from whenever the last tick was.
+    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), intervalMs);
     return () => clearInterval(t);
   }, [intervalMs]);
