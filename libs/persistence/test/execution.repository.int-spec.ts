@@ -163,10 +163,11 @@ describe('other repositories', () => {
 
   it('a late heartbeat never overwrites a newer one', async () => {
     const workers = app.get(WorkerRepository);
-    const base = { name: `w${suffix}`, hostname: 'h', pool: 'default', runtimes: ['shell' as const], running: 0, capacity: 4 };
+    // A namespace of its own: the shared test database holds many other tests' workers.
+    const base = { name: `w${suffix}`, hostname: 'h', pool: 'default', runtimes: ['shell' as const], running: 0, capacity: 4, namespace: `ns${suffix}` };
     await workers.recordHeartbeat({ ...base, status: 'online', lastHeartbeat: new Date('2026-01-01T00:00:10Z') });
     await workers.recordHeartbeat({ ...base, status: 'offline', lastHeartbeat: new Date('2026-01-01T00:00:05Z') });
-    const { items } = await workers.list(1, 100);
+    const { items } = await workers.list(1, 100, base.namespace);
     expect(items.find((w) => w.name === base.name)?.status).toBe('online');
   });
 });

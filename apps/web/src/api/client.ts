@@ -60,16 +60,19 @@ function refreshOnce(): Promise<boolean> {
  * Resolves with the Response of any other status; callers decide what an error is.
  */
 export async function authFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  let sent: string | undefined;
   const send = () => {
     const headers = new Headers(init.headers);
-    const token = loadSession()?.accessToken;
-    if (token) headers.set('authorization', `Bearer ${token}`);
+    sent = loadSession()?.accessToken;
+    if (sent) headers.set('authorization', `Bearer ${sent}`);
     return fetch(path, { ...init, headers });
   };
   let res = await send();
   if (res.status === 401 && loadSession()) {
-    if (await refreshOnce()) res = await send();
-    if (res.status === 401) clearSession('expired');
+    // Refreshed meanwhile by another call: just try again with the new token.
+    const renewed = loadSession()?.accessToken !== sent || (await refreshOnce());
+    if (renewed && loadSession()) res = await send();
+    if (res.status === 401 && loadSession()) clearSession('expired');
   }
   return res;
 }

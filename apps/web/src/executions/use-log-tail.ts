@@ -27,15 +27,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /** The full log (its last MAX_LOG_CHARS bytes), waiting while the server says it is not complete yet. */
 async function loadFull(path: string, signal: AbortSignal): Promise<{ text: string; total?: number }> {
   for (let attempt = 0; ; attempt++) {
-    const res = await authFetch(path, { headers: { range: `bytes=-${MAX_LOG_CHARS}` }, signal });
-    // 416: the log is empty (no byte range of it exists).
-    if (res.status === 416) {
-      if (res.headers.get('x-log-complete') === 'false' && attempt < 30) {
-        await sleep(INCOMPLETE_RETRY_MS, signal);
-        continue;
-      }
-      return { text: '' };
-    }
+    let res = await authFetch(path, { headers: { range: `bytes=-${MAX_LOG_CHARS}` }, signal });
+    // 416: the log is empty so far (no byte range of it exists); ask without a range to learn whether it is complete.
+    if (res.status === 416) res = await authFetch(path, { signal });
     if (!res.ok) throw await toApiError(res);
     const text = await res.text();
     if (res.headers.get('x-log-complete') === 'false' && attempt < 30) {
