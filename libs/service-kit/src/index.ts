@@ -4,3 +4,4 @@ export * from './health';
 export * from './logging';
 export * from './metrics';
 export * from './periodic-sweeper';
+export * from './service-config';

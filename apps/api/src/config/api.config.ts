@@ -1,6 +1,6 @@
-import { ConfigError, DEVELOPMENT_JWT_SECRET, ENVIRONMENTS, type Environment, envBool, validateConfig } from '@attune/service-kit';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, envBool, validateConfig, DatabaseServiceConfig, serviceEnv } from '@attune/service-kit';
 import { StorageSettings } from '@attune/storage';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,16 +19,8 @@ function defaultWebDir(): string {
 }
 
 /** The api's settings. This is the only place in the app that reads process.env. */
-export class ApiConfig {
-  @IsIn(ENVIRONMENTS) environment: Environment = 'development';
+export class ApiConfig extends DatabaseServiceConfig {
   @IsInt() @Min(1) @Max(65535) port = 8080;
-  @IsString() host = '0.0.0.0';
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) logLevel = 'info';
-  @Matches(/^postgres(ql)?:\/\//, { message: 'databaseUrl must be a postgres:// URL' }) databaseUrl =
-    'postgres://postgres@127.0.0.1:5432/attune';
-  @IsInt() @Min(1) @Max(200) databasePoolSize = 10;
-  @Matches(/^amqps?:\/\//, { message: 'amqpUrl must be an amqp:// URL' }) amqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
-  @Matches(/^[a-z][a-z0-9_-]*$/, { message: 'amqpNamespace must be lowercase letters, digits, - or _' }) amqpNamespace = 'attune';
   @IsString() @MinLength(16) jwtSecret = DEVELOPMENT_JWT_SECRET;
   @IsInt() @Min(60) accessTokenTtlSeconds = 3600;
   @IsInt() @Min(60) refreshTokenTtlSeconds = 7 * 24 * 3600;
@@ -72,14 +64,8 @@ export class ApiConfig {
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     const config = validateConfig(ApiConfig, {
-      environment: env.ATTUNE_ENV ?? env.NODE_ENV,
+      ...serviceEnv(env, 'API'),
       port: env.ATTUNE_API_PORT ?? env.PORT,
-      host: env.ATTUNE_API_HOST,
-      logLevel: env.ATTUNE_LOG_LEVEL,
-      databaseUrl: env.ATTUNE_DATABASE_URL,
-      databasePoolSize: env.ATTUNE_DATABASE_POOL_SIZE,
-      amqpUrl: env.ATTUNE_AMQP_URL,
-      amqpNamespace: env.ATTUNE_AMQP_NAMESPACE,
       jwtSecret: env.ATTUNE_JWT_SECRET,
       accessTokenTtlSeconds: env.ATTUNE_ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: env.ATTUNE_REFRESH_TOKEN_TTL_SECONDS,

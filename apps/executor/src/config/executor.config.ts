@@ -1,17 +1,9 @@
-import { ConfigError, DEVELOPMENT_JWT_SECRET, ENVIRONMENTS, type Environment, validateConfig } from '@attune/service-kit';
-import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, validateConfig, DatabaseServiceConfig, serviceEnv } from '@attune/service-kit';
+import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 /** The executor's settings. This is the only place in the app that reads process.env. */
-export class ExecutorConfig {
-  @IsIn(ENVIRONMENTS) environment: Environment = 'development';
+export class ExecutorConfig extends DatabaseServiceConfig {
   @IsInt() @Min(1) @Max(65535) port = 8081;
-  @IsString() host = '0.0.0.0';
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) logLevel = 'info';
-  @Matches(/^postgres(ql)?:\/\//, { message: 'databaseUrl must be a postgres:// URL' }) databaseUrl =
-    'postgres://postgres@127.0.0.1:5432/attune';
-  @IsInt() @Min(1) @Max(200) databasePoolSize = 10;
-  @Matches(/^amqps?:\/\//, { message: 'amqpUrl must be an amqp:// URL' }) amqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
-  @Matches(/^[a-z][a-z0-9_-]*$/, { message: 'amqpNamespace must be lowercase letters, digits, - or _' }) amqpNamespace = 'attune';
   /** Must equal the api's: execution tokens signed here are verified there. */
   @IsString() @MinLength(16) jwtSecret = DEVELOPMENT_JWT_SECRET;
   /** Messages handled at once by this executor. */
@@ -33,14 +25,7 @@ export class ExecutorConfig {
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): ExecutorConfig {
     const config = validateConfig(ExecutorConfig, {
-      environment: env.ATTUNE_ENV ?? env.NODE_ENV,
-      port: env.ATTUNE_EXECUTOR_PORT,
-      host: env.ATTUNE_EXECUTOR_HOST,
-      logLevel: env.ATTUNE_LOG_LEVEL,
-      databaseUrl: env.ATTUNE_DATABASE_URL,
-      databasePoolSize: env.ATTUNE_DATABASE_POOL_SIZE,
-      amqpUrl: env.ATTUNE_AMQP_URL,
-      amqpNamespace: env.ATTUNE_AMQP_NAMESPACE,
+      ...serviceEnv(env, 'EXECUTOR'),
       jwtSecret: env.ATTUNE_JWT_SECRET,
       prefetch: env.ATTUNE_EXECUTOR_PREFETCH,
       workerPool: env.ATTUNE_WORKER_POOL,

@@ -1,4 +1,4 @@
-import { ENVIRONMENTS, type Environment, validateConfig } from '@attune/service-kit';
+import { validateConfig, ServiceConfig, serviceEnv } from '@attune/service-kit';
 import { RUNTIMES, type Runtime } from '@attune/contracts';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { hostname, tmpdir } from 'node:os';
@@ -6,13 +6,8 @@ import { join, resolve } from 'node:path';
 import { envBool } from '@attune/service-kit';
 
 /** The worker's settings. This is the only place in the app that reads process.env. */
-export class WorkerConfig {
-  @IsIn(ENVIRONMENTS) environment: Environment = 'development';
+export class WorkerConfig extends ServiceConfig {
   @IsInt() @Min(0) @Max(65535) port = 8083;
-  @IsString() host = '0.0.0.0';
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) logLevel = 'info';
-  @Matches(/^amqps?:\/\//, { message: 'amqpUrl must be an amqp:// URL' }) amqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
-  @Matches(/^[a-z][a-z0-9_-]*$/, { message: 'amqpNamespace must be lowercase letters, digits, - or _' }) amqpNamespace = 'attune';
   /** Unique per worker process; shown in GET /api/v1/workers and in each execution's `worker`. */
   @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/) name = `${hostname()}-${process.pid}`;
   @Matches(/^[a-z0-9][a-z0-9_-]*$/) pool = 'default';
@@ -60,12 +55,7 @@ export class WorkerConfig {
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     return validateConfig(WorkerConfig, {
-      environment: env.ATTUNE_ENV ?? env.NODE_ENV,
-      port: env.ATTUNE_WORKER_PORT,
-      host: env.ATTUNE_WORKER_HOST,
-      logLevel: env.ATTUNE_LOG_LEVEL,
-      amqpUrl: env.ATTUNE_AMQP_URL,
-      amqpNamespace: env.ATTUNE_AMQP_NAMESPACE,
+      ...serviceEnv(env, 'WORKER'),
       name: env.ATTUNE_WORKER_NAME,
       pool: env.ATTUNE_WORKER_POOL,
       concurrency: env.ATTUNE_WORKER_CONCURRENCY,
