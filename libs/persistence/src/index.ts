@@ -13,6 +13,7 @@ export * from './entities/trigger.entity';
 export * from './persistence.module';
 export * from './repositories/action.repository';
 export * from './repositories/artifact.repository';
+export * from './repositories/artifact-records';
 export * from './repositories/execution.repository';
 export * from './repositories/execution-log.repository';
 export * from './repositories/identity.repository';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { PassThrough, pipeline, Readable } from 'node:stream';
-import { parseRange, VerifyingStream } from './artifact-downloads.service';
+import { parseRange } from '../common/http-range';
+import { VerifyingStream } from './artifact-downloads.service';
 
 describe('parseRange', () => {
   it.each([

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { Counter } from 'prom-client';
 import { ApiConfig } from '../config/api.config';
+import { parseRange } from '../common/http-range';
 
 const checksumFailures = new Counter({
   name: 'attune_artifact_checksum_failures_total',
@@ -65,25 +66,6 @@ export class VerifyingStream extends Transform {
     }
     callback(null, this.held);
   }
-}
-
-type RangeRequest = { kind: 'none' } | { kind: 'range'; start: number; end: number } | { kind: 'unsatisfiable' };
-
-/** One `bytes=` range (first-last, first-, or -suffix). Several ranges or bad syntax: served whole, as RFC 9110 allows. */
-export function parseRange(header: string | undefined, size: number): RangeRequest {
-  if (!header) return { kind: 'none' };
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return { kind: 'none' };
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0 || size === 0) return { kind: 'unsatisfiable' };
-    return { kind: 'range', start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (m[2] !== '' && Number(m[2]) < start) return { kind: 'none' };
-  if (start >= size) return { kind: 'unsatisfiable' };
-  return { kind: 'range', start, end };
 }
 
 function contentDisposition(name: string): string {

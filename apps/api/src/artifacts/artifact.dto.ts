@@ -10,7 +10,7 @@ import {
   RETENTION_POLICIES,
   type RetentionPolicy,
 } from '@attune/contracts';
-import type { Artifact, ArtifactVersion } from '@attune/persistence';
+import { type Artifact, type ArtifactVersion, toArtifactRecord, toVersionRecord } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { Allow, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateIf } from 'class-validator';
@@ -198,26 +198,7 @@ export class ManifestDto {
 }
 
 export function toArtifactDto(a: Artifact | ArtifactRecordV1): ArtifactDto {
-  if ('ref' in a && 'latest_version' in a) return a as ArtifactRecordV1;
-  const x = a as Artifact;
-  return {
-    id: x.id,
-    ref: x.ref,
-    type: x.type,
-    scope: x.scope,
-    owner: x.owner,
-    name: x.name,
-    description: x.description,
-    content_type: x.contentType,
-    size_bytes: x.sizeBytes,
-    execution: x.execution,
-    retention_policy: x.retentionPolicy,
-    retention_limit: x.retentionLimit,
-    data: x.data,
-    latest_version: x.latestVersion,
-    created: new Date(x.created).toISOString(),
-    updated: new Date(x.updated).toISOString(),
-  };
+  return 'latest_version' in a ? a : toArtifactRecord(a);
 }
 
 export function toSummaryDto(a: Artifact): ArtifactSummaryDto {
@@ -236,16 +217,5 @@ export function toSummaryDto(a: Artifact): ArtifactSummaryDto {
 }
 
 export function toVersionDto(v: ArtifactVersion | ArtifactVersionRecordV1): ArtifactVersionDto {
-  if ('size_bytes' in v) return v;
-  return {
-    id: v.id,
-    artifact: v.artifact,
-    version: v.version,
-    execution: v.execution,
-    content_type: v.contentType,
-    size_bytes: v.sizeBytes,
-    sha256: v.sha256,
-    created_by: v.createdBy,
-    created: new Date(v.created).toISOString(),
-  };
+  return 'size_bytes' in v ? v : toVersionRecord(v);
 }

@@ -6,7 +6,8 @@ import type { Response } from 'express';
 import { AllowExecutionToken, CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
 import { idPipe } from '../common/id.pipe';
 import { ApiErrors } from '../common/openapi.decorators';
-import { completeUtf8Length, LogReader, parseRange } from './log-reader.service';
+import { parseRange } from '../common/http-range';
+import { completeUtf8Length, LogReader } from './log-reader.service';
 
 const POLL_MS = 250;
 const PING_MS = 15_000;
@@ -49,7 +50,7 @@ export class ExecutionLogsController {
     this.checkOwn(principal, id);
     const view = await this.reader.view(id, streamParam(streamName));
     const r = parseRange(range, view.size);
-    if (r === 'unsatisfiable') {
+    if (r.kind === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${view.size}`);
       throw new DomainError('RANGE_NOT_SATISFIABLE', `range ${range} is outside the log (${view.size} bytes)`);
     }
@@ -65,9 +66,9 @@ export class ExecutionLogsController {
       res.end();
       return;
     }
-    const { start, end } = r ?? { start: 0, end: view.size - 1 };
-    res.status(r ? 206 : 200);
-    if (r) res.setHeader('Content-Range', `bytes ${start}-${end}/${view.size}`);
+    const { start, end } = r.kind === 'range' ? r : { start: 0, end: view.size - 1 };
+    res.status(r.kind === 'range' ? 206 : 200);
+    if (r.kind === 'range') res.setHeader('Content-Range', `bytes ${start}-${end}/${view.size}`);
     res.setHeader('Content-Length', String(end - start + 1));
     const body = this.reader.read(view, start, end);
     body.on('error', () => res.destroy());

@@ -113,24 +113,3 @@ export function completeUtf8Length(buf: Buffer): number {
   }
   return buf.length;
 }
-
-export type ByteRange = { start: number; end: number };
-
-/**
- * Parses a single `Range: bytes=…` header against a size. Answers null without a header,
- * 'unsatisfiable' when it cannot be served, or the inclusive range.
- */
-export function parseRange(header: string | undefined, size: number): ByteRange | null | 'unsatisfiable' {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (start >= size || end < start) return 'unsatisfiable';
-  return { start, end };
-}

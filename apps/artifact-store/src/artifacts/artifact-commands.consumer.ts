@@ -14,7 +14,7 @@ import {
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ArtifactCleanup } from '../retention/artifact-cleanup.service';
-import { toVersionRecord } from './artifact-records';
+import { toVersionRecord } from '@attune/persistence';
 import { ArtifactService } from './artifact.service';
 import { VersionCommitter } from './version-committer.service';
 

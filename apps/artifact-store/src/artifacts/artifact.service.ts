@@ -5,10 +5,9 @@ import {
   type ArtifactUpdateV1,
   DomainError,
 } from '@attune/contracts';
-import { ArtifactRepository } from '@attune/persistence';
+import { ArtifactRepository, toArtifactRecord } from '@attune/persistence';
 import { Injectable } from '@nestjs/common';
 import { BlobCollector } from '../retention/blob-collector.service';
-import { toArtifactRecord } from './artifact-records';
 
 /** Artifact metadata: create, change, delete, and progress entries. */
 @Injectable()

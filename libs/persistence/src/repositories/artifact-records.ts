@@ -1,7 +1,10 @@
 import type { ArtifactRecordV1, ArtifactVersionRecordV1 } from '@attune/contracts';
-import type { Artifact, ArtifactVersion } from '@attune/persistence';
+import type { Artifact, ArtifactVersion } from './artifact.repository';
 
-/** The reply shapes of the artifact commands: the API's Artifact and Version. */
+/**
+ * An artifact and a version as the API shows them (and as artifact-store's replies carry them):
+ * the one mapping from rows to that shape, used by both services.
+ */
 export function toArtifactRecord(a: Artifact): ArtifactRecordV1 {
   return {
     id: a.id,
