@@ -147,9 +147,11 @@ try {
   }
 
   /** Streams a multipart upload over node:http; answers the version. */
-  function upload(id, source, size) {
+  function upload(id, source, size, { announceSize = true } = {}) {
     const boundary = `----bench${randomBytes(8).toString('hex')}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="data.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    // The size field before the file lets the api store it in one PutObject of known length (as the CLI does).
+    const sizeField = announceSize ? `--${boundary}\r\nContent-Disposition: form-data; name="size"\r\n\r\n${size}\r\n` : '';
+    const head = Buffer.from(`${sizeField}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="data.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     return new Promise((resolveUpload, reject) => {
       const req = httpRequest(`${apiUrl}/api/v1/artifacts/${id}/versions/upload`, {

@@ -1,4 +1,4 @@
-import { DomainError, newStagingKey } from '@attune/contracts';
+import { DomainError, newUploadKey } from '@attune/contracts';
 import { ArtifactRepository, PersistenceModule } from '@attune/persistence';
 import { ROOT_LOGGER } from '@attune/service-kit';
 import { type BlobStore, contentAddressedKey, FsBlobStore, S3BlobStore, StorageModule, BLOB_STORE } from '@attune/storage';
@@ -115,11 +115,22 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     await teardown?.();
   });
 
-  /** What the api does for an upload: stream into a staging object, which measures size and sha256. */
-  async function stage(bytes: Buffer | NodeJS.ReadableStream): Promise<{ key: string; size: number; sha256: string }> {
-    const key = newStagingKey(randomUUID());
+  /** What the api does for an upload: stream it under a new upload key, which measures size and sha256. */
+  async function stage(bytes: Buffer | NodeJS.ReadableStream, key = newUploadKey(randomUUID())): Promise<{ key: string; size: number; sha256: string }> {
     const put = await store.put(key, bytes);
     return { key, size: put.size, sha256: put.sha256 };
+  }
+
+  /** Whether a content's blob row exists and its object is in the store. */
+  async function isStored(digest: string): Promise<boolean> {
+    const key = await repo.blobKey(digest);
+    return key !== null && (await store.exists(key));
+  }
+
+  async function contentOf(digest: string): Promise<Buffer> {
+    const key = await repo.blobKey(digest);
+    if (!key) throw new Error(`no blob row for ${digest}`);
+    return readAll(await store.get(key));
   }
 
   async function upload(artifactId: number, bytes: Buffer) {
@@ -129,18 +140,21 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
 
   const newFile = (extra: Record<string, unknown> = {}) => artifacts.create({ ref: ref('file'), type: 'file_text', ...extra } as never);
 
-  it('commits staged uploads as numbered versions, stores them content-addressed and removes the staging object', async () => {
+  it('commits uploads as numbered versions, adopting new content where it was uploaded (no copy)', async () => {
     const a = await newFile();
     const one = Buffer.from(`first ${tag}\n`);
     const two = Buffer.from(`second ${tag}\n`);
-    const v1 = await upload(a.id, one);
+    const s1 = await stage(one);
+    const v1 = await committer.commitVersion(a.id, s1.key, s1.size, s1.sha256, { contentType: 'text/plain' });
     const v2 = await upload(a.id, two);
     expect([v1.version.version, v2.version.version]).toEqual([1, 2]);
+    expect(v1.adopted).toBe(true);
     expect(v2.version).toMatchObject({ artifact: a.id, sizeBytes: two.length, sha256: sha(two), contentType: 'text/plain' });
     expect(v2.artifact).toMatchObject({ latestVersion: 2, sizeBytes: two.length });
-    expect(await readAll(await store.get(contentAddressedKey(sha(one))))).toEqual(one);
-    expect(await readAll(await store.get(contentAddressedKey(sha(two))))).toEqual(two);
-    expect(await keys(store, 'staging/')).toEqual([]);
+    expect(await repo.blobKey(sha(one))).toBe(s1.key);
+    expect(await contentOf(sha(one))).toEqual(one);
+    expect(await contentOf(sha(two))).toEqual(two);
+    expect(await keys(store, 'blobs/sha256/')).toEqual([]);
   });
 
   it('stores identical content once, whichever artifact it belongs to', async () => {
@@ -148,10 +162,11 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     const a = await newFile();
     const b = await newFile();
     await upload(a.id, content);
-    const before = (await keys(store, 'blobs/')).length;
-    await upload(b.id, content);
-    await upload(b.id, content);
-    expect((await keys(store, 'blobs/')).length).toBe(before);
+    const before = await keys(store, 'blobs/');
+    expect((await upload(b.id, content)).adopted).toBe(false);
+    expect((await upload(b.id, content)).adopted).toBe(false);
+    // The redundant uploads are gone again: the same objects as before.
+    expect(await keys(store, 'blobs/')).toEqual(before);
     expect((await repo.blobStats([sha(content)])).get(sha(content))).toBe(3);
   });
 
@@ -175,27 +190,26 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     expect(s).toMatchObject({ size, sha256: expected });
     const { version } = await committer.commitVersion(a.id, s.key, s.size, s.sha256, { contentType: 'application/octet-stream' });
     expect(version).toMatchObject({ sizeBytes: size, sha256: expected });
-    const head = await store.head(contentAddressedKey(expected));
+    const head = await store.head(s.key);
     expect(head).toMatchObject({ size, sha256: expected });
+    expect(await repo.blobKey(expected)).toBe(s.key);
   });
 
-  it('refuses a commit whose size or sha256 differs from the staged bytes, or whose staging object is gone, and records nothing', async () => {
+  it('refuses a commit whose size or recorded sha256 differs from the uploaded bytes, or whose upload is gone, and records nothing', async () => {
     const a = await newFile();
-    const s = await stage(Buffer.from('real bytes'));
+    const real = Buffer.from(`real bytes ${tag}`);
+    const s = await stage(real);
     const wrongSha = sha(Buffer.from('other bytes'));
     await expect(committer.commitVersion(a.id, s.key, s.size, wrongSha, { contentType: 'text/plain' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
-    // Staged without a recorded digest (as the api stages): a small object is hashed again.
-    const unrecorded = newStagingKey(randomUUID());
-    await store.put(unrecorded, Buffer.from('real bytes'), { recordDigest: false });
-    await expect(committer.commitVersion(a.id, unrecorded, s.size, wrongSha, { contentType: 'text/plain' })).rejects.toMatchObject({
+    await expect(committer.commitVersion(a.id, s.key, s.size, 'not-a-digest', { contentType: 'text/plain' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
     await expect(committer.commitVersion(a.id, s.key, s.size + 1, s.sha256, { contentType: 'text/plain' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
-    await expect(committer.commitVersion(a.id, newStagingKey(randomUUID()), 1, s.sha256, { contentType: 'text/plain' })).rejects.toMatchObject({
+    await expect(committer.commitVersion(a.id, newUploadKey(randomUUID()), 1, s.sha256, { contentType: 'text/plain' })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
     await expect(committer.commitVersion(999_999_999, s.key, s.size, s.sha256, { contentType: 'text/plain' })).rejects.toMatchObject({
@@ -206,23 +220,28 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
       code: 'BAD_REQUEST',
     });
     expect(await repo.listVersions(a.id)).toEqual([]);
-    expect(await store.exists(contentAddressedKey(sha(Buffer.from('real bytes'))))).toBe(false);
+    expect(await repo.blobKey(sha(real))).toBeNull();
   });
 
   it('keeps only the newest versions under a versions retention, and collects the blobs nothing references any more', async () => {
     const a = await newFile({ retention_policy: 'versions', retention_limit: 3 });
     const contents = [1, 2, 3, 4, 5].map((i) => Buffer.from(`retained ${tag} ${i}`));
     for (const c of contents) await upload(a.id, c);
+    const keysBefore = await repo.blobKeys(contents.map(sha));
     expect((await repo.listVersions(a.id)).map((v) => v.version)).toEqual([5, 4, 3]);
-    expect(await store.exists(contentAddressedKey(sha(contents[0])))).toBe(false);
-    expect(await store.exists(contentAddressedKey(sha(contents[1])))).toBe(false);
-    expect(await store.exists(contentAddressedKey(sha(contents[2])))).toBe(true);
+    expect(keysBefore.size).toBe(3);
+    expect(await isStored(sha(contents[0]))).toBe(false);
+    expect(await isStored(sha(contents[1]))).toBe(false);
+    expect(await isStored(sha(contents[2]))).toBe(true);
+    expect(await keys(store, 'blobs/')).toEqual(expect.arrayContaining([...keysBefore.values()]));
     expect(await repo.knownBlobs([sha(contents[0]), sha(contents[4])])).toEqual(new Set([sha(contents[4])]));
     // Lowering the limit applies at once.
     const updated = await artifacts.update({ artifact_id: a.id, retention_limit: 1 } as never);
     expect(updated.latest_version).toBe(5);
     expect((await repo.listVersions(a.id)).map((v) => v.version)).toEqual([5]);
-    expect(await store.exists(contentAddressedKey(sha(contents[3])))).toBe(false);
+    const fourth = keysBefore.get(sha(contents[3])) as string;
+    expect(await isStored(sha(contents[3]))).toBe(false);
+    expect(await store.exists(fourth)).toBe(false);
   });
 
   it('applies time-based retention in the sweep, and one sweeper holds the lock at a time', async () => {
@@ -250,51 +269,57 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     expect(report!.expiredVersions).toBeGreaterThanOrEqual(1);
     expect((await repo.listVersions(a.id)).map((v) => v.version)).toEqual([2]);
     expect((await repo.findById(a.id))?.latestVersion).toBe(2);
-    expect(await store.exists(contentAddressedKey(sha(old)))).toBe(false);
-    expect(await store.exists(contentAddressedKey(sha(fresh)))).toBe(true);
+    expect(await isStored(sha(old))).toBe(false);
+    expect(await isStored(sha(fresh))).toBe(true);
   });
+
+  /** A content whose blob row and object exist but that no version references (collectable). */
+  async function unreferenced(content: Buffer): Promise<string> {
+    const holder = await newFile();
+    await upload(holder.id, content);
+    expect(await repo.deleteVersion(holder.id, 1)).toEqual({ released: [sha(content)] });
+    return (await repo.blobKey(sha(content))) as string;
+  }
 
   it('never collects a blob while a commit is referencing it (commit first, then collection waits)', async () => {
     const a = await newFile();
     const content = Buffer.from(`race-1 ${tag}`);
     const digest = sha(content);
+    const key = await unreferenced(content);
     const s = await stage(content);
     const hold = gate();
     const entered = gate();
-    // The commit holds the blob row's lock inside ensureBlobStored.
-    const commit = repo.commitVersion({ artifactId: a.id, sha256: digest, sizeBytes: s.size, contentType: 'text/plain' }, async () => {
-      await store.copy(s.key, contentAddressedKey(digest));
+    // The commit holds the blob row's lock while it checks that the stored object is there.
+    const commit = repo.commitVersion({ artifactId: a.id, sha256: digest, sizeBytes: s.size, contentType: 'text/plain', stagedKey: s.key }, async (k) => {
       entered.open();
       await hold.promise;
+      return store.exists(k);
     });
     await entered.promise;
     let collected: boolean | undefined;
-    const collection = repo.collectBlob(digest, s.size, () => store.delete(contentAddressedKey(digest))).then((r) => (collected = r));
+    const collection = collector.collect([digest]).then((n) => (collected = n === 1));
     await new Promise((r) => setTimeout(r, 200));
     expect(collected).toBeUndefined(); // waiting for the commit's lock
     hold.open();
-    await commit;
+    expect((await commit).adopted).toBe(false);
     await collection;
     expect(collected).toBe(false);
-    expect(await store.exists(contentAddressedKey(digest))).toBe(true);
+    expect(await repo.blobKey(digest)).toBe(key);
+    expect(await contentOf(digest)).toEqual(content);
+    await store.delete(s.key);
   });
 
-  it('never loses content when a collection holds the blob first (the commit waits, then stores it again)', async () => {
-    const a = await newFile();
+  it('never loses content when a collection holds the blob first (the commit waits, then adopts its own upload)', async () => {
     const b = await newFile();
     const content = Buffer.from(`race-2 ${tag}`);
     const digest = sha(content);
-    await upload(a.id, content);
-    await artifacts.delete(a.id); // collects it at once
-    expect(await store.exists(contentAddressedKey(digest))).toBe(false);
-    // Put the object back without a version: an orphan, collected while a new commit arrives.
-    await store.put(contentAddressedKey(digest), content);
+    const key = await unreferenced(content);
     const hold = gate();
     const entered = gate();
-    const collection = repo.collectBlob(digest, content.length, async () => {
+    const collection = repo.collectBlob(digest, async (k) => {
       entered.open();
       await hold.promise;
-      await store.delete(contentAddressedKey(digest));
+      await store.delete(k);
     });
     await entered.promise;
     const staged = await stage(content);
@@ -302,32 +327,75 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     await new Promise((r) => setTimeout(r, 200));
     hold.open();
     expect(await collection).toBe(true);
-    const { version } = await commit;
-    expect(version.sha256).toBe(digest);
-    expect(await readAll(await store.get(contentAddressedKey(digest)))).toEqual(content);
+    const outcome = await commit;
+    expect(outcome.version.sha256).toBe(digest);
+    expect(outcome.adopted).toBe(true);
+    expect(await store.exists(key)).toBe(false);
+    expect(await repo.blobKey(digest)).toBe(staged.key);
+    expect(await contentOf(digest)).toEqual(content);
   });
 
-  it('collects orphaned blobs and abandoned staging uploads, and leaves other prefixes alone', async () => {
+  it('answers a commit delivered twice with the version of the first delivery, for new and for stored content', async () => {
+    const a = await newFile();
+    const content = Buffer.from(`twice ${tag}`);
+    const s1 = await stage(content);
+    const first = await committer.commitVersion(a.id, s1.key, s1.size, s1.sha256, { contentType: 'text/plain' });
+    const again = await committer.commitVersion(a.id, s1.key, s1.size, s1.sha256, { contentType: 'text/plain' });
+    expect(again.version).toEqual(first.version);
+    // Stored content: the second upload is deleted by the first delivery, yet the second delivery still answers.
+    const s2 = await stage(content);
+    const dedup = await committer.commitVersion(a.id, s2.key, s2.size, s2.sha256, { contentType: 'text/plain' });
+    expect(dedup.adopted).toBe(false);
+    expect(await store.exists(s2.key)).toBe(false);
+    expect((await committer.commitVersion(a.id, s2.key, s2.size, s2.sha256, { contentType: 'text/plain' })).version).toEqual(dedup.version);
+    expect((await repo.listVersions(a.id)).map((v) => v.version)).toEqual([2, 1]);
+    const other = await newFile();
+    await expect(committer.commitVersion(other.id, s1.key, s1.size, s1.sha256, { contentType: 'text/plain' })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('lets a new upload take the place of a blob whose object was lost', async () => {
+    const a = await newFile();
+    const content = Buffer.from(`lost ${tag}`);
+    await upload(a.id, content);
+    await store.delete((await repo.blobKey(sha(content))) as string);
+    const s = await stage(content);
+    const outcome = await committer.commitVersion(a.id, s.key, s.size, s.sha256, { contentType: 'text/plain' });
+    expect(outcome.adopted).toBe(true);
+    expect(await repo.blobKey(sha(content))).toBe(s.key);
+    expect(await contentOf(sha(content))).toEqual(content);
+  });
+
+  it('collects orphaned content-addressed objects and abandoned uploads, keeps adopted ones, and leaves other prefixes alone', async () => {
     const orphan = Buffer.from(`orphan ${tag}`);
     await store.put(contentAddressedKey(sha(orphan)), orphan);
-    const oldStaging = `staging/${Date.now() - 120_000}-${randomUUID()}`;
-    const newStaging = newStagingKey(randomUUID());
-    await store.put(oldStaging, Buffer.from('abandoned'));
-    await store.put(newStaging, Buffer.from('in progress'));
+    const old = Date.now() - 120_000;
+    const oldStaging = `staging/${old}-${randomUUID()}`;
+    const oldUpload = newUploadKey(randomUUID(), old);
+    const newUpload = newUploadKey(randomUUID());
+    await store.put(oldStaging, Buffer.from('abandoned before'));
+    await store.put(oldUpload, Buffer.from('abandoned'));
+    await store.put(newUpload, Buffer.from('in progress'));
+    // An old upload that a commit adopted is a blob now, whatever its age.
+    const a = await newFile();
+    const adoptedContent = Buffer.from(`adopted long ago ${tag}`);
+    const adopted = await stage(adoptedContent, newUploadKey(randomUUID(), old));
+    await committer.commitVersion(a.id, adopted.key, adopted.size, adopted.sha256, { contentType: 'text/plain' });
     const pack = `packs/sha256/${sha(Buffer.from(run))}.tar.gz`;
     await store.put(pack, Buffer.from('a pack archive'));
     const foreign = 'blobs/not-a-digest';
     await store.put(foreign, Buffer.from('not ours'));
 
     expect(await collector.collectOrphans()).toBeGreaterThanOrEqual(1);
-    expect(await collector.collectStaging(60_000)).toBeGreaterThanOrEqual(1);
+    expect(await collector.collectStaging(60_000)).toBeGreaterThanOrEqual(2);
 
     expect(await store.exists(contentAddressedKey(sha(orphan)))).toBe(false);
     expect(await store.exists(oldStaging)).toBe(false);
-    expect(await store.exists(newStaging)).toBe(true);
+    expect(await store.exists(oldUpload)).toBe(false);
+    expect(await store.exists(newUpload)).toBe(true);
+    expect(await contentOf(sha(adoptedContent))).toEqual(adoptedContent);
     expect(await store.exists(pack)).toBe(true);
     expect(await store.exists(foreign)).toBe(true);
-    await store.delete(newStaging);
+    await store.delete(newUpload);
   });
 
   it('cleans up by age: a dry run reports exactly what the real run then deletes, with shared content counted once', async () => {
@@ -353,15 +421,17 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
       [b.id, [1, 2], true],
     ]);
     expect(await repo.findById(a.id)).not.toBeNull();
-    expect(await store.exists(contentAddressedKey(sha(shared)))).toBe(true);
+    expect(await isStored(sha(shared))).toBe(true);
+    const sharedKey = (await repo.blobKey(sha(shared))) as string;
 
     const real = await cleanups.cleanup({ older_than: '1h', scope: 'pack', owner });
     expect({ ...real, dry_run: true, cutoff: dry.cutoff }).toEqual(dry);
     expect(await repo.findById(a.id)).toBeNull();
     expect(await repo.findById(b.id)).toBeNull();
     expect(await repo.findById(fresh.id)).not.toBeNull();
-    expect(await store.exists(contentAddressedKey(sha(shared)))).toBe(false);
-    expect(await store.exists(contentAddressedKey(sha(keptShared)))).toBe(true);
+    expect(await isStored(sha(shared))).toBe(false);
+    expect(await store.exists(sharedKey)).toBe(false);
+    expect(await isStored(sha(keptShared))).toBe(true);
   });
 
   it('appends progress entries to progress artifacts only, and refuses duplicates and unknown executions', async () => {

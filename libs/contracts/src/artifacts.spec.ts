@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { newStagingKey, parseDuration, stagingKeyCreatedAt } from './artifacts';
+import { newUploadKey, parseDuration, uploadKeyCreatedAt } from './artifacts';
 
 describe('parseDuration', () => {
   it.each([
@@ -17,16 +17,21 @@ describe('parseDuration', () => {
   });
 });
 
-describe('staging keys', () => {
+describe('upload keys', () => {
   it('carry their creation time, which the collector reads back', () => {
-    const key = newStagingKey('0b7c3f1e-2d4a', 1_763_900_000_123);
-    expect(key).toBe('staging/1763900000123-0b7c3f1e-2d4a');
-    expect(stagingKeyCreatedAt(key)).toBe(1_763_900_000_123);
+    const key = newUploadKey('0b7c3f1e-2d4a', 1_763_900_000_123);
+    expect(key).toBe('blobs/u/1763900000123-0b7c3f1e-2d4a');
+    expect(uploadKeyCreatedAt(key)).toBe(1_763_900_000_123);
+  });
+
+  it('date the staging keys of earlier versions too', () => {
+    expect(uploadKeyCreatedAt('staging/1763900000123-0b7c3f1e')).toBe(1_763_900_000_123);
   });
 
   it('answer no time for keys this code did not write', () => {
-    expect(stagingKeyCreatedAt('staging/upload-1')).toBeUndefined();
-    expect(stagingKeyCreatedAt('blobs/staging/1763900000123-x')).toBeUndefined();
-    expect(stagingKeyCreatedAt('staging/1763900000123-x/../y')).toBeUndefined();
+    expect(uploadKeyCreatedAt('staging/upload-1')).toBeUndefined();
+    expect(uploadKeyCreatedAt('blobs/staging/1763900000123-x')).toBeUndefined();
+    expect(uploadKeyCreatedAt('blobs/u/1763900000123-x/../y')).toBeUndefined();
+    expect(uploadKeyCreatedAt('blobs/sha256/ab/cd/1763900000123-x')).toBeUndefined();
   });
 });

@@ -37,7 +37,14 @@ export const RETENTION_UNIT_MS: Readonly<Record<Exclude<RetentionPolicy, 'versio
 /** Artifact refs: what a client may choose (`pack.name`, `exec-42-log`, `report:2026-q1`…); no `/`, so a ref is one path segment. */
 export const ARTIFACT_REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
-/** Staging objects live under this prefix; the api writes them, artifact-store promotes and removes them. */
+/**
+ * Uploads live under this prefix: the api (and artifact-store's log join) write each one under a
+ * new key, and a commit either adopts it as the blob of a new content (it stays where it is) or
+ * deletes it (the content is stored already). Uploads no blob row names are collected once they
+ * are older than the staging TTL. A bucket lifecycle rule must never expire this prefix.
+ */
+export const UPLOAD_PREFIX = 'blobs/u/';
+/** Where uploads were staged before blobs were adopted in place; only the collector still reads it. */
 export const STAGING_PREFIX = 'staging/';
 
 /** `30d`, `6h`, `15m`, `45s`, `2w`: what `older_than` accepts. */
@@ -87,15 +94,16 @@ export class ArtifactProgressAppendV1 {
 }
 
 /**
- * Turns a staging object into the next version of an artifact. artifact-store checks the object's
- * size and recorded sha256 against these, stores the bytes under their content address (once,
- * whatever artifact they belong to), writes the version and applies the `versions` retention.
- * Replies with the ArtifactVersionRecordV1; the staging object is gone afterwards either way
- * (on failure the api removes it).
+ * Turns an upload into the next version of an artifact. artifact-store checks the object's size
+ * (and a recorded sha256) against these, keeps the upload as the blob of a new content (stored
+ * once, whatever artifact it belongs to) or deletes it when the content is stored already, writes
+ * the version and applies the `versions` retention. Replies with the ArtifactVersionRecordV1. A
+ * refused commit leaves the upload to its producer; one whose outcome is unknown (no reply) must
+ * be left in place: the sweep deletes it later unless a commit adopted it.
  */
 export class ArtifactCommitV1 {
   @IsInt() @Min(1) artifact_id!: number;
-  @IsString() @Matches(/^staging\/[A-Za-z0-9._-]+$/) staged_key!: string;
+  @IsString() @Matches(/^blobs\/u\/[A-Za-z0-9._-]+$/) staged_key!: string;
   @IsInt() @Min(0) size_bytes!: number;
   @IsString() @Matches(/^[0-9a-f]{64}$/) sha256!: string;
   @IsString() @IsNotEmpty() @MaxLength(255) content_type!: string;
@@ -174,15 +182,15 @@ export interface ArtifactCleanupReportV1 {
 }
 
 /**
- * A new staging key. It starts with its creation time so the garbage collector can tell an
+ * A new upload key. It starts with its creation time so the garbage collector can tell an
  * abandoned upload from one in progress without asking the store for dates.
  */
-export function newStagingKey(id: string, now = Date.now()): string {
-  return `${STAGING_PREFIX}${now}-${id}`;
+export function newUploadKey(id: string, now = Date.now()): string {
+  return `${UPLOAD_PREFIX}${now}-${id}`;
 }
 
-/** When the upload behind a staging key started (ms since the epoch); undefined for foreign keys. */
-export function stagingKeyCreatedAt(key: string): number | undefined {
-  const m = /^staging\/(\d{13})-[A-Za-z0-9._-]+$/.exec(key);
+/** When the upload behind a key started (ms since the epoch); undefined for keys this code did not write. */
+export function uploadKeyCreatedAt(key: string): number | undefined {
+  const m = /^(?:blobs\/u|staging)\/(\d{13})-[A-Za-z0-9._-]+$/.exec(key);
   return m ? Number(m[1]) : undefined;
 }

@@ -32,6 +32,19 @@ export class BlobTooLargeError extends BlobStoreError {
   }
 }
 
+/** The body did not hold the number of bytes announced for it. */
+export class SizeMismatchError extends BlobStoreError {
+  readonly code = 'SIZE_MISMATCH';
+  constructor(
+    key: string,
+    readonly expectedBytes: number,
+    /** What arrived; for a body that overran, the count when it was stopped. */
+    readonly actualBytes: number,
+  ) {
+    super(`blob ${key}: expected ${expectedBytes} bytes, got ${actualBytes > expectedBytes ? 'more' : actualBytes}`, key);
+  }
+}
+
 export class ChecksumMismatchError extends BlobStoreError {
   readonly code = 'CHECKSUM_MISMATCH';
   constructor(

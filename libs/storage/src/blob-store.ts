@@ -30,6 +30,12 @@ export interface PutOptions {
   /** Reject with ChecksumMismatchError (and keep nothing) unless the body hashes to this. */
   expectedSha256?: string;
   /**
+   * The body's exact length, when the producer knows it. Reject with SizeMismatchError (and keep
+   * nothing) if it differs. On S3 it makes the upload one PutObject of known length instead of a
+   * multipart upload, and with expectedSha256 the digest is recorded in the same write.
+   */
+  size?: number;
+  /**
    * Default true: record the digest with the blob (head().sha256). The s3 driver does so by
    * copying the object onto itself after the upload, a second full write on some servers; a
    * staging object whose digest travels with it to copy() can skip that. The fs driver records

@@ -1,19 +1,35 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { BlobTooLargeError } from './blob-store.errors';
+import { BlobTooLargeError, ChecksumMismatchError, SizeMismatchError } from './blob-store.errors';
+
+export interface HashingOptions {
+  /** Reject with BlobTooLargeError once the body exceeds this many bytes. */
+  maxBytes?: number;
+  /** The body must be exactly this long: SizeMismatchError otherwise (before an extra byte passes). */
+  size?: number;
+  /**
+   * The body must hash to this (lowercase hex). The latest chunk is held back until the whole
+   * body has hashed, so a consumer that needs every byte (an HTTP request of known length)
+   * never completes with wrong bytes: the stream fails with ChecksumMismatchError instead.
+   */
+  expectedSha256?: string;
+}
 
 /**
  * Pass-through that hashes and counts the bytes on their way to the backend, so the digest is
  * known the moment the last byte is written, without a second read. Fails the stream as soon
- * as `maxBytes` is exceeded, before the offending chunk reaches the backend.
+ * as `maxBytes` (or a declared `size`) is exceeded, before the offending chunk reaches the
+ * backend, and at the end when the size or the digest is not the one announced.
  */
 export class HashingCounter extends Transform {
   private readonly hash: Hash = createHash('sha256');
   private count = 0;
+  private held?: Buffer;
+  private digestHex?: string;
 
   constructor(
     private readonly key: string,
-    private readonly maxBytes?: number,
+    private readonly opts: HashingOptions = {},
   ) {
     super();
   }
@@ -24,17 +40,45 @@ export class HashingCounter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.count += chunk.length;
-    if (this.maxBytes !== undefined && this.count > this.maxBytes) {
-      callback(new BlobTooLargeError(this.key, this.maxBytes));
+    const { maxBytes, size, expectedSha256 } = this.opts;
+    if (maxBytes !== undefined && this.count > maxBytes) {
+      callback(new BlobTooLargeError(this.key, maxBytes));
+      return;
+    }
+    if (size !== undefined && this.count > size) {
+      callback(new SizeMismatchError(this.key, size, this.count));
       return;
     }
     this.hash.update(chunk);
-    callback(null, chunk);
+    if (expectedSha256 === undefined) {
+      callback(null, chunk);
+      return;
+    }
+    const previous = this.held;
+    this.held = chunk;
+    callback(null, previous);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const { size, expectedSha256 } = this.opts;
+    if (size !== undefined && this.count !== size) {
+      callback(new SizeMismatchError(this.key, size, this.count));
+      return;
+    }
+    if (expectedSha256 !== undefined) {
+      const actual = this.digest();
+      if (actual !== expectedSha256) {
+        callback(new ChecksumMismatchError(this.key, expectedSha256, actual));
+        return;
+      }
+    }
+    callback(null, this.held);
   }
 
   /** Only valid once the stream has ended. */
   digest(): string {
-    return this.hash.digest('hex');
+    this.digestHex ??= this.hash.digest('hex');
+    return this.digestHex;
   }
 }
 

@@ -68,7 +68,7 @@ export class FsBlobStore implements BlobStore {
     const tmpData = path.join(this.tmpDir, randomUUID());
     const tmpMeta = `${tmpData}.meta`;
     try {
-      const hasher = new HashingCounter(key, opts.maxBytes);
+      const hasher = new HashingCounter(key, { maxBytes: opts.maxBytes, size: opts.size, expectedSha256: expected });
       await pipeline(toReadable(body), hasher, createWriteStream(tmpData, { flags: 'wx' }));
       await fsyncPath(tmpData);
       const sha256 = hasher.digest();

@@ -9,6 +9,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   UploadPartCopyCommand,
   type GetObjectCommandOutput,
@@ -41,6 +42,8 @@ const SHA256_METADATA = 'sha256';
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 2;
+/** S3 refuses a single PutObject above 5 GiB; bigger bodies of known size go multipart too. */
+const MAX_SINGLE_PUT_BYTES = 5 * 1024 * 1024 * 1024;
 /** S3 refuses CopyObject above 5 GiB; bigger objects are copied part by part. */
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 * 1024 * 1024;
 const COPY_PART_SIZE = 512 * 1024 * 1024;
@@ -86,12 +89,13 @@ export function planCopyParts(size: number, partSize = COPY_PART_SIZE): { partNu
 /**
  * Blob store on an S3-compatible bucket (MinIO in docker compose, any S3 service in production).
  *
- * put() streams through a hashing pass-through into a lib-storage multipart Upload (bounded
- * partSize × queueSize, so memory stays flat), then records the digest as x-amz-meta-sha256 by
- * copying the object onto itself with MetadataDirective REPLACE: S3 fixes metadata when an
- * upload starts, and the digest is only known at its end. If the process dies between the two
- * steps, the object exists without a sha256, which head() reports as unknown, never as a wrong
- * value.
+ * put() streams through a hashing pass-through: into one PutObject when the size is known, else
+ * into a lib-storage multipart Upload (bounded partSize × queueSize, so memory stays flat). The
+ * digest is recorded as x-amz-meta-sha256: in the PutObject itself when it was announced (and
+ * verified before the last byte goes out), else by copying the object onto itself with
+ * MetadataDirective REPLACE, since S3 fixes metadata when an upload starts and the digest is only
+ * known at its end. If the process dies between the two steps, the object exists without a
+ * sha256, which head() reports as unknown, never as a wrong value.
  */
 export class S3BlobStore implements BlobStore {
   readonly driver = 's3' as const;
@@ -133,29 +137,52 @@ export class S3BlobStore implements BlobStore {
     assertValidBlobKey(key);
     const expected = opts.expectedSha256 === undefined ? undefined : normalizeSha256(opts.expectedSha256);
     const contentType = opts.contentType ?? DEFAULT_CONTENT_TYPE;
-    const hasher = new HashingCounter(key, opts.maxBytes);
+    const hasher = new HashingCounter(key, { maxBytes: opts.maxBytes, size: opts.size, expectedSha256: expected });
     let streamError: Error | undefined;
-    hasher.once('error', (err) => (streamError ??= err));
+    const abort = new AbortController();
+    hasher.once('error', (err) => {
+      streamError ??= err;
+      abort.abort(err);
+    });
     pipeline(toReadable(body), hasher, (err) => {
       if (err) streamError ??= err;
     });
 
-    // An object appears only when the upload completes, so a failure here leaves nothing under
-    // `key`: lib-storage aborts the multipart upload (leavePartsOnError: false).
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: hasher, ContentType: contentType },
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-      leavePartsOnError: false,
-    });
+    // With a known size: one PutObject. The request can only complete once every byte has
+    // passed the hasher (which holds the last chunk back until the digest matches, when one is
+    // expected), so a short, long or wrong body leaves no object; and an expected digest is
+    // recorded in the same write. Otherwise a lib-storage multipart upload: an object appears
+    // only when it completes, and a failure aborts it (leavePartsOnError: false).
+    const single = opts.size !== undefined && opts.size <= MAX_SINGLE_PUT_BYTES;
+    const recorded = single && expected !== undefined;
     try {
-      await upload.done();
+      if (single) {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: hasher,
+            ContentLength: opts.size,
+            ContentType: contentType,
+            ...(recorded ? { Metadata: { [SHA256_METADATA]: expected } } : {}),
+          }),
+          { abortSignal: abort.signal },
+        );
+      } else {
+        await new Upload({
+          client: this.client,
+          params: { Bucket: this.bucket, Key: key, Body: hasher, ContentType: contentType },
+          partSize: this.partSize,
+          queueSize: this.queueSize,
+          leavePartsOnError: false,
+        }).done();
+      }
     } catch (err) {
-      // A body that broke or grew too large is the real reason, whatever aborting the multipart
-      // upload said afterwards (s3rver, for one, answers AbortMultipartUpload with 405).
+      // A body that broke or grew too large is the real reason, whatever aborting the upload
+      // said afterwards (s3rver, for one, answers AbortMultipartUpload with 405).
       const cause = streamError ?? err;
       hasher.destroy();
+      if (single) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
       throw cause;
     }
     if (streamError) throw streamError;
@@ -164,7 +191,7 @@ export class S3BlobStore implements BlobStore {
     const sha256 = hasher.digest();
     try {
       if (expected !== undefined && expected !== sha256) throw new ChecksumMismatchError(key, expected, sha256);
-      if (opts.recordDigest !== false) await this.serverSideCopy(key, key, size, { sha256, contentType });
+      if (opts.recordDigest !== false && !recorded) await this.serverSideCopy(key, key, size, { sha256, contentType });
     } catch (err) {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
       throw err;

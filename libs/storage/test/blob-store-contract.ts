@@ -7,6 +7,7 @@ import {
   ChecksumMismatchError,
   InvalidBlobKeyError,
   RangeNotSatisfiableError,
+  SizeMismatchError,
   type BlobHead,
   type BlobStore,
 } from '../src';
@@ -285,6 +286,53 @@ export function describeBlobStoreContract(name: string, factory: () => Promise<C
           ChecksumMismatchError,
         );
         expect(await store.exists(key)).toBe(false);
+        expect(await listAll(store, p)).toEqual([]);
+      });
+    });
+
+    describe('size (a body of announced length)', () => {
+      it('stores a multi-MiB streamed body of the announced size byte-exactly, recording an announced digest', async () => {
+        const key = `${prefix('sized')}obj`;
+        const size = 9 * MiB + 5;
+        const expected = await digestStream(generatedStream(size, 'sized'));
+        const put = await store.put(key, generatedStream(size, 'sized'), { size, expectedSha256: expected.sha256, contentType: 'text/plain' });
+        expect(put).toEqual({ key, size, sha256: expected.sha256 });
+        expect(await store.head(key)).toMatchObject({ size, sha256: expected.sha256, contentType: 'text/plain' });
+        expect(await digestStream(await store.get(key))).toEqual(expected);
+      });
+
+      it('stores an empty body announced as 0 bytes', async () => {
+        const key = `${prefix('sized-empty')}obj`;
+        await expect(store.put(key, Buffer.alloc(0), { size: 0 })).resolves.toMatchObject({ size: 0 });
+        expect(await readAll(await store.get(key))).toEqual(Buffer.alloc(0));
+      });
+
+      it('rejects a body shorter or longer than announced with SizeMismatchError and keeps nothing', async () => {
+        const p = prefix('sized-bad');
+        const short = await store.put(`${p}short`, generatedStream(2 * MiB), { size: 2 * MiB + 1 }).catch((e: unknown) => e);
+        expect(short).toBeInstanceOf(SizeMismatchError);
+        expect(short).toMatchObject({ expectedBytes: 2 * MiB + 1, actualBytes: 2 * MiB });
+        const long = await store.put(`${p}long`, generatedStream(2 * MiB), { size: MiB }).catch((e: unknown) => e);
+        expect(long).toBeInstanceOf(SizeMismatchError);
+        expect(await listAll(store, p)).toEqual([]);
+      });
+
+      it('rejects a body of the right size but another digest with ChecksumMismatchError, never completing the write', async () => {
+        const p = prefix('sized-sha-bad');
+        const wrong = sha256Of(Buffer.from('something else'));
+        await expect(store.put(`${p}obj`, generatedStream(6 * MiB), { size: 6 * MiB, expectedSha256: wrong })).rejects.toBeInstanceOf(
+          ChecksumMismatchError,
+        );
+        expect(await store.exists(`${p}obj`)).toBe(false);
+        expect(await listAll(store, p)).toEqual([]);
+      });
+
+      it('rejects with the body error when a body of announced size fails midway, keeping nothing', async () => {
+        const p = prefix('sized-broken');
+        const good = await readAll(generatedStream(3 * MiB));
+        await expect(store.put(`${p}obj`, failingStream(good, new Error('client went away')), { size: 8 * MiB })).rejects.toThrow(
+          'client went away',
+        );
         expect(await listAll(store, p)).toEqual([]);
       });
     });

@@ -1,6 +1,6 @@
 import { DomainError } from '@attune/contracts';
-import type { Artifact, ArtifactVersion } from '@attune/persistence';
-import { BLOB_STORE, BlobNotFoundError, type BlobStore, contentAddressedKey } from '@attune/storage';
+import { type Artifact, ArtifactRepository, type ArtifactVersion } from '@attune/persistence';
+import { BLOB_STORE, BlobNotFoundError, type BlobStore } from '@attune/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -88,6 +88,7 @@ export class ArtifactDownloads {
 
   constructor(
     private readonly config: ApiConfig,
+    private readonly artifacts: ArtifactRepository,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
   ) {}
 
@@ -112,7 +113,11 @@ export class ArtifactDownloads {
       res.status(416).json({ error: `range ${req.headers.range} is not satisfiable for ${size} bytes`, code: 'RANGE_NOT_SATISFIABLE' });
       return;
     }
-    const key = contentAddressedKey(version.sha256);
+    const key = await this.artifacts.blobKey(version.sha256);
+    if (!key) {
+      this.logger.error({ artifact_id: artifact.id, version: version.version, sha256: version.sha256 }, 'a committed version has no blob row');
+      throw new DomainError('INTERNAL_ERROR', 'the stored content of this version is missing');
+    }
     const start = range.kind === 'range' ? range.start : 0;
     const end = range.kind === 'range' ? range.end : size - 1;
     const length = size === 0 ? 0 : end - start + 1;

@@ -1,5 +1,5 @@
 import { type ArtifactVersionRecordV1, DomainError } from '@attune/contracts';
-import { BLOB_STORE, BlobTooLargeError, type BlobStore, type PutResult } from '@attune/storage';
+import { BLOB_STORE, BlobTooLargeError, type BlobStore, ChecksumMismatchError, type PutResult, SizeMismatchError } from '@attune/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import busboy from 'busboy';
 import type { Request, Response } from 'express';
@@ -8,6 +8,28 @@ import type { Principal } from '../auth/auth.decorators';
 import { ApiConfig } from '../config/api.config';
 import { CONTENT_TYPE_PATTERN } from './artifact.dto';
 import { ArtifactsService } from './artifacts.service';
+
+/** The form fields an upload reads; anything else is ignored. */
+const UPLOAD_FIELDS = new Set(['content_type', 'execution', 'size', 'sha256']);
+
+/** `size` and `sha256` form fields sent before the file: what the file must be. */
+export function announcedContent(fields: Record<string, string>, maxBytes: number): { size?: number; expectedSha256?: string } {
+  const out: { size?: number; expectedSha256?: string } = {};
+  if (fields.size !== undefined && fields.size !== '') {
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(fields.size) || !Number.isSafeInteger(Number(fields.size))) {
+      throw new DomainError('VALIDATION_ERROR', 'size is not a byte count', [{ field: 'size', message: 'must be a non-negative integer' }]);
+    }
+    out.size = Number(fields.size);
+    if (out.size > maxBytes) throw new DomainError('PAYLOAD_TOO_LARGE', `the upload exceeds the limit of ${maxBytes} bytes`);
+  }
+  if (fields.sha256 !== undefined && fields.sha256 !== '') {
+    if (!/^[0-9a-fA-F]{64}$/.test(fields.sha256)) {
+      throw new DomainError('VALIDATION_ERROR', 'sha256 is not a SHA-256 hex digest', [{ field: 'sha256', message: 'must be 64 hex digits' }]);
+    }
+    out.expectedSha256 = fields.sha256.toLowerCase();
+  }
+  return out;
+}
 
 /** Multipart framing around the file: what a Content-Length may exceed the limit by. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
@@ -52,7 +74,7 @@ export class ArtifactUploads {
     if (Number.isFinite(declared) && declared > max + MULTIPART_OVERHEAD_BYTES) {
       refuse(new DomainError('PAYLOAD_TOO_LARGE', `the upload exceeds the limit of ${max} bytes`));
     }
-    const key = this.artifacts.newStagingKey();
+    const key = this.artifacts.newUploadKey();
     let parsed: Parsed;
     try {
       parsed = await this.parse(req, key, max);
@@ -60,26 +82,42 @@ export class ArtifactUploads {
       res.setHeader('Connection', 'close');
       await this.store.delete(key).catch(() => undefined);
       if (err instanceof BlobTooLargeError) throw new DomainError('PAYLOAD_TOO_LARGE', `the upload exceeds the limit of ${max} bytes`);
+      if (err instanceof SizeMismatchError) {
+        throw new DomainError('VALIDATION_ERROR', `the file does not hold the ${err.expectedBytes} bytes the size field announced`, [
+          { field: 'size', message: err.actualBytes > err.expectedBytes ? 'the file is longer' : `the file holds ${err.actualBytes} bytes` },
+        ]);
+      }
+      if (err instanceof ChecksumMismatchError) {
+        throw new DomainError('VALIDATION_ERROR', `the file hashes to ${err.actualSha256}, not the sha256 field's ${err.expectedSha256}`, [
+          { field: 'sha256', message: 'does not match the file' },
+        ]);
+      }
       if (err instanceof DomainError) throw err;
       this.logger.warn({ artifact_id: id, err: (err as Error).message }, 'upload failed while receiving the body');
       throw new DomainError('BAD_REQUEST', `the upload could not be read: ${(err as Error).message}`);
     }
     if (!parsed.put) throw new DomainError('BAD_REQUEST', 'multipart field "file" is required');
     const put = parsed.put;
+    let contentType: string;
+    let execution: number | null;
     try {
-      const contentType = this.contentTypeOf(parsed, artifact.contentType);
-      const execution = this.artifacts.versionExecution(principal, artifact, this.executionField(parsed.fields.execution));
-      return await this.artifacts.commit(principal, artifact, { key, size: put.size, sha256: put.sha256, contentType, execution });
+      contentType = this.contentTypeOf(parsed, artifact.contentType);
+      execution = this.artifacts.versionExecution(principal, artifact, this.executionField(parsed.fields.execution));
     } catch (err) {
       await this.store.delete(key).catch(() => undefined);
       throw err;
     }
+    // From here on the commit decides what becomes of the upload (see ArtifactsService.commit).
+    return this.artifacts.commit(principal, artifact, { key, size: put.size, sha256: put.sha256, contentType, execution });
   }
 
   /**
-   * Streams the body through busboy. The first `file` part goes to the staging key; other file
+   * Streams the body through busboy. The first `file` part goes to the upload key; other file
    * parts are drained; `content_type` and `execution` fields are kept (before or after the file).
-   * Resolves once the body is parsed and the staging object is complete.
+   * `size` and `sha256`, when they come before the file, are checked against it: with `size` the
+   * bytes go to storage in one write of known length (on S3 a PutObject instead of a multipart
+   * upload), with `sha256` too the digest is recorded in that write and a file that does not
+   * match leaves nothing behind. Resolves once the body is parsed and the upload is stored.
    */
   private parse(req: Request, key: string, maxBytes: number): Promise<Parsed> {
     const parsed: Parsed = { fileSeen: false, fields: {} };
@@ -120,7 +158,7 @@ export class ArtifactUploads {
         );
       };
       bb.on('field', (name, value) => {
-        if (name === 'content_type' || name === 'execution') parsed.fields[name] = value;
+        if (UPLOAD_FIELDS.has(name)) parsed.fields[name] = value;
       });
       bb.on('file', (name, stream: Readable, info) => {
         if (name !== 'file' || parsed.fileSeen) {
@@ -129,9 +167,17 @@ export class ArtifactUploads {
         }
         parsed.fileSeen = true;
         parsed.fileType = info.mimeType;
-        // The digest goes to artifact-store with the commit, which records it on the stored blob;
-        // recording it on the staging object too would cost a second full write on S3.
-        pending = this.store.put(key, stream, { maxBytes, contentType: GENERIC_TYPE, recordDigest: false });
+        let announced: { size?: number; expectedSha256?: string };
+        try {
+          announced = announcedContent(parsed.fields, maxBytes);
+        } catch (err) {
+          stream.resume();
+          fail(err);
+          return;
+        }
+        // Without an announced digest, the one measured here goes to artifact-store with the
+        // commit; recording it on the object too would cost a second full write on S3.
+        pending = this.store.put(key, stream, { maxBytes, contentType: GENERIC_TYPE, recordDigest: false, ...announced });
         // A failing put (too large, storage down) ends the request at once, not when the body ends.
         pending.catch(fail);
       });

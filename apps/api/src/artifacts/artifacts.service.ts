@@ -5,7 +5,7 @@ import {
   type ArtifactVersionRecordV1,
   DomainError,
   MessageTypes,
-  newStagingKey,
+  newUploadKey,
 } from '@attune/contracts';
 import { MessagePublisher, RemoteHandlerError, RequestTimeoutError, RequestUnroutableError } from '@attune/messaging';
 import { type Artifact, type ArtifactFilter, ArtifactRepository, type ArtifactVersion } from '@attune/persistence';
@@ -30,6 +30,9 @@ export interface StagedUpload {
  * every change as a command to artifact-store by request/reply, and the access rule of
  * execution tokens: an action reaches the artifacts of its own execution only.
  */
+/** Commit failures after which the upload may have become a blob: it must not be deleted here. */
+const UNCERTAIN_COMMIT_CODES = new Set(['SERVICE_UNAVAILABLE', 'INTERNAL_ERROR']);
+
 @Injectable()
 export class ArtifactsService {
   private readonly logger = new Logger(ArtifactsService.name);
@@ -131,7 +134,7 @@ export class ArtifactsService {
     if (bytes.length > this.config.artifactMaxUploadBytes) {
       throw new DomainError('PAYLOAD_TOO_LARGE', `content exceeds the limit of ${this.config.artifactMaxUploadBytes} bytes`);
     }
-    const key = this.newStagingKey();
+    const key = this.newUploadKey();
     const put = await this.store.put(key, bytes, { contentType, recordDigest: false });
     return this.commit(principal, artifact, {
       key,
@@ -164,11 +167,16 @@ export class ArtifactsService {
     return requested ?? artifact.execution;
   }
 
-  newStagingKey(): string {
-    return newStagingKey(randomUUID());
+  newUploadKey(): string {
+    return newUploadKey(randomUUID());
   }
 
-  /** Asks artifact-store to turn the staged object into the next version; the staging object is removed if it does not. */
+  /**
+   * Asks artifact-store to turn the upload into the next version. A refusal (a 4xx: the commit's
+   * transaction did not happen) removes the upload at once; with no answer, or an internal
+   * error, the commit may have adopted it, so it stays for the sweep, which deletes it only if no
+   * blob lives there.
+   */
   async commit(principal: Principal, artifact: Artifact, staged: StagedUpload): Promise<ArtifactVersionRecordV1> {
     const cmd: ArtifactCommitV1 = {
       artifact_id: artifact.id,
@@ -182,7 +190,9 @@ export class ArtifactsService {
     try {
       return await this.command<ArtifactVersionRecordV1>(MessageTypes.ArtifactCommit, cmd, staged.execution, this.config.artifactCommitTimeoutMs);
     } catch (err) {
-      await this.store.delete(staged.key).catch((e: unknown) => this.logger.warn({ key: staged.key, err: (e as Error).message }, 'could not delete a staging object'));
+      if (err instanceof DomainError && !UNCERTAIN_COMMIT_CODES.has(err.code)) {
+        await this.store.delete(staged.key).catch((e: unknown) => this.logger.warn({ key: staged.key, err: (e as Error).message }, 'could not delete a refused upload'));
+      }
       throw err;
     }
   }

@@ -1,6 +1,6 @@
 import { DomainError } from '@attune/contracts';
 import { ArtifactRepository, type ExecutionEntity, ExecutionRepository } from '@attune/persistence';
-import { BLOB_STORE, type BlobStore, contentAddressedKey } from '@attune/storage';
+import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AllowExecutionToken, CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
@@ -62,7 +62,11 @@ export class ExecutionArtifactsController {
     const execution = await this.execution(principal, id);
     const artifacts = await this.artifacts.listByExecution(id);
     const versions = await this.artifacts.listVersionsOf(artifacts.map((a) => a.id));
-    const stored = await mapLimited(versions, MANIFEST_CONCURRENCY, (v) => this.store.exists(contentAddressedKey(v.sha256)).catch(() => false));
+    const keys = await this.artifacts.blobKeys([...new Set(versions.map((v) => v.sha256))]);
+    const stored = await mapLimited(versions, MANIFEST_CONCURRENCY, (v) => {
+      const key = keys.get(v.sha256);
+      return key ? this.store.exists(key).catch(() => false) : Promise.resolve(false);
+    });
     const byArtifact = new Map<number, ManifestVersionDto[]>();
     versions.forEach((v, i) => {
       const list = byArtifact.get(v.artifact) ?? [];

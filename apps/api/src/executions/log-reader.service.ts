@@ -1,6 +1,6 @@
 import { DomainError, isTerminal } from '@attune/contracts';
 import { ArtifactRepository, ExecutionLogRepository, ExecutionRepository, type LogStreamName } from '@attune/persistence';
-import { BLOB_STORE, type BlobStore, contentAddressedKey } from '@attune/storage';
+import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassThrough, type Readable } from 'node:stream';
 
@@ -48,12 +48,13 @@ export class LogReader {
       if (row.state === 'closed' && row.artifact === null) return { size: 0, complete: true, segments: [] };
       if (row.state === 'closed' && row.artifact !== null) {
         const version = await this.artifacts.findLatestVersion(row.artifact);
-        if (!version) throw new DomainError('NOT_FOUND', `the ${stream} log of execution ${executionId} was deleted`);
+        const key = version && (await this.artifacts.blobKey(version.sha256));
+        if (!version || !key) throw new DomainError('NOT_FOUND', `the ${stream} log of execution ${executionId} was deleted`);
         return {
           size: version.sizeBytes,
           complete: true,
           sha256: version.sha256,
-          segments: [{ key: contentAddressedKey(version.sha256), start: 0, size: version.sizeBytes }],
+          segments: [{ key, start: 0, size: version.sizeBytes }],
         };
       }
       const chunks = await this.logs.chunks(executionId, stream, row.attempt);

@@ -1,16 +1,14 @@
 import { DomainError } from '@attune/contracts';
 import { ArtifactRepository, type CommitOutcome } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
-import { BLOB_STORE, type BlobStore, contentAddressedKey } from '@attune/storage';
+import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { BlobCollector } from '../retention/blob-collector.service';
 
 const committed = new Counter({ name: 'attune_artifact_versions_committed_total', help: 'Artifact versions committed' });
 const committedBytes = new Counter({ name: 'attune_artifact_committed_bytes_total', help: 'Bytes of committed artifact versions' });
-/** Staged objects up to this size whose store recorded no digest are hashed again before the commit. */
-export const REHASH_LIMIT_BYTES = 16 * 1024 * 1024;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 const deduplicated = new Counter({
   name: 'attune_artifact_dedup_hits_total',
@@ -24,8 +22,8 @@ export interface CommitOptions {
 }
 
 /**
- * Turns a staged upload into the next version of an artifact. Any producer of artifact bytes
- * (the api's uploads, the execution logs) stages an object and calls commitVersion().
+ * Turns an upload into the next version of an artifact. Any producer of artifact bytes (the
+ * api's uploads, the execution logs) writes an upload key and calls commitVersion().
  */
 @Injectable()
 export class VersionCommitter {
@@ -37,11 +35,10 @@ export class VersionCommitter {
   ) {}
 
   /**
-   * Checks the staged object against the size and sha256 its producer measured, stores the bytes
-   * under their content address unless identical content is stored already, records the version
-   * (next number) and applies the `versions` retention, then removes the staging object. A
-   * failure leaves no version: the version row is written in the same transaction that found
-   * the blob stored.
+   * Checks the upload against the size its producer measured, records the version (next
+   * number) and applies the `versions` retention. New content is adopted where it was written
+   * (no copy); content stored already keeps its blob and the upload is deleted. A failure leaves
+   * no version: the version row is written in the same transaction that found the blob stored.
    */
   async commitVersion(artifactId: number, stagedKey: string, sizeBytes: number, sha256: string, opts: CommitOptions): Promise<CommitOutcome> {
     const artifact = await this.artifacts.findById(artifactId);
@@ -49,50 +46,51 @@ export class VersionCommitter {
     if (artifact.type === 'progress') {
       throw new DomainError('BAD_REQUEST', `artifact ${artifactId} is a progress artifact: it holds entries, not versions`);
     }
+    if (!SHA256_HEX.test(sha256)) throw new DomainError('BAD_REQUEST', `sha256 ${JSON.stringify(sha256)} is not a lowercase SHA-256 hex digest`);
+    const earlier = await this.artifacts.findVersionByUpload(stagedKey);
+    if (earlier) {
+      // The same commit delivered again (a redelivered message): its version, not a new one.
+      if (earlier.artifact !== artifactId || earlier.sha256 !== sha256) {
+        throw new DomainError('CONFLICT', `upload ${stagedKey} was committed already, to another artifact or content`);
+      }
+      this.logger.info({ artifact_id: artifactId, version: earlier.version, key: stagedKey }, 'commit delivered again; answering the version it made');
+      return { artifact, version: earlier, released: [], adopted: true };
+    }
     await this.verifyStaged(stagedKey, sizeBytes, sha256);
-    const key = contentAddressedKey(sha256);
-    let stored = false;
     const outcome = await this.artifacts.commitVersion(
-      { artifactId, sha256, sizeBytes, contentType: opts.contentType, execution: opts.execution, createdBy: opts.createdBy },
-      async () => {
-        // Under the blob row's lock: the collector cannot delete `key` between this check and the version insert.
-        if (await this.store.exists(key)) return;
-        await this.store.copy(stagedKey, key, { sha256 });
-        stored = true;
-      },
+      { artifactId, sha256, sizeBytes, contentType: opts.contentType, execution: opts.execution, createdBy: opts.createdBy, stagedKey },
+      (key) => this.store.exists(key),
     );
-    if (!stored) deduplicated.inc();
+    if (!outcome.adopted) {
+      deduplicated.inc();
+      await this.store.delete(stagedKey).catch((err: unknown) =>
+        this.logger.warn({ key: stagedKey, err: (err as Error).message }, 'could not delete a redundant upload; the sweep will'),
+      );
+    }
     committed.inc();
     committedBytes.inc(sizeBytes);
-    await this.store.delete(stagedKey).catch((err: unknown) =>
-      this.logger.warn({ key: stagedKey, err: (err as Error).message }, 'could not delete the staging object; the sweep will'),
-    );
     if (outcome.released.length) await this.collector.collect(outcome.released);
     this.logger.info(
-      { artifact_id: artifactId, version: outcome.version.version, size_bytes: sizeBytes, sha256, deduplicated: !stored, execution_id: opts.execution ?? undefined },
+      { artifact_id: artifactId, version: outcome.version.version, size_bytes: sizeBytes, sha256, deduplicated: !outcome.adopted, execution_id: opts.execution ?? undefined },
       'version committed',
     );
     return outcome;
   }
 
-  /** The staged bytes must be exactly what the producer says it wrote. */
+  /**
+   * The upload must hold exactly as many bytes as the producer says it wrote, and agree with a
+   * digest the store recorded. The producer measured the digest while writing the bytes; it is
+   * not measured again here (a second full read): every download re-verifies the bytes against
+   * it and fails loudly on a mismatch.
+   */
   private async verifyStaged(stagedKey: string, sizeBytes: number, sha256: string): Promise<void> {
     const head = await this.store.head(stagedKey);
-    if (!head) throw new DomainError('NOT_FOUND', `staged upload ${stagedKey} not found`);
+    if (!head) throw new DomainError('NOT_FOUND', `upload ${stagedKey} not found`);
     if (head.size !== sizeBytes) {
-      throw new DomainError('BAD_REQUEST', `staged upload holds ${head.size} bytes, the commit claims ${sizeBytes}`);
+      throw new DomainError('BAD_REQUEST', `upload ${stagedKey} holds ${head.size} bytes, the commit claims ${sizeBytes}`);
     }
-    // A store that recorded the digest while writing must agree. The api stages without one (on
-    // S3 recording it costs a second full write) and sends the digest it measured on the way in:
-    // small objects are hashed again here, big ones are taken at the producer's word, since every
-    // download re-verifies the bytes against it and fails loudly on a mismatch.
-    const actual = head.sha256 ?? (head.size <= REHASH_LIMIT_BYTES ? await this.digestOf(stagedKey) : sha256);
-    if (actual !== sha256) throw new DomainError('BAD_REQUEST', `staged upload hashes to ${actual}, the commit claims ${sha256}`);
-  }
-
-  private async digestOf(key: string): Promise<string> {
-    const hash = createHash('sha256');
-    for await (const chunk of (await this.store.get(key)) as AsyncIterable<Buffer>) hash.update(chunk);
-    return hash.digest('hex');
+    if (head.sha256 !== undefined && head.sha256 !== sha256) {
+      throw new DomainError('BAD_REQUEST', `upload ${stagedKey} hashes to ${head.sha256}, the commit claims ${sha256}`);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { type ExecutionLogV1, STAGING_PREFIX } from '@attune/contracts';
+import { type ExecutionLogV1, newUploadKey } from '@attune/contracts';
 import { ArtifactRepository, ExecutionLogRepository, type LogStreamName } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
@@ -76,7 +76,7 @@ export class LogRecorder {
       async function* joinedBytes() {
         for (const c of chunks) yield* (await store.get(c.blobKey)) as AsyncIterable<Buffer>;
       }
-      const staged = `${STAGING_PREFIX}log-${execution}-${stream}-${randomUUID()}`;
+      const staged = newUploadKey(`log-${execution}-${stream}-${randomUUID()}`);
       const put = await this.store.put(staged, Readable.from(joinedBytes()), { contentType: 'text/plain; charset=utf-8' });
       if (put.size !== claimed.totalBytes || put.sha256 !== claimed.sha256) {
         // The worker's own count disagrees with what arrived: keep what arrived, say so loudly.

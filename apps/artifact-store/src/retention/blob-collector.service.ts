@@ -1,16 +1,19 @@
-import { stagingKeyCreatedAt, STAGING_PREFIX } from '@attune/contracts';
+import { STAGING_PREFIX, UPLOAD_PREFIX, uploadKeyCreatedAt } from '@attune/contracts';
 import { ArtifactRepository } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { BLOB_STORE, type BlobStore, contentAddressedKey } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 
-/** Content-addressed blobs live here; nothing outside `blobs/` and `staging/` is ever collected. */
-export const BLOBS_PREFIX = 'blobs/';
+/**
+ * Blobs stored at their content address (before uploads were adopted in place). Nothing outside
+ * this prefix, the upload prefix and the old staging prefix is ever collected.
+ */
+export const CONTENT_ADDRESSED_PREFIX = 'blobs/sha256/';
 const BATCH = 500;
 
 const collected = new Counter({ name: 'attune_artifact_blobs_collected_total', help: 'Unreferenced blobs deleted from the bucket' });
-const stagingDeleted = new Counter({ name: 'attune_artifact_staging_deleted_total', help: 'Abandoned staging objects deleted' });
+const stagingDeleted = new Counter({ name: 'attune_artifact_staging_deleted_total', help: 'Abandoned uploads deleted' });
 
 export interface CollectionReport {
   blobs: number;
@@ -19,11 +22,12 @@ export interface CollectionReport {
 }
 
 /**
- * Deletes bytes nothing refers to: blobs no version references (and objects under `blobs/` that
- * have no row at all, left by a commit that failed after storing them) and abandoned staging
- * uploads. Every blob deletion goes through ArtifactRepository.collectBlob, which holds the blob
- * row's lock while the object is deleted, so a commit that is about to reference the same
- * content either waits and stores it again, or has committed and keeps it.
+ * Deletes bytes nothing refers to: blobs no version references, abandoned uploads, and
+ * content-addressed objects no blob row names (left by a commit of an earlier version that
+ * failed after storing them). A blob is deleted through ArtifactRepository.collectBlob, which
+ * holds the blob row's lock meanwhile, so a commit of the same content either waits and stores
+ * it again, or has committed and keeps it; an upload through deleteUnadoptedUpload, under the
+ * lock a commit of that upload takes.
  */
 @Injectable()
 export class BlobCollector {
@@ -37,7 +41,7 @@ export class BlobCollector {
   async collect(sha256s: Iterable<string>): Promise<number> {
     let n = 0;
     for (const sha256 of new Set(sha256s)) {
-      if (await this.collectOne(sha256, 0)) n++;
+      if (await this.collectOne(sha256)) n++;
     }
     return n;
   }
@@ -48,51 +52,81 @@ export class BlobCollector {
     for (;;) {
       const batch = await this.artifacts.findUnreferencedBlobs(BATCH);
       let n = 0;
-      for (const b of batch) if (await this.collectOne(b.sha256, b.sizeBytes)) n++;
+      for (const b of batch) if (await this.collectOne(b.sha256)) n++;
       total += n;
       // A batch where nothing could go (all re-referenced meanwhile) would come back forever.
       if (batch.length < BATCH || n === 0) return total;
     }
   }
 
-  /** Staging objects whose upload started more than ttlMs ago. Keys it cannot date are left alone. */
+  /**
+   * Uploads that started more than ttlMs ago and that no blob row names (never committed, or
+   * redundant after a failed commit). Keys it cannot date are left alone.
+   */
   async collectStaging(ttlMs: number, now = Date.now()): Promise<number> {
     let n = 0;
-    for await (const item of this.store.list(STAGING_PREFIX)) {
-      const created = stagingKeyCreatedAt(item.key);
-      if (created === undefined || now - created < ttlMs) continue;
-      await this.store.delete(item.key);
-      stagingDeleted.inc();
-      this.logger.info({ key: item.key, size_bytes: item.size }, 'deleted an abandoned staging upload');
-      n++;
+    for (const prefix of [UPLOAD_PREFIX, STAGING_PREFIX]) {
+      let batch: { key: string; size: number }[] = [];
+      const flush = async () => {
+        const adopted = await this.artifacts.knownStorageKeys(batch.map((b) => b.key));
+        for (const item of batch) {
+          if (adopted.has(item.key)) continue;
+          const deleted = await this.artifacts
+            .deleteUnadoptedUpload(item.key, () => this.store.delete(item.key))
+            .catch((err: unknown) => {
+              this.logger.warn({ key: item.key, err: (err as Error).message }, 'could not delete an abandoned upload; the next sweep tries again');
+              return false;
+            });
+          if (!deleted) continue;
+          stagingDeleted.inc();
+          this.logger.info({ key: item.key, size_bytes: item.size }, 'deleted an abandoned upload');
+          n++;
+        }
+        batch = [];
+      };
+      for await (const item of this.store.list(prefix)) {
+        const created = uploadKeyCreatedAt(item.key);
+        if (created === undefined || now - created < ttlMs) continue;
+        batch.push({ key: item.key, size: item.size });
+        if (batch.length >= BATCH) await flush();
+      }
+      if (batch.length) await flush();
     }
     return n;
   }
 
-  /** Objects under `blobs/` that have no blob row: collected through the same locked path. */
+  /**
+   * Objects at a content address that no blob row names. Nothing writes there any more, so
+   * nothing can be adopting them: they go at once.
+   */
   async collectOrphans(): Promise<number> {
     let n = 0;
-    let batch: { sha256: string; size: number }[] = [];
+    let batch: string[] = [];
     const flush = async () => {
-      const known = await this.artifacts.knownBlobs(batch.map((b) => b.sha256));
-      for (const b of batch) if (!known.has(b.sha256) && (await this.collectOne(b.sha256, b.size))) n++;
+      const known = await this.artifacts.knownStorageKeys(batch);
+      for (const key of batch) {
+        if (known.has(key)) continue;
+        await this.store.delete(key);
+        collected.inc();
+        this.logger.info({ key }, 'collected an orphaned object');
+        n++;
+      }
       batch = [];
     };
-    for await (const item of this.store.list(BLOBS_PREFIX)) {
+    for await (const item of this.store.list(CONTENT_ADDRESSED_PREFIX)) {
       const sha256 = item.key.slice(item.key.lastIndexOf('/') + 1);
       // Only keys this service writes: anything else under blobs/ is not ours to judge.
       if (!/^[0-9a-f]{64}$/.test(sha256) || contentAddressedKey(sha256) !== item.key) continue;
-      batch.push({ sha256, size: item.size });
+      batch.push(item.key);
       if (batch.length >= BATCH) await flush();
     }
     if (batch.length) await flush();
     return n;
   }
 
-  private async collectOne(sha256: string, sizeBytes: number): Promise<boolean> {
-    const key = contentAddressedKey(sha256);
+  private async collectOne(sha256: string): Promise<boolean> {
     try {
-      const done = await this.artifacts.collectBlob(sha256, sizeBytes, () => this.store.delete(key));
+      const done = await this.artifacts.collectBlob(sha256, (key) => this.store.delete(key));
       if (done) {
         collected.inc();
         this.logger.info({ sha256 }, 'collected an unreferenced blob');

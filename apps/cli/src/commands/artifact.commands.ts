@@ -239,7 +239,8 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         version = await ctx.api.data<VersionData>('POST', `/api/v1/artifacts/${a.id}/versions/upload`, {
           body: () =>
             multipartBody(
-              { content_type: opts.contentType, execution: opts.execution ? String(opts.execution) : undefined },
+              // `size` before the file lets the api store it in one write of known length.
+              { content_type: opts.contentType, execution: opts.execution ? String(opts.execution) : undefined, size: String(f.size) },
               { field: 'file', filename, contentType: opts.contentType ?? guessed.contentType, size: f.size, content: source.content },
             ),
         });

@@ -78,11 +78,18 @@ export interface NewVersion {
   contentType: string;
   execution?: number | null;
   createdBy?: string | null;
+  /** Where the producer wrote the bytes (an upload key); the blob's home when the content is new. */
+  stagedKey: string;
 }
 
 export interface CommitOutcome {
   artifact: Artifact;
   version: ArtifactVersion;
+  /**
+   * True when the staged object became the blob (new content: nothing copied). False when the
+   * content was stored already: the staged object is redundant and the caller deletes it.
+   */
+  adopted: boolean;
   /** Blobs that versions removed by the `versions` retention referenced: candidates for collection. */
   released: string[];
 }
@@ -420,14 +427,32 @@ export class ArtifactRepository {
    *
    * NOT_FOUND when the artifact does not exist (any more), BAD_REQUEST for a progress artifact.
    */
-  async commitVersion(input: NewVersion, ensureBlobStored: () => Promise<void>): Promise<CommitOutcome> {
+  async commitVersion(input: NewVersion, isStored: (key: string) => Promise<boolean>): Promise<CommitOutcome> {
     return this.ds.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO artifact_blobs (sha256, size_bytes) VALUES ($1, $2)
-         ON CONFLICT (sha256) DO UPDATE SET last_referenced = now()`,
-        [input.sha256, input.sizeBytes],
+      // The upload sweep takes the same lock before it deletes an upload no blob row names; so
+      // does a second delivery of the same commit, which then finds the version of the first.
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [input.stagedKey]);
+      const done = rowsOf(await m.query(`SELECT * FROM artifact_versions WHERE upload_key = $1`, [input.stagedKey]));
+      if (done.length) {
+        const version = versionFromRow(done[0]);
+        return { artifact: (await this.reload(m, version.artifact)) as Artifact, version, released: [], adopted: true };
+      }
+      // Inserting or touching the row locks it until the end of the transaction: the collector
+      // cannot delete this content's object between the check below and the version insert.
+      const [blob] = rowsOf(
+        await m.query(
+          `INSERT INTO artifact_blobs (sha256, size_bytes, storage_key) VALUES ($1, $2, $3)
+           ON CONFLICT (sha256) DO UPDATE SET last_referenced = now()
+           RETURNING storage_key, (xmax = 0) AS inserted`,
+          [input.sha256, input.sizeBytes, input.stagedKey],
+        ),
       );
-      await ensureBlobStored();
+      let adopted = blob.inserted === true || blob.storage_key === input.stagedKey;
+      if (!adopted && !(await isStored(blob.storage_key as string))) {
+        // The row's object is gone (lost or removed by hand): the new upload takes its place.
+        await m.query(`UPDATE artifact_blobs SET storage_key = $2 WHERE sha256 = $1`, [input.sha256, input.stagedKey]);
+        adopted = true;
+      }
       const bumped = rowsOf(
         await m.query(
           `UPDATE artifacts SET next_version = next_version + 1 WHERE id = $1 AND type <> 'progress'
@@ -445,9 +470,9 @@ export class ArtifactRepository {
       try {
         inserted = rowsOf(
           await m.query(
-            `INSERT INTO artifact_versions (artifact, version, execution, content_type, size_bytes, sha256, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-            [input.artifactId, version, input.execution ?? null, input.contentType, input.sizeBytes, input.sha256, input.createdBy ?? null],
+            `INSERT INTO artifact_versions (artifact, version, execution, content_type, size_bytes, sha256, created_by, upload_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+            [input.artifactId, version, input.execution ?? null, input.contentType, input.sizeBytes, input.sha256, input.createdBy ?? null, input.stagedKey],
           ),
         );
       } catch (err) {
@@ -456,7 +481,7 @@ export class ArtifactRepository {
       const artifact = (await this.reload(m, input.artifactId)) as Artifact;
       const released = await this.applyVersionRetention(m, artifact);
       await m.query(REFRESH_SUMMARY, [[input.artifactId]]);
-      return { artifact: (await this.reload(m, input.artifactId)) as Artifact, version: versionFromRow(inserted[0]), released };
+      return { artifact: (await this.reload(m, input.artifactId)) as Artifact, version: versionFromRow(inserted[0]), released, adopted };
     });
   }
 
@@ -508,26 +533,61 @@ export class ArtifactRepository {
   }
 
   /**
-   * Removes one blob row if no version references it, calling `deleteObject` while holding the
-   * row's lock (see commitVersion). A digest without a row (an object left by a commit that
-   * failed after storing it) gets one first, so the same lock protects it. Answers whether it was
-   * collected.
+   * Removes one blob row if no version references it, calling `deleteObject` with the blob's
+   * storage key while holding the row's lock (see commitVersion). Answers whether it was collected.
    */
-  async collectBlob(sha256: string, sizeBytes: number, deleteObject: () => Promise<void>): Promise<boolean> {
+  async collectBlob(sha256: string, deleteObject: (key: string) => Promise<void>): Promise<boolean> {
     return this.ds.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO artifact_blobs (sha256, size_bytes, last_referenced) VALUES ($1, $2, '-infinity') ON CONFLICT (sha256) DO NOTHING`,
-        [sha256, sizeBytes],
-      );
-      const locked = rowsOf(await m.query(`SELECT sha256 FROM artifact_blobs WHERE sha256 = $1 FOR UPDATE`, [sha256]));
+      const locked = rowsOf(await m.query(`SELECT storage_key FROM artifact_blobs WHERE sha256 = $1 FOR UPDATE`, [sha256]));
       if (!locked.length) return false;
       // A new statement, so a new snapshot: it sees every version committed before the lock was ours.
       const referenced = rowsOf(await m.query(`SELECT 1 FROM artifact_versions WHERE sha256 = $1 LIMIT 1`, [sha256]));
       if (referenced.length) return false;
-      await deleteObject();
+      await deleteObject(locked[0].storage_key as string);
       await m.query(`DELETE FROM artifact_blobs WHERE sha256 = $1`, [sha256]);
       return true;
     });
+  }
+
+  /**
+   * Deletes an upload that no blob row names (abandoned, or redundant after a failed commit),
+   * under the same lock a commit of that key takes, so an upload is never deleted while it is
+   * being adopted. Answers false, deleting nothing, when a blob lives there.
+   */
+  async deleteUnadoptedUpload(key: string, deleteObject: () => Promise<void>): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [key]);
+      const adopted = rowsOf(await m.query(`SELECT 1 FROM artifact_blobs WHERE storage_key = $1`, [key]));
+      if (adopted.length) return false;
+      await deleteObject();
+      return true;
+    });
+  }
+
+  /** The version committed from this upload key, if any (a commit delivered twice answers it again). */
+  async findVersionByUpload(key: string): Promise<ArtifactVersion | null> {
+    const rows: Row[] = await this.ds.query(`SELECT * FROM artifact_versions WHERE upload_key = $1`, [key]);
+    return rows.length ? versionFromRow(rows[0]) : null;
+  }
+
+  /** Which of these object keys are a blob's home. */
+  async knownStorageKeys(keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows: Row[] = await this.ds.query(`SELECT storage_key FROM artifact_blobs WHERE storage_key = ANY($1::text[])`, [keys]);
+    return new Set(rows.map((r) => r.storage_key as string));
+  }
+
+  /** Where the bytes of a content live, or null when no blob row exists. */
+  async blobKey(sha256: string): Promise<string | null> {
+    const rows: Row[] = await this.ds.query(`SELECT storage_key FROM artifact_blobs WHERE sha256 = $1`, [sha256]);
+    return rows.length ? (rows[0].storage_key as string) : null;
+  }
+
+  /** blobKey() for many digests at once; digests without a row are absent from the map. */
+  async blobKeys(sha256s: string[]): Promise<Map<string, string>> {
+    if (sha256s.length === 0) return new Map();
+    const rows: Row[] = await this.ds.query(`SELECT sha256, storage_key FROM artifact_blobs WHERE sha256 = ANY($1::text[])`, [sha256s]);
+    return new Map(rows.map((r) => [r.sha256 as string, r.storage_key as string]));
   }
 
   /** Blob rows with their reference counts, for tests and diagnostics. */
