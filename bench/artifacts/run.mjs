@@ -1,21 +1,26 @@
 #!/usr/bin/env node
 // Artifact throughput benchmark.
 //
-//   npm run build && npm run bench:artifacts -- --size-mib 1024 --small 1000
+//   npm run build && npm run bench:artifacts -- --size-mib 1024 --small 1000 [--s3 inline|process]
 //
-// Starts its own S3 server (s3rver, in this process, on a temp directory) and the four built
-// services (dist/) with ATTUNE_STORAGE_DRIVER=s3 pointing at it, on free ports and their own bus
+// Starts its own S3 server (s3rver on a temp directory: --s3 inline runs it in this process,
+// sharing one core with the client while the api has the other; --s3 process gives it its own
+// process, so client, S3 server and api all share the two cores) and the four built services
+// (dist/) with ATTUNE_STORAGE_DRIVER=s3 pointing at it, on free ports and their own bus
 // namespace, against ATTUNE_DATABASE_URL (migrated first). Then, in one run:
 //   1. a --size-mib file: direct PutObject and GetObject on the S3 server, against an upload
-//      (multipart, streamed, hashed, committed by artifact-store) and a download (hash-verified)
-//      through the API; throughput ratio API / direct, and the services' peak RSS meanwhile;
+//      through the API (multipart form with the size announced, streamed, hashed, committed by
+//      artifact-store) and a download (hash-verified by the api); the same upload without the
+//      size field against a direct multipart upload (skip with --skip-unsized); throughput ratio
+//      API / direct, CPU seconds of each process and the services' peak RSS meanwhile;
 //   2. --small uploads of 10 KB each through the API (distinct content, --concurrency at once),
 //      against the same number of direct PutObjects.
-import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+// --only big|small runs one part. BENCH_API_ARGS adds node flags to the api (e.g. --cpu-prof).
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -33,8 +38,15 @@ const { values: opts } = parseArgs({
     database: { type: 'string', default: process.env.ATTUNE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/attune' },
     amqp: { type: 'string', default: process.env.ATTUNE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672' },
     keep: { type: 'boolean', default: false },
+    // inline: the S3 server runs in this process (it shares one core with the client; the api has
+    // the other). process: its own process, as a real S3 server is (all three share two cores).
+    s3: { type: 'string', default: 'inline' },
+    only: { type: 'string', default: 'all' },
+    'skip-unsized': { type: 'boolean', default: false },
   },
 });
+if (!['inline', 'process'].includes(opts.s3)) throw new Error('--s3 is inline or process');
+if (!['all', 'big', 'small'].includes(opts.only)) throw new Error('--only is all, big or small');
 const MiB = 1024 * 1024;
 const SIZE = Number(opts['size-mib']) * MiB;
 const SMALL_COUNT = Number(opts.small);
@@ -78,16 +90,35 @@ async function waitHealthy(url, what, child) {
 async function cleanup() {
   for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
   await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
-  const closing = s3server.close().catch(() => undefined);
-  s3server.httpServer?.closeAllConnections();
-  await closing;
+  if (s3server) {
+    const closing = s3server.close().catch(() => undefined);
+    s3server.httpServer?.closeAllConnections();
+    await closing;
+  }
+  if (s3child && s3child.exitCode === null) {
+    s3child.kill('SIGTERM');
+    await new Promise((r) => s3child.once('exit', r));
+  }
   if (!opts.keep) await rm(work, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------- S3 server and platform
 mkdirSync(join(work, 's3'), { recursive: true });
-const s3server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(work, 's3') });
-const { port: s3port } = await s3server.run();
+let s3server;
+let s3child;
+let s3port;
+if (opts.s3 === 'inline') {
+  s3server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(work, 's3') });
+  ({ port: s3port } = await s3server.run());
+} else {
+  s3port = await freePort();
+  const script = `import S3rver from 's3rver'; await new S3rver({ address: '127.0.0.1', port: ${s3port}, silent: true, directory: ${JSON.stringify(join(work, 's3'))} }).run(); console.log('ready');`;
+  s3child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((res, rej) => {
+    s3child.stdout.once('data', res);
+    s3child.once('exit', (code) => rej(new Error(`s3rver exited with ${code}`)));
+  });
+}
 const endpoint = `http://127.0.0.1:${s3port}`;
 const s3 = new S3Client({
   endpoint,
@@ -129,7 +160,7 @@ try {
   if ((await new Promise((r) => migrate.once('exit', r))) !== 0) throw new Error('migrations failed (npm run build first?)');
   for (const name of ['api', 'artifact-store', 'executor', 'worker']) {
     const out = createWriteStream(join(work, `${name}.log`));
-    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', name, 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(name === 'api' && process.env.BENCH_API_ARGS ? process.env.BENCH_API_ARGS.split(' ') : []), join(ROOT, 'dist/apps', name, 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(out);
     child.stderr.pipe(out);
     procs.push(child);
@@ -179,9 +210,24 @@ try {
     });
   }
 
-  async function rss(name) {
+  async function metric(name, metricName) {
     const text = await (await fetch(`http://127.0.0.1:${ports[name]}/metrics`)).text();
-    return Number(/^attune_process_resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? NaN);
+    return Number(new RegExp(`^${metricName} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  }
+  const rss = (name) => metric(name, 'attune_process_resident_memory_bytes');
+  /** CPU seconds so far of each process taking part: the services (from /metrics), this one and a separate S3 server. */
+  async function cpuNow() {
+    const self = process.cpuUsage();
+    const out = {
+      api: await metric('api', 'attune_process_cpu_seconds_total'),
+      'artifact-store': await metric('artifact-store', 'attune_process_cpu_seconds_total'),
+      [opts.s3 === 'inline' ? 'bench+s3rver' : 'bench']: (self.user + self.system) / 1e6,
+    };
+    if (s3child) {
+      const stat = readFileSync(`/proc/${s3child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.s3rver = (Number(stat[11]) + Number(stat[12])) / 100;
+    }
+    return out;
   }
 
   async function withPeakRss(fn) {
@@ -193,12 +239,17 @@ try {
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
+    // Every phase starts with no dirty pages left by the one before (s3rver writes to the page cache).
+    execFileSync('sync');
+    const cpu0 = await cpuNow();
     const t0 = performance.now();
     const result = await fn();
     const seconds = (performance.now() - t0) / 1000;
     done = true;
     await sampler;
-    return { result, seconds, peak };
+    const cpu1 = await cpuNow();
+    const cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, cpu1[k] - cpu0[k]]));
+    return { result, seconds, peak, cpu };
   }
 
   async function hashStream(stream) {
@@ -212,66 +263,98 @@ try {
   }
 
   // ---------------------------------------------------------------- 1. the big file
-  const file = join(work, 'big.bin');
-  {
-    const out = createWriteStream(file);
-    const block = randomBytes(MiB);
-    for (let written = 0, i = 0; written < SIZE; written += MiB, i++) {
-      // Every MiB differs (no dedup inside the file), cheaply: a counter stamped on a random block.
-      block.writeUInt32BE(i, 0);
-      const piece = SIZE - written >= MiB ? block : block.subarray(0, SIZE - written);
-      if (!out.write(Buffer.from(piece))) await new Promise((r) => out.once('drain', r));
-    }
-    await new Promise((r) => out.end(r));
-  }
-  const expected = await hashStream(createReadStream(file));
-  log(`file: ${statSync(file).size} bytes, sha256 ${expected.sha256}`);
-
-  const directPut = await withPeakRss(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `direct/${randomUUID()}`, Body: createReadStream(file), ContentLength: SIZE })));
-  const directKey = `direct/${randomUUID()}`;
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: directKey, Body: createReadStream(file), ContentLength: SIZE }));
-  const directGet = await withPeakRss(async () => hashStream((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: directKey }))).Body));
-  if (directGet.result.sha256 !== expected.sha256) throw new Error('direct GetObject returned other bytes');
-
-  const artifact = await createArtifact(`bench.${namespace}.big`);
-  const apiUp = await withPeakRss(() => upload(artifact.id, createReadStream(file), SIZE));
-  if (apiUp.result.sha256 !== expected.sha256) throw new Error(`API upload recorded ${apiUp.result.sha256}`);
-  const apiDown = await withPeakRss(async () => {
-    const res = await fetch(`${apiUrl}/api/v1/artifacts/${artifact.id}/download`, { headers: auth });
-    if (res.status !== 200) throw new Error(`download: ${res.status}`);
-    return hashStream(res.body);
-  });
-  if (apiDown.result.sha256 !== expected.sha256 || apiDown.result.size !== SIZE) throw new Error('API download returned other bytes');
-
-  // What the API path is made of, on the same server: a streamed multipart upload (what staging
-  // does: the length is unknown up front) and the server-side copy that promotes it.
-  const multipartKey = `direct/${randomUUID()}`;
-  const directMultipart = await withPeakRss(() =>
-    new Upload({ client: s3, params: { Bucket: bucket, Key: multipartKey, Body: createReadStream(file) }, partSize: 8 * MiB, queueSize: 2 }).done(),
-  );
-  const directCopy = await withPeakRss(() =>
-    s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `direct/${randomUUID()}`, CopySource: `${bucket}/${multipartKey}` })),
-  );
-
-  const mibs = (s) => SIZE / MiB / s;
-  const row = (name, r) => `${name.padEnd(26)} ${r.seconds.toFixed(2).padStart(7)} s ${mibs(r.seconds).toFixed(1).padStart(8)} MiB/s`;
-  log('');
-  log(`1. ${SIZE / MiB} MiB`);
-  log(row('direct PutObject', directPut));
-  log(row('API upload (+commit)', apiUp), `  ratio ${(directPut.seconds / apiUp.seconds).toFixed(2)}`);
-  log(row('  multipart upload (8 MiB)', directMultipart));
-  log(row('  CopyObject', directCopy));
-  log(row('direct GetObject', directGet));
-  log(row('API download (verified)', apiDown), `  ratio ${(directGet.seconds / apiDown.seconds).toFixed(2)}`);
   const mb = (n) => `${Math.round(n / MiB)} MiB`;
-  log(`peak RSS during upload:   api ${mb(apiUp.peak.api)}, artifact-store ${mb(apiUp.peak['artifact-store'])}`);
-  log(`peak RSS during download: api ${mb(apiDown.peak.api)}, artifact-store ${mb(apiDown.peak['artifact-store'])}`);
+  const cpuText = (r) => Object.entries(r.cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  if (opts.only !== 'small') {
+    const file = join(work, 'big.bin');
+    {
+      const out = createWriteStream(file);
+      const block = randomBytes(MiB);
+      for (let written = 0, i = 0; written < SIZE; written += MiB, i++) {
+        // Every MiB differs (no dedup inside the file), cheaply: a counter stamped on a random block.
+        block.writeUInt32BE(i, 0);
+        const piece = SIZE - written >= MiB ? block : block.subarray(0, SIZE - written);
+        if (!out.write(Buffer.from(piece))) await new Promise((r) => out.once('drain', r));
+      }
+      await new Promise((r) => out.end(r));
+    }
+    const expected = await hashStream(createReadStream(file));
+    log(`file: ${statSync(file).size} bytes, sha256 ${expected.sha256}; S3 server ${opts.s3 === 'inline' ? 'in the bench process' : 'in its own process'}`);
+
+    const directPut = await withPeakRss(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `direct/${randomUUID()}`, Body: createReadStream(file), ContentLength: SIZE })));
+    const directKey = `direct/${randomUUID()}`;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: directKey, Body: createReadStream(file), ContentLength: SIZE }));
+    const directGet = await withPeakRss(async () => hashStream((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: directKey }))).Body));
+    if (directGet.result.sha256 !== expected.sha256) throw new Error('direct GetObject returned other bytes');
+
+    const artifact = await createArtifact(`bench.${namespace}.big`);
+    const apiUp = await withPeakRss(() => upload(artifact.id, createReadStream(file), SIZE));
+    if (apiUp.result.sha256 !== expected.sha256) throw new Error(`API upload recorded ${apiUp.result.sha256}`);
+    // node:http, the HTTP stack the SDK's GetObject uses too, so both clients cost the same.
+    const apiDown = await withPeakRss(
+      () =>
+        new Promise((resolveDown, reject) => {
+          httpRequest(`${apiUrl}/api/v1/artifacts/${artifact.id}/download`, { headers: auth }, (res) => {
+            if (res.statusCode !== 200) reject(new Error(`download: ${res.statusCode}`));
+            else hashStream(res).then(resolveDown, reject);
+          })
+            .on('error', reject)
+            .end();
+        }),
+    );
+    if (apiDown.result.sha256 !== expected.sha256 || apiDown.result.size !== SIZE) throw new Error('API download returned other bytes');
+
+    let apiUpUnsized;
+    let other;
+    let directMultipart;
+    if (!opts['skip-unsized']) {
+    // A client that does not announce the size (curl -F): the api cannot use one PutObject of
+    // known length and streams a multipart upload instead; timed against that primitive alone.
+    // A different file content (one byte changed), so the commit stores it rather than deduplicates.
+      other = await createArtifact(`bench.${namespace}.big-unsized`);
+    const flipped = createReadStream(file).pipe(
+      new (await import('node:stream')).Transform({
+        transform(chunk, _e, cb) {
+          if (this.first === undefined) {
+            this.first = true;
+            chunk = Buffer.from(chunk);
+            chunk[0] ^= 0xff;
+          }
+          cb(null, chunk);
+        },
+      }),
+    );
+    apiUpUnsized = await withPeakRss(() => upload(other.id, flipped, SIZE, { announceSize: false }));
+    directMultipart = await withPeakRss(() =>
+      new Upload({ client: s3, params: { Bucket: bucket, Key: `direct/${randomUUID()}`, Body: createReadStream(file) }, partSize: 8 * MiB, queueSize: 2 }).done(),
+    );
+
+    }
+    const mibs = (s) => SIZE / MiB / s;
+    const row = (name, r) => `${name.padEnd(34)} ${r.seconds.toFixed(2).padStart(7)} s ${mibs(r.seconds).toFixed(1).padStart(8)} MiB/s`;
+    log('');
+    log(`1. ${SIZE / MiB} MiB (CPU seconds per process in brackets)`);
+    log(row('direct PutObject', directPut), ` [${cpuText(directPut)}]`);
+    log(row('API upload, size announced', apiUp), `  ratio ${(directPut.seconds / apiUp.seconds).toFixed(2)}  [${cpuText(apiUp)}]`);
+    if (apiUpUnsized) {
+      log(row('direct multipart upload (8 MiB)', directMultipart), ` [${cpuText(directMultipart)}]`);
+      log(row('API upload, size not announced', apiUpUnsized), `  ratio to multipart ${(directMultipart.seconds / apiUpUnsized.seconds).toFixed(2)}  [${cpuText(apiUpUnsized)}]`);
+    }
+    log(row('direct GetObject (hashed)', directGet), ` [${cpuText(directGet)}]`);
+    log(row('API download (verified, hashed)', apiDown), `  ratio ${(directGet.seconds / apiDown.seconds).toFixed(2)}  [${cpuText(apiDown)}]`);
+    log(`peak RSS during upload:   api ${mb(apiUp.peak.api)}, artifact-store ${mb(apiUp.peak['artifact-store'])}`);
+    log(`peak RSS during download: api ${mb(apiDown.peak.api)}, artifact-store ${mb(apiDown.peak['artifact-store'])}`);
+    for (const id of [artifact.id, other?.id].filter(Boolean)) await fetch(`${apiUrl}/api/v1/artifacts/${id}`, { method: 'DELETE', headers: auth });
+  }
 
   // ---------------------------------------------------------------- 2. many small uploads
+  if (opts.only !== 'big') {
   const small = await createArtifact(`bench.${namespace}.small`);
   async function timed(count, fn) {
     const latencies = [];
     let next = 0;
+    execFileSync('sync');
+    const cpu0 = await cpuNow();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
@@ -284,9 +367,11 @@ try {
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = await cpuNow();
+    const cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, cpu1[k] - cpu0[k]]));
     latencies.sort((a, b) => a - b);
     const p = (q) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)];
-    return { seconds, rate: count / seconds, p50: p(0.5), p95: p(0.95), p99: p(0.99) };
+    return { seconds, rate: count / seconds, p50: p(0.5), p95: p(0.95), p99: p(0.99), cpu };
   }
   const content = (i) => {
     const b = randomBytes(SMALL_SIZE);
@@ -301,11 +386,12 @@ try {
     `${name.padEnd(26)} ${r.seconds.toFixed(2).padStart(7)} s ${r.rate.toFixed(0).padStart(6)} /s   p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms`;
   log('');
   log(`2. ${SMALL_COUNT} uploads of ${SMALL_SIZE / 1024} KiB, ${CONCURRENCY} at once`);
-  log(srow('direct PutObject', directSmall));
-  log(srow('API upload (+commit)', apiSmall), `  ratio ${(apiSmall.rate / directSmall.rate).toFixed(2)}`);
+  log(srow('direct PutObject', directSmall), ` [${cpuText(directSmall)}]`);
+  log(srow('API upload (+commit)', apiSmall), `  ratio ${(apiSmall.rate / directSmall.rate).toFixed(2)}  [${cpuText(apiSmall)}]`);
 
   // The bytes live in this run's S3 server only: leave no rows behind that point at them.
-  for (const id of [artifact.id, small.id]) await fetch(`${apiUrl}/api/v1/artifacts/${id}`, { method: 'DELETE', headers: auth });
+  await fetch(`${apiUrl}/api/v1/artifacts/${small.id}`, { method: 'DELETE', headers: auth });
+  }
 } finally {
   await cleanup();
 }

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
-import { createRootLogger, runMain, startService } from '@attune/service-kit';
+import { createRootLogger, runMain, tuneGcForStreaming, startService } from '@attune/service-kit';
 import { AppModule } from './app.module';
 import { configureApi } from './app.setup';
 import { ApiConfig } from './config/api.config';
+
+tuneGcForStreaming();
 
 runMain('api', async () => {
   const config = ApiConfig.fromEnv();

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { AmqpServer } from '@attune/messaging';
-import { createRootLogger, runMain, startService } from '@attune/service-kit';
+import { createRootLogger, runMain, tuneGcForStreaming, startService } from '@attune/service-kit';
 import { AppModule } from './app.module';
 import { ArtifactStoreConfig } from './config/artifact-store.config';
+
+tuneGcForStreaming();
 
 runMain('artifact-store', async () => {
   const config = ArtifactStoreConfig.fromEnv();

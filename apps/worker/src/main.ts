@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { dispatchRoutingKey, MessageTypes, runtimeSetKey, workerQueueName } from '@attune/contracts';
 import { AmqpServer } from '@attune/messaging';
-import { createRootLogger, runMain, startService } from '@attune/service-kit';
+import { createRootLogger, runMain, tuneGcForStreaming, startService } from '@attune/service-kit';
 import { AppModule } from './app.module';
 import { WorkerConfig } from './config/worker.config';
 import { detectRuntimes } from './runtimes/runtime-probe';
+
+tuneGcForStreaming();
 
 runMain('worker', async () => {
   const config = WorkerConfig.fromEnv();

@@ -5,3 +5,4 @@ export { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store';
 export { BLOB_STORE, createBlobStore, StorageHealthIndicator, StorageModule, type StorageConfig } from './storage.module';
 export { StorageSettings } from './storage-settings';
+export { HashingCounter, type HashingOptions } from './blob-streams';

@@ -1,13 +1,16 @@
 import { DomainError } from '@attune/contracts';
 import { type Artifact, ArtifactRepository, type ArtifactVersion } from '@attune/persistence';
-import { BLOB_STORE, BlobNotFoundError, type BlobStore } from '@attune/storage';
+import { BLOB_STORE, BlobNotFoundError, type BlobStore, ChecksumMismatchError, HashingCounter, SizeMismatchError } from '@attune/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
-import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { Counter } from 'prom-client';
 import { ApiConfig } from '../config/api.config';
 import { parseRange } from '../common/http-range';
+
+/** Downloads go out in chunks of about this size rather than as S3 hands them over (64 KiB or less). */
+const DOWNLOAD_CHUNK_BYTES = 512 * 1024;
 
 const checksumFailures = new Counter({
   name: 'attune_artifact_checksum_failures_total',
@@ -24,47 +27,6 @@ export class CorruptContentError extends Error {
   ) {
     super(`artifact ${artifactId} version ${version}: stored content hashes to ${actual}, expected ${expected}`);
     this.name = 'CorruptContentError';
-  }
-}
-
-/**
- * Passes the bytes on while hashing them, and always holds back the latest chunk: only when the
- * whole content has hashed to the expected digest (and has the expected size) does the last
- * chunk go out. On a mismatch the stream fails instead, so with Content-Length set a client never
- * receives a complete body of wrong bytes.
- */
-export class VerifyingStream extends Transform {
-  private readonly hash = createHash('sha256');
-  private held?: Buffer;
-  private count = 0;
-
-  constructor(
-    private readonly expectedSha256: string,
-    private readonly expectedSize: number,
-    private readonly onMismatch: (actual: string) => Error,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.count += chunk.length;
-    if (this.count > this.expectedSize) {
-      callback(this.onMismatch(`more than ${this.expectedSize} bytes`));
-      return;
-    }
-    this.hash.update(chunk);
-    const previous = this.held;
-    this.held = chunk;
-    callback(null, previous);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    const actual = this.hash.digest('hex');
-    if (this.count !== this.expectedSize || actual !== this.expectedSha256) {
-      callback(this.onMismatch(this.count !== this.expectedSize ? `${this.count} bytes instead of ${this.expectedSize}` : actual));
-      return;
-    }
-    callback(null, this.held);
   }
 }
 
@@ -143,10 +105,15 @@ export class ArtifactDownloads {
 
     const source = await this.open(key, range.kind === 'range' ? { start, end } : undefined);
     this.writeHead(res, range.kind === 'range', start, end, size, length, version.contentType);
-    const stages: NodeJS.ReadWriteStream[] = range.kind === 'range' ? [] : [new VerifyingStream(version.sha256, size, mismatch)];
+    // The whole content is hashed on the way and its last chunk held back until it matches, so a
+    // mismatch aborts the response before it is complete. Chunks go out coalesced (fewer writes).
+    const stages: NodeJS.ReadWriteStream[] =
+      range.kind === 'range' ? [] : [new HashingCounter(key, { size, expectedSha256: version.sha256, coalesceBytes: DOWNLOAD_CHUNK_BYTES })];
     await new Promise<void>((resolve) => {
       pipeline([source, ...stages, res] as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream], (err) => {
-        if (err && !(err instanceof CorruptContentError) && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+        if (err instanceof ChecksumMismatchError) mismatch(err.actualSha256);
+        else if (err instanceof SizeMismatchError) mismatch(err.actualBytes > size ? `more than ${size} bytes` : `${err.actualBytes} bytes instead of ${size}`);
+        else if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
           this.logger.warn({ artifact_id: artifact.id, version: version.version, err: err.message }, 'download interrupted');
         }
         // pipeline() destroyed the response on error: the client sees a truncated body, never a complete wrong one.
