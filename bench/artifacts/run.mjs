@@ -16,7 +16,7 @@
 //   2. --small uploads of 10 KB each through the API (distinct content, --concurrency at once),
 //      against the same number of direct PutObjects.
 // --only big|small runs one part. BENCH_API_ARGS adds node flags to the api (e.g. --cpu-prof).
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -26,6 +26,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
 import { parseArgs } from 'node:util';
 import S3rver from 's3rver';
 
@@ -43,6 +44,8 @@ const { values: opts } = parseArgs({
     s3: { type: 'string', default: 'inline' },
     only: { type: 'string', default: 'all' },
     'skip-unsized': { type: 'boolean', default: false },
+    // Rounds of direct/API pairs, alternated so that a slow spell of the machine hits both sides.
+    repeat: { type: 'string', default: '3' },
   },
 });
 if (!['inline', 'process'].includes(opts.s3)) throw new Error('--s3 is inline or process');
@@ -130,9 +133,9 @@ const s3 = new S3Client({
 });
 await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 // s3rver deletes a directory once its last object is deleted, racing with a concurrent put into
-// it (ENOENT, and an unhandled error that kills the process). Concurrent uploads create and
-// delete staging objects all the time, so keep the directory alive. Real S3 and MinIO need nothing.
-await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'staging/.keep', Body: Buffer.alloc(0) }));
+// it (ENOENT, and an unhandled error that kills the process). Uploads of stored content are
+// deleted at commit, so keep the upload directory alive. Real S3 and MinIO need nothing.
+await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'blobs/u/.keep', Body: Buffer.alloc(0) }));
 
 try {
   const ports = { api: await freePort(), executor: await freePort(), worker: await freePort(), 'artifact-store': await freePort() };
@@ -281,69 +284,84 @@ try {
     const expected = await hashStream(createReadStream(file));
     log(`file: ${statSync(file).size} bytes, sha256 ${expected.sha256}; S3 server ${opts.s3 === 'inline' ? 'in the bench process' : 'in its own process'}`);
 
-    const directPut = await withPeakRss(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `direct/${randomUUID()}`, Body: createReadStream(file), ContentLength: SIZE })));
-    const directKey = `direct/${randomUUID()}`;
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: directKey, Body: createReadStream(file), ContentLength: SIZE }));
-    const directGet = await withPeakRss(async () => hashStream((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: directKey }))).Body));
-    if (directGet.result.sha256 !== expected.sha256) throw new Error('direct GetObject returned other bytes');
-
     const artifact = await createArtifact(`bench.${namespace}.big`);
-    const apiUp = await withPeakRss(() => upload(artifact.id, createReadStream(file), SIZE));
-    if (apiUp.result.sha256 !== expected.sha256) throw new Error(`API upload recorded ${apiUp.result.sha256}`);
-    // node:http, the HTTP stack the SDK's GetObject uses too, so both clients cost the same.
-    const apiDown = await withPeakRss(
-      () =>
-        new Promise((resolveDown, reject) => {
-          httpRequest(`${apiUrl}/api/v1/artifacts/${artifact.id}/download`, { headers: auth }, (res) => {
-            if (res.statusCode !== 200) reject(new Error(`download: ${res.statusCode}`));
-            else hashStream(res).then(resolveDown, reject);
-          })
-            .on('error', reject)
-            .end();
-        }),
-    );
-    if (apiDown.result.sha256 !== expected.sha256 || apiDown.result.size !== SIZE) throw new Error('API download returned other bytes');
+    const rounds = [];
+    for (let round = 0; round < Number(opts.repeat); round++) {
+      const putKey = `direct/${randomUUID()}`;
+      const directPut = await withPeakRss(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: putKey, Body: createReadStream(file), ContentLength: SIZE })));
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: putKey }));
+      const apiUp = await withPeakRss(() => upload(artifact.id, createReadStream(file), SIZE));
+      if (apiUp.result.sha256 !== expected.sha256) throw new Error(`API upload recorded ${apiUp.result.sha256}`);
+      const directKey = `direct/${randomUUID()}`;
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: directKey, Body: createReadStream(file), ContentLength: SIZE }));
+      const directGet = await withPeakRss(async () => hashStream((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: directKey }))).Body));
+      if (directGet.result.sha256 !== expected.sha256) throw new Error('direct GetObject returned other bytes');
+      // node:http, the HTTP stack the SDK's GetObject uses too, so both clients cost the same.
+      const apiDown = await withPeakRss(
+        () =>
+          new Promise((resolveDown, reject) => {
+            httpRequest(`${apiUrl}/api/v1/artifacts/${artifact.id}/download`, { headers: auth }, (res) => {
+              if (res.statusCode !== 200) reject(new Error(`download: ${res.statusCode}`));
+              else hashStream(res).then(resolveDown, reject);
+            })
+              .on('error', reject)
+              .end();
+          }),
+      );
+      if (apiDown.result.sha256 !== expected.sha256 || apiDown.result.size !== SIZE) throw new Error('API download returned other bytes');
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: directKey }));
+      rounds.push({ directPut, apiUp, directGet, apiDown });
+    }
 
-    let apiUpUnsized;
-    let other;
-    let directMultipart;
-    if (!opts['skip-unsized']) {
     // A client that does not announce the size (curl -F): the api cannot use one PutObject of
     // known length and streams a multipart upload instead; timed against that primitive alone.
     // A different file content (one byte changed), so the commit stores it rather than deduplicates.
+    let apiUpUnsized;
+    let directMultipart;
+    let other;
+    if (!opts['skip-unsized']) {
       other = await createArtifact(`bench.${namespace}.big-unsized`);
-    const flipped = createReadStream(file).pipe(
-      new (await import('node:stream')).Transform({
-        transform(chunk, _e, cb) {
-          if (this.first === undefined) {
-            this.first = true;
-            chunk = Buffer.from(chunk);
-            chunk[0] ^= 0xff;
-          }
-          cb(null, chunk);
-        },
-      }),
-    );
-    apiUpUnsized = await withPeakRss(() => upload(other.id, flipped, SIZE, { announceSize: false }));
-    directMultipart = await withPeakRss(() =>
-      new Upload({ client: s3, params: { Bucket: bucket, Key: `direct/${randomUUID()}`, Body: createReadStream(file) }, partSize: 8 * MiB, queueSize: 2 }).done(),
-    );
-
+      const flipped = createReadStream(file).pipe(
+        new Transform({
+          transform(chunk, _e, cb) {
+            if (this.first === undefined) {
+              this.first = true;
+              chunk = Buffer.from(chunk);
+              chunk[0] ^= 0xff;
+            }
+            cb(null, chunk);
+          },
+        }),
+      );
+      apiUpUnsized = await withPeakRss(() => upload(other.id, flipped, SIZE, { announceSize: false }));
+      directMultipart = await withPeakRss(() =>
+        new Upload({ client: s3, params: { Bucket: bucket, Key: `direct/${randomUUID()}`, Body: createReadStream(file) }, partSize: 8 * MiB, queueSize: 2 }).done(),
+      );
     }
     const mibs = (s) => SIZE / MiB / s;
     const row = (name, r) => `${name.padEnd(34)} ${r.seconds.toFixed(2).padStart(7)} s ${mibs(r.seconds).toFixed(1).padStart(8)} MiB/s`;
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     log('');
-    log(`1. ${SIZE / MiB} MiB (CPU seconds per process in brackets)`);
-    log(row('direct PutObject', directPut), ` [${cpuText(directPut)}]`);
-    log(row('API upload, size announced', apiUp), `  ratio ${(directPut.seconds / apiUp.seconds).toFixed(2)}  [${cpuText(apiUp)}]`);
+    log(`1. ${SIZE / MiB} MiB, ${rounds.length} rounds (CPU seconds per process in brackets)`);
+    rounds.forEach((r, i) => {
+      log(`round ${i + 1}`);
+      log(row('  direct PutObject', r.directPut), ` [${cpuText(r.directPut)}]`);
+      log(row('  API upload, size announced', r.apiUp), `  ratio ${(r.directPut.seconds / r.apiUp.seconds).toFixed(2)}  [${cpuText(r.apiUp)}]`);
+      log(row('  direct GetObject (hashed)', r.directGet), ` [${cpuText(r.directGet)}]`);
+      log(row('  API download (verified, hashed)', r.apiDown), `  ratio ${(r.directGet.seconds / r.apiDown.seconds).toFixed(2)}  [${cpuText(r.apiDown)}]`);
+    });
     if (apiUpUnsized) {
       log(row('direct multipart upload (8 MiB)', directMultipart), ` [${cpuText(directMultipart)}]`);
       log(row('API upload, size not announced', apiUpUnsized), `  ratio to multipart ${(directMultipart.seconds / apiUpUnsized.seconds).toFixed(2)}  [${cpuText(apiUpUnsized)}]`);
     }
-    log(row('direct GetObject (hashed)', directGet), ` [${cpuText(directGet)}]`);
-    log(row('API download (verified, hashed)', apiDown), `  ratio ${(directGet.seconds / apiDown.seconds).toFixed(2)}  [${cpuText(apiDown)}]`);
-    log(`peak RSS during upload:   api ${mb(apiUp.peak.api)}, artifact-store ${mb(apiUp.peak['artifact-store'])}`);
-    log(`peak RSS during download: api ${mb(apiDown.peak.api)}, artifact-store ${mb(apiDown.peak['artifact-store'])}`);
+    const upRatios = rounds.map((r) => r.directPut.seconds / r.apiUp.seconds);
+    const downRatios = rounds.map((r) => r.directGet.seconds / r.apiDown.seconds);
+    const range = (xs) => `median ${median(xs).toFixed(2)} (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)})`;
+    log(`upload ratio API / direct PutObject:   ${range(upRatios)}`);
+    log(`download ratio API / direct GetObject: ${range(downRatios)}`);
+    const peak = (phase, name) => mb(Math.max(...rounds.map((r) => r[phase].peak[name])));
+    log(`peak RSS during uploads:   api ${peak('apiUp', 'api')}, artifact-store ${peak('apiUp', 'artifact-store')}`);
+    log(`peak RSS during downloads: api ${peak('apiDown', 'api')}, artifact-store ${peak('apiDown', 'artifact-store')}`);
     for (const id of [artifact.id, other?.id].filter(Boolean)) await fetch(`${apiUrl}/api/v1/artifacts/${id}`, { method: 'DELETE', headers: auth });
   }
 

@@ -1,9 +1,10 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type ApiClient, buildTarGz, startS3rver, type RunningS3rver, waitFor } from '@attune/testing';
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Readable } from 'node:stream';
 import { type E2eContext, execute, ROOT, startPlatform, stopPlatform, waitForTerminal } from './support';
 
@@ -25,7 +26,6 @@ const run = Date.now().toString(36);
 let n = 0;
 const ref = (name: string) => `e2e.${run}.${name}.${++n}`;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const blobKey = (digest: string) => `blobs/sha256/${digest.slice(0, 2)}/${digest.slice(2, 4)}/${digest}`;
 
 beforeAll(async () => {
   s3 = await startS3rver({ bucket: `artifacts-e2e-${run}` });
@@ -38,8 +38,8 @@ beforeAll(async () => {
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
   });
   // s3rver removes a directory when its last object goes, racing with a concurrent put into it
-  // (uploads create and delete staging objects all the time); keep the directory alive.
-  await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'staging/.keep', Body: Buffer.alloc(0) }));
+  // (uploads of stored content are deleted at commit); keep the upload directory alive.
+  await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'blobs/u/.keep', Body: Buffer.alloc(0) }));
   ctx = await startPlatform('artifacts', {
     ATTUNE_STORAGE_DRIVER: 's3',
     ATTUNE_S3_ENDPOINT: s3.endpoint,
@@ -122,18 +122,18 @@ function multipart(path: string, parts: Part[], token = ctx.api.token, extraHead
   });
 }
 
-/** Deterministic pseudo-random content of any size, generated as it is read. */
+/** Deterministic pseudo-random content of any size (an AES-CTR keystream), generated as it is read. */
 function generated(size: number, seed: string): () => Readable {
   return () => {
+    const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16));
+    const zeros = Buffer.alloc(MiB);
     let left = size;
-    let counter = 0;
     return new Readable({
       read() {
         if (left === 0) return void this.push(null);
-        const block = Buffer.alloc(Math.min(MiB, left));
-        for (let off = 0; off < block.length; off += 32) createHash('sha256').update(`${seed}:${counter++}`).digest().copy(block, off);
-        left -= block.length;
-        this.push(block);
+        const n = Math.min(MiB, left);
+        left -= n;
+        this.push(cipher.update(zeros.subarray(0, n)));
       },
     });
   };
@@ -186,6 +186,19 @@ async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; api: num
   } finally {
     done = true;
     await sampler;
+  }
+}
+
+/** Where the bytes of a content are stored (its blob row's key), behind the API. */
+async function blobKey(digest: string): Promise<string> {
+  const db = new pg.Client({ connectionString: ctx.databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query(`SELECT storage_key FROM artifact_blobs WHERE sha256 = $1`, [digest]);
+    if (rows.length !== 1) throw new Error(`no blob row for ${digest}`);
+    return rows[0].storage_key as string;
+  } finally {
+    await db.end();
   }
 }
 
@@ -321,10 +334,16 @@ describe('uploads and downloads', () => {
     // The same bytes under another artifact: a new version, no new blob.
     const blobsBefore = await blobCount();
     const b = await createArtifact(ctx.api, { ref: ref('big-copy'), type: 'file_binary' });
-    const again = await multipart(`/api/v1/artifacts/${b.id}/versions/upload`, [{ name: 'file', file: { body: content, size: BIG } }]);
+    const storedAt = await blobKey(digest);
+    const again = await multipart(`/api/v1/artifacts/${b.id}/versions/upload`, [
+      { name: 'size', value: String(BIG) },
+      { name: 'sha256', value: digest },
+      { name: 'file', file: { body: content, size: BIG } },
+    ]);
     expect(again.status).toBe(201);
     expect(again.body.data).toMatchObject({ artifact: b.id, version: 1, sha256: digest });
     expect(await blobCount()).toBe(blobsBefore);
+    expect(await blobKey(digest)).toBe(storedAt);
   });
 
   it('creates versions from JSON, and lists, reads and deletes versions', async () => {
@@ -396,7 +415,7 @@ describe('retention and cleanup', () => {
 describe('integrity and errors', () => {
   async function corrupt(digest: string, size: number) {
     const wrong = randomBytes(size);
-    await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: blobKey(digest), Body: wrong, ContentLength: size }));
+    await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: await blobKey(digest), Body: wrong, ContentLength: size }));
   }
 
   it('refuses to serve a small blob that no longer matches its sha256', async () => {
@@ -426,6 +445,49 @@ describe('integrity and errors', () => {
     expect(received).toBeLessThan(size);
     const metrics = await (await fetch(`http://127.0.0.1:${ctx.platform.ports.api}/metrics`)).text();
     expect(metrics).toMatch(/^attune_artifact_checksum_failures_total [1-9]/m);
+  });
+
+  it('checks size and sha256 announced before the file against it, keeping nothing when they differ', async () => {
+    const announced = await createArtifact(ctx.api, { ref: ref('announced'), type: 'file_text' });
+    const blobsBefore = await blobCount();
+    const bytes = Buffer.from(`announced ${run}`);
+    const shortSize = await multipart(`/api/v1/artifacts/${announced.id}/versions/upload`, [
+      { name: 'size', value: String(bytes.length + 1) },
+      { name: 'file', file: { body: bytes, size: bytes.length } },
+    ]);
+    expect(shortSize.status).toBe(422);
+    expect(shortSize.body).toMatchObject({ code: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'size' })] });
+    const longSize = await multipart(`/api/v1/artifacts/${announced.id}/versions/upload`, [
+      { name: 'size', value: '3' },
+      { name: 'file', file: { body: bytes, size: bytes.length } },
+    ]);
+    expect(longSize.status).toBe(422);
+    const wrongSha = await multipart(`/api/v1/artifacts/${announced.id}/versions/upload`, [
+      { name: 'size', value: String(bytes.length) },
+      { name: 'sha256', value: sha256(Buffer.from('other')) },
+      { name: 'file', file: { body: bytes, size: bytes.length } },
+    ]);
+    expect(wrongSha.status).toBe(422);
+    expect(wrongSha.body).toMatchObject({ code: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'sha256' })] });
+    for (const [name, value] of [['size', '-1'], ['size', '1.5'], ['sha256', 'abc']]) {
+      const bad = await multipart(`/api/v1/artifacts/${announced.id}/versions/upload`, [{ name, value }, { name: 'file', file: { body: bytes, size: bytes.length } }]);
+      expect(bad.status).toBe(422);
+      expect(bad.body.details[0].field).toBe(name);
+    }
+    const tooBig = await multipart(`/api/v1/artifacts/${announced.id}/versions/upload`, [
+      { name: 'size', value: String(MAX_UPLOAD + 1) },
+      { name: 'file', file: { body: bytes, size: bytes.length } },
+    ]);
+    expect(tooBig.status).toBe(413);
+    expect(await blobCount()).toBe(blobsBefore);
+    expect((await ctx.api.get(`/api/v1/artifacts/${announced.id}/versions`)).body.data).toEqual([]);
+    const right = await multipart(`/api/v1/artifacts/${announced.id}/versions/upload`, [
+      { name: 'size', value: String(bytes.length) },
+      { name: 'sha256', value: sha256(bytes).toUpperCase() },
+      { name: 'file', file: { body: bytes, size: bytes.length } },
+    ]);
+    expect(right.status).toBe(201);
+    expect(right.body.data).toMatchObject({ version: 1, size_bytes: bytes.length, sha256: sha256(bytes) });
   });
 
   it('answers clear 4xx errors for bad uploads and misplaced progress entries', async () => {

@@ -15,6 +15,8 @@ export interface E2eContext {
   platform: Platform;
   api: ApiClient;
   namespace: string;
+  /** The platform's database, for tests that look behind the API (where a blob is stored). */
+  databaseUrl: string;
 }
 
 /** Starts the whole platform for one test file, on its own bus namespace. */
@@ -33,7 +35,7 @@ export async function startPlatform(name: string, env: Record<string, string> = 
   await platform.startAll();
   const api = new ApiClient(platform.apiUrl);
   await api.login();
-  return { platform, api, namespace };
+  return { platform, api, namespace, databaseUrl };
 }
 
 export async function stopPlatform(ctx: E2eContext | undefined): Promise<void> {

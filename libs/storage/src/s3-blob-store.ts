@@ -44,7 +44,6 @@ const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 2;
 /** S3 refuses a single PutObject above 5 GiB; bigger bodies of known size go multipart too. */
 const MAX_SINGLE_PUT_BYTES = 5 * 1024 * 1024 * 1024;
-const PUT_CHUNK_BYTES = 512 * 1024;
 /** S3 refuses CopyObject above 5 GiB; bigger objects are copied part by part. */
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 * 1024 * 1024;
 const COPY_PART_SIZE = 512 * 1024 * 1024;
@@ -139,8 +138,9 @@ export class S3BlobStore implements BlobStore {
     const expected = opts.expectedSha256 === undefined ? undefined : normalizeSha256(opts.expectedSha256);
     const contentType = opts.contentType ?? DEFAULT_CONTENT_TYPE;
     const single = opts.size !== undefined && opts.size <= MAX_SINGLE_PUT_BYTES;
-    // One PutObject takes the body as it comes: bigger writes make fewer system calls (lib-storage buffers whole parts anyway).
-    const hasher = new HashingCounter(key, { maxBytes: opts.maxBytes, size: opts.size, expectedSha256: expected, coalesceBytes: single ? PUT_CHUNK_BYTES : undefined });
+    // The body goes on in the pieces it arrives in: coalescing them into bigger writes made
+    // s3rver spend more CPU per byte, not less (docs/benchmarks.md).
+    const hasher = new HashingCounter(key, { maxBytes: opts.maxBytes, size: opts.size, expectedSha256: expected });
     let streamError: Error | undefined;
     const abort = new AbortController();
     hasher.once('error', (err) => {

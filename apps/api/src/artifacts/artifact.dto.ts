@@ -135,6 +135,21 @@ export class CreateJsonVersionDto {
 }
 
 export class UploadVersionDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description:
+      'Exact size of the file in bytes. Send it before the file part: the content is then stored in one write of known length ' +
+      '(faster, on S3 one PutObject instead of a multipart upload). A file of another size is refused with 422 and nothing is kept.',
+  })
+  size?: number;
+  @ApiPropertyOptional({
+    pattern: '^[0-9a-fA-F]{64}$',
+    description:
+      'SHA-256 of the file (hex), before the file part. The content is checked against it before its last byte is stored; ' +
+      'a mismatch is refused with 422 and nothing is kept.',
+  })
+  sha256?: string;
   @ApiProperty({ type: 'string', format: 'binary', description: 'The content, streamed (never buffered whole)' }) file!: unknown;
   @ApiPropertyOptional({ description: "Media type; default: the part's type, then the artifact's" }) content_type?: string;
   @ApiPropertyOptional({ description: 'Execution that produced this version' }) execution?: number;

@@ -178,7 +178,12 @@ export class ArtifactsController {
   @RequireRole('operator')
   @AllowExecutionToken()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Upload a version (multipart field "file"), streamed into storage while hashed' })
+  @ApiOperation({
+    summary: 'Upload a version (multipart field "file"), streamed into storage while hashed',
+    description:
+      'Optional fields `size` and `sha256`, sent before the file, are checked against it; with `size` the content is stored ' +
+      'in one write of known length. Identical content is stored once: a version whose bytes are stored already adds no blob.',
+  })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadVersionDto })
   @ApiDataResponse(ArtifactVersionDto, 201)
