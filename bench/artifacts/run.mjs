@@ -15,7 +15,7 @@
 //      API / direct, CPU seconds of each process and the services' peak RSS meanwhile;
 //   2. --small uploads of 10 KB each through the API (distinct content, --concurrency at once),
 //      against the same number of direct PutObjects.
-// --only big|small runs one part. BENCH_API_ARGS adds node flags to the api (e.g. --cpu-prof).
+// --only big|small runs one part. BENCH_NODE_ARGS adds node flags to the api and artifact-store (e.g. --cpu-prof).
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { execFileSync, spawn } from 'node:child_process';
@@ -163,7 +163,7 @@ try {
   if ((await new Promise((r) => migrate.once('exit', r))) !== 0) throw new Error('migrations failed (npm run build first?)');
   for (const name of ['api', 'artifact-store', 'executor', 'worker']) {
     const out = createWriteStream(join(work, `${name}.log`));
-    const child = spawn(process.execPath, [...(name === 'api' && process.env.BENCH_API_ARGS ? process.env.BENCH_API_ARGS.split(' ') : []), join(ROOT, 'dist/apps', name, 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...((name === 'api' || name === 'artifact-store') && process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), join(ROOT, 'dist/apps', name, 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(out);
     child.stderr.pipe(out);
     procs.push(child);

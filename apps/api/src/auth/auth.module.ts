@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { createSecretKey } from 'node:crypto';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ApiConfig } from '../config/api.config';
@@ -14,7 +15,9 @@ import { UsersService } from '../users/users.service';
   imports: [
     JwtModule.registerAsync({
       inject: [ApiConfig],
-      useFactory: (config: ApiConfig) => ({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } }),
+      // A KeyObject, made once: given a string, jsonwebtoken tries it as a public key first and
+      // builds a key from it on every verify (about 1 ms of CPU per request).
+      useFactory: (config: ApiConfig) => ({ secret: createSecretKey(Buffer.from(config.jwtSecret)), signOptions: { algorithm: 'HS256' } }),
     }),
   ],
   controllers: [AuthController, UsersController],

@@ -1,7 +1,7 @@
 import { DomainError } from '@attune/contracts';
-import { ArtifactRepository, type CommitOutcome } from '@attune/persistence';
+import { type Artifact, ArtifactRepository, type CommitOutcome } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
-import { BLOB_STORE, type BlobStore } from '@attune/storage';
+import { BLOB_STORE, type BlobHead, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { BlobCollector } from '../retention/blob-collector.service';
@@ -41,22 +41,19 @@ export class VersionCommitter {
    * no version: the version row is written in the same transaction that found the blob stored.
    */
   async commitVersion(artifactId: number, stagedKey: string, sizeBytes: number, sha256: string, opts: CommitOptions): Promise<CommitOutcome> {
-    const artifact = await this.artifacts.findById(artifactId);
-    if (!artifact) throw new DomainError('NOT_FOUND', `artifact ${artifactId} not found`);
-    if (artifact.type === 'progress') {
-      throw new DomainError('BAD_REQUEST', `artifact ${artifactId} is a progress artifact: it holds entries, not versions`);
-    }
     if (!SHA256_HEX.test(sha256)) throw new DomainError('BAD_REQUEST', `sha256 ${JSON.stringify(sha256)} is not a lowercase SHA-256 hex digest`);
-    const earlier = await this.artifacts.findVersionByUpload(stagedKey);
-    if (earlier) {
-      // The same commit delivered again (a redelivered message): its version, not a new one.
+    const head = await this.store.head(stagedKey);
+    if (!head) {
+      // Gone: deleted as redundant by a first delivery of this same commit, or never there.
+      const earlier = await this.artifacts.findVersionByUpload(stagedKey);
+      if (!earlier) throw new DomainError('NOT_FOUND', `upload ${stagedKey} not found`);
       if (earlier.artifact !== artifactId || earlier.sha256 !== sha256) {
         throw new DomainError('CONFLICT', `upload ${stagedKey} was committed already, to another artifact or content`);
       }
       this.logger.info({ artifact_id: artifactId, version: earlier.version, key: stagedKey }, 'commit delivered again; answering the version it made');
-      return { artifact, version: earlier, released: [], adopted: true };
+      return { artifact: (await this.artifacts.findById(artifactId)) as Artifact, version: earlier, released: [], adopted: false };
     }
-    await this.verifyStaged(stagedKey, sizeBytes, sha256);
+    this.verifyStaged(head, stagedKey, sizeBytes, sha256);
     const outcome = await this.artifacts.commitVersion(
       { artifactId, sha256, sizeBytes, contentType: opts.contentType, execution: opts.execution, createdBy: opts.createdBy, stagedKey },
       (key) => this.store.exists(key),
@@ -83,9 +80,7 @@ export class VersionCommitter {
    * not measured again here (a second full read): every download re-verifies the bytes against
    * it and fails loudly on a mismatch.
    */
-  private async verifyStaged(stagedKey: string, sizeBytes: number, sha256: string): Promise<void> {
-    const head = await this.store.head(stagedKey);
-    if (!head) throw new DomainError('NOT_FOUND', `upload ${stagedKey} not found`);
+  private verifyStaged(head: BlobHead, stagedKey: string, sizeBytes: number, sha256: string): void {
     if (head.size !== sizeBytes) {
       throw new DomainError('BAD_REQUEST', `upload ${stagedKey} holds ${head.size} bytes, the commit claims ${sizeBytes}`);
     }

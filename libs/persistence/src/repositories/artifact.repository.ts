@@ -432,57 +432,68 @@ export class ArtifactRepository {
       // The upload sweep takes the same lock before it deletes an upload no blob row names; so
       // does a second delivery of the same commit, which then finds the version of the first.
       await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [input.stagedKey]);
-      const done = rowsOf(await m.query(`SELECT * FROM artifact_versions WHERE upload_key = $1`, [input.stagedKey]));
-      if (done.length) {
-        const version = versionFromRow(done[0]);
-        return { artifact: (await this.reload(m, version.artifact)) as Artifact, version, released: [], adopted: true };
-      }
-      // Inserting or touching the row locks it until the end of the transaction: the collector
-      // cannot delete this content's object between the check below and the version insert.
+      // Inserting or touching the blob row locks it until the end of the transaction: the
+      // collector cannot delete this content's object between the check below and the version
+      // insert. Nothing happens when a version was committed from this upload already.
       const [blob] = rowsOf(
         await m.query(
-          `INSERT INTO artifact_blobs (sha256, size_bytes, storage_key) VALUES ($1, $2, $3)
+          `INSERT INTO artifact_blobs (sha256, size_bytes, storage_key)
+           SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM artifact_versions WHERE upload_key = $3)
            ON CONFLICT (sha256) DO UPDATE SET last_referenced = now()
            RETURNING storage_key, (xmax = 0) AS inserted`,
           [input.sha256, input.sizeBytes, input.stagedKey],
         ),
       );
+      if (!blob) return this.committedBefore(m, input);
       let adopted = blob.inserted === true || blob.storage_key === input.stagedKey;
       if (!adopted && !(await isStored(blob.storage_key as string))) {
         // The row's object is gone (lost or removed by hand): the new upload takes its place.
         await m.query(`UPDATE artifact_blobs SET storage_key = $2 WHERE sha256 = $1`, [input.sha256, input.stagedKey]);
         adopted = true;
       }
-      const bumped = rowsOf(
-        await m.query(
-          `UPDATE artifacts SET next_version = next_version + 1 WHERE id = $1 AND type <> 'progress'
-           RETURNING next_version - 1 AS version`,
-          [input.artifactId],
-        ),
-      );
-      if (!bumped.length) {
-        const exists = rowsOf(await m.query(`SELECT type FROM artifacts WHERE id = $1`, [input.artifactId]));
-        if (!exists.length) throw new DomainError('NOT_FOUND', `artifact ${input.artifactId} not found`);
-        throw new DomainError('BAD_REQUEST', `artifact ${input.artifactId} is a progress artifact: it holds entries, not versions`);
-      }
-      const version = num(bumped[0].version);
       let inserted: Row[];
       try {
+        // The next number and the version row in one statement; the artifact's retention comes back with it.
         inserted = rowsOf(
           await m.query(
-            `INSERT INTO artifact_versions (artifact, version, execution, content_type, size_bytes, sha256, created_by, upload_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-            [input.artifactId, version, input.execution ?? null, input.contentType, input.sizeBytes, input.sha256, input.createdBy ?? null, input.stagedKey],
+            `WITH bumped AS (
+               UPDATE artifacts SET next_version = next_version + 1 WHERE id = $1 AND type <> 'progress'
+               RETURNING next_version - 1 AS version, retention_policy, retention_limit
+             ), ins AS (
+               INSERT INTO artifact_versions (artifact, version, execution, content_type, size_bytes, sha256, created_by, upload_key)
+               SELECT $1, bumped.version, $2, $3, $4, $5, $6, $7 FROM bumped RETURNING *
+             )
+             SELECT ins.*, bumped.retention_policy AS artifact_retention_policy, bumped.retention_limit AS artifact_retention_limit
+               FROM ins CROSS JOIN bumped`,
+            [input.artifactId, input.execution ?? null, input.contentType, input.sizeBytes, input.sha256, input.createdBy ?? null, input.stagedKey],
           ),
         );
       } catch (err) {
         throw this.translate(err);
       }
-      const artifact = (await this.reload(m, input.artifactId)) as Artifact;
-      const released = await this.applyVersionRetention(m, artifact);
-      await m.query(REFRESH_SUMMARY, [[input.artifactId]]);
-      return { artifact: (await this.reload(m, input.artifactId)) as Artifact, version: versionFromRow(inserted[0]), released, adopted };
+      if (!inserted.length) {
+        const exists = rowsOf(await m.query(`SELECT type FROM artifacts WHERE id = $1`, [input.artifactId]));
+        if (!exists.length) throw new DomainError('NOT_FOUND', `artifact ${input.artifactId} not found`);
+        throw new DomainError('BAD_REQUEST', `artifact ${input.artifactId} is a progress artifact: it holds entries, not versions`);
+      }
+      const row = inserted[0];
+      let released: string[] = [];
+      if (row.artifact_retention_policy === 'versions' && row.artifact_retention_limit !== null) {
+        released = await this.deleteBeyondLimit(m, input.artifactId, num(row.artifact_retention_limit));
+      }
+      const [artifact] = rowsOf(await m.query(`${REFRESH_SUMMARY} RETURNING a.*`, [[input.artifactId]]));
+      return { artifact: artifactFromRow(artifact), version: versionFromRow(row), released, adopted };
     });
+  }
+
+  /** A second delivery of a commit: the version the first one made (the same artifact and content, or CONFLICT). */
+  private async committedBefore(m: EntityManager, input: NewVersion): Promise<CommitOutcome> {
+    const [row] = rowsOf(await m.query(`SELECT * FROM artifact_versions WHERE upload_key = $1`, [input.stagedKey]));
+    const version = versionFromRow(row);
+    if (version.artifact !== input.artifactId || version.sha256 !== input.sha256) {
+      throw new DomainError('CONFLICT', `upload ${input.stagedKey} was committed already, to another artifact or content`);
+    }
+    return { artifact: (await this.reload(m, version.artifact)) as Artifact, version, released: [], adopted: true };
   }
 
   /** Deletes one version; answers the blob it referenced, or null when there was no such version. */
@@ -610,15 +621,21 @@ export class ArtifactRepository {
   /** Keeps the newest `retention_limit` versions of a `versions` artifact; answers the released blobs. */
   private async applyVersionRetention(m: EntityManager, artifact: Artifact): Promise<string[]> {
     if (artifact.retentionPolicy !== 'versions' || artifact.retentionLimit === null) return [];
+    const released = await this.deleteBeyondLimit(m, artifact.id, artifact.retentionLimit);
+    if (released.length) await m.query(REFRESH_SUMMARY, [[artifact.id]]);
+    return released;
+  }
+
+  /** Deletes all but the newest `limit` versions of an artifact; answers the blobs they referenced. */
+  private async deleteBeyondLimit(m: EntityManager, artifactId: number, limit: number): Promise<string[]> {
     const rows = rowsOf(
       await m.query(
         `DELETE FROM artifact_versions WHERE artifact = $1 AND version NOT IN (
            SELECT version FROM artifact_versions WHERE artifact = $1 ORDER BY version DESC LIMIT $2)
          RETURNING sha256`,
-        [artifact.id, artifact.retentionLimit],
+        [artifactId, limit],
       ),
     );
-    if (rows.length) await m.query(REFRESH_SUMMARY, [[artifact.id]]);
     return [...new Set(rows.map((r) => r.sha256 as string))];
   }
 
