@@ -52,6 +52,11 @@ export interface CopyOptions {
   sha256?: string;
 }
 
+export interface ListOptions {
+  /** Only keys that sort after this one. */
+  startAfter?: string;
+}
+
 export interface BlobStore {
   readonly driver: 'fs' | 's3';
   /**
@@ -74,9 +79,10 @@ export interface BlobStore {
   copy(fromKey: string, toKey: string, opts?: CopyOptions): Promise<void>;
   /**
    * Blobs whose key starts with `prefix` (a plain string prefix, as in S3), with key and size
-   * only. Order is not promised: S3 and the fs driver list in key order, s3rver does not.
+   * only; with `startAfter`, only keys after it (UTF-8 byte order, S3's StartAfter). Order is not
+   * promised: S3 and the fs driver list in key order, s3rver does not.
    */
-  list(prefix: string): AsyncIterable<BlobHead>;
+  list(prefix: string, opts?: ListOptions): AsyncIterable<BlobHead>;
   /** Resolves when the backend answers (bucket reachable / directory writable); used by GET /health. */
   check(): Promise<void>;
   /** Releases connections (S3 client sockets). The store is unusable afterwards. */

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeF
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { assertValidBlobKey, assertValidBlobPrefix, assertValidRange, normalizeSha256 } from './blob-key';
-import { DEFAULT_CONTENT_TYPE, type BlobHead, type BlobStore, type ByteRange, type CopyOptions, type PutOptions, type PutResult } from './blob-store';
+import { DEFAULT_CONTENT_TYPE, type BlobHead, type BlobStore, type ByteRange, type CopyOptions, type ListOptions, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError, ChecksumMismatchError, InvalidBlobKeyError, RangeNotSatisfiableError } from './blob-store.errors';
 import { HashingCounter, toReadable } from './blob-streams';
 
@@ -158,14 +158,17 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<BlobHead> {
+  async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<BlobHead> {
     assertValidBlobPrefix(prefix);
     // Start at the deepest directory the prefix names completely; its last partial segment
     // only filters.
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
     const start = dirKey ? path.join(this.objectsDir, ...dirKey.split('/')) : this.objectsDir;
-    yield* walk(start, dirKey ? `${dirKey}/` : '', prefix);
+    const after = opts.startAfter === undefined ? undefined : Buffer.from(opts.startAfter);
+    for await (const item of walk(start, dirKey ? `${dirKey}/` : '', prefix)) {
+      if (!after || Buffer.compare(Buffer.from(item.key), after) > 0) yield item;
+    }
   }
 
   async check(): Promise<void> {

@@ -17,7 +17,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { pipeline, type Readable } from 'node:stream';
 import { assertValidBlobKey, assertValidBlobPrefix, assertValidRange, normalizeSha256 } from './blob-key';
-import { DEFAULT_CONTENT_TYPE, type BlobHead, type BlobStore, type ByteRange, type CopyOptions, type PutOptions, type PutResult } from './blob-store';
+import { DEFAULT_CONTENT_TYPE, type BlobHead, type BlobStore, type ByteRange, type CopyOptions, type ListOptions, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError, ChecksumMismatchError, RangeNotSatisfiableError } from './blob-store.errors';
 import { byteWindow, HashingCounter, toReadable } from './blob-streams';
 
@@ -272,12 +272,17 @@ export class S3BlobStore implements BlobStore {
     );
   }
 
-  async *list(prefix: string): AsyncIterable<BlobHead> {
+  async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<BlobHead> {
     assertValidBlobPrefix(prefix);
     let token: string | undefined;
     do {
       const out = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix || undefined,
+          ContinuationToken: token,
+          StartAfter: token ? undefined : opts.startAfter,
+        }),
       );
       for (const item of out.Contents ?? []) {
         if (item.Key !== undefined) yield { key: item.Key, size: item.Size ?? 0 };

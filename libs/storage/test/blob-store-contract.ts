@@ -77,9 +77,9 @@ function failingStream(good: Buffer, error: Error): Readable {
   });
 }
 
-async function listAll(store: BlobStore, prefix: string): Promise<BlobHead[]> {
+async function listAll(store: BlobStore, prefix: string, startAfter?: string): Promise<BlobHead[]> {
   const out: BlobHead[] = [];
-  for await (const item of store.list(prefix)) out.push(item);
+  for await (const item of store.list(prefix, startAfter === undefined ? undefined : { startAfter })) out.push(item);
   return out;
 }
 
@@ -438,6 +438,16 @@ export function describeBlobStoreContract(name: string, factory: () => Promise<C
       expect(await keysOf(`${p}c/de`)).toEqual([`${p}c/deep/er/x`]);
       expect(await listAll(store, `${p}nothing/`)).toEqual([]);
       expect(await listAll(store, `${prefix('never-used')}`)).toEqual([]);
+    });
+
+    it('lists only the keys after startAfter', async () => {
+      const p = prefix('list-after');
+      for (const k of ['1000-a', '1000-b', '2000-a', '3000-a']) await store.put(`${p}${k}`, Buffer.from(k));
+      const after = async (startAfter: string) => (await listAll(store, p, startAfter)).map((h) => h.key.slice(p.length)).sort();
+      expect(await after(`${p}1000-a`)).toEqual(['1000-b', '2000-a', '3000-a']);
+      expect(await after(`${p}2000`)).toEqual(['2000-a', '3000-a']);
+      expect(await after(`${p}9`)).toEqual([]);
+      expect(await after('')).toEqual(['1000-a', '1000-b', '2000-a', '3000-a']);
     });
 
     it('rejects invalid keys on every operation with InvalidBlobKeyError', async () => {

@@ -1,5 +1,5 @@
 import { DomainError } from '@attune/contracts';
-import { type Artifact, ArtifactRepository, type CommitOutcome } from '@attune/persistence';
+import { ArtifactRepository, type CommitOutcome } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { BLOB_STORE, type BlobHead, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
@@ -45,13 +45,10 @@ export class VersionCommitter {
     const head = await this.store.head(stagedKey);
     if (!head) {
       // Gone: deleted as redundant by a first delivery of this same commit, or never there.
-      const earlier = await this.artifacts.findVersionByUpload(stagedKey);
+      const earlier = await this.artifacts.findEarlierCommit({ stagedKey, artifactId, sha256 });
       if (!earlier) throw new DomainError('NOT_FOUND', `upload ${stagedKey} not found`);
-      if (earlier.artifact !== artifactId || earlier.sha256 !== sha256) {
-        throw new DomainError('CONFLICT', `upload ${stagedKey} was committed already, to another artifact or content`);
-      }
-      this.logger.info({ artifact_id: artifactId, version: earlier.version, key: stagedKey }, 'commit delivered again; answering the version it made');
-      return { artifact: (await this.artifacts.findById(artifactId)) as Artifact, version: earlier, released: [], adopted: false };
+      this.logger.info({ artifact_id: artifactId, version: earlier.version.version, key: stagedKey }, 'commit delivered again; answering the version it made');
+      return earlier;
     }
     this.verifyStaged(head, stagedKey, sizeBytes, sha256);
     const outcome = await this.artifacts.commitVersion(

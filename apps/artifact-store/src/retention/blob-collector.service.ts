@@ -11,6 +11,8 @@ import { Counter } from 'prom-client';
  */
 export const CONTENT_ADDRESSED_PREFIX = 'blobs/sha256/';
 const BATCH = 500;
+/** How often the upload sweep lists every upload again rather than only the newer ones. */
+export const FULL_UPLOAD_SWEEP_MS = 24 * 3600_000;
 
 const collected = new Counter({ name: 'attune_artifact_blobs_collected_total', help: 'Unreferenced blobs deleted from the bucket' });
 const stagingDeleted = new Counter({ name: 'attune_artifact_staging_deleted_total', help: 'Abandoned uploads deleted' });
@@ -31,6 +33,10 @@ export interface CollectionReport {
  */
 @Injectable()
 export class BlobCollector {
+  /** Upload keys dated before this were all settled by an earlier sweep of this process. */
+  private uploadsSettledUpTo?: number;
+  private lastFullUploadSweep = 0;
+
   constructor(
     private readonly artifacts: ArtifactRepository,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
@@ -62,37 +68,57 @@ export class BlobCollector {
   /**
    * Uploads that started more than ttlMs ago and that no blob row names (never committed, or
    * redundant after a failed commit). Keys it cannot date are left alone.
+   *
+   * Committed content stays under the upload prefix, so it holds nearly every blob; upload keys
+   * start with their time, so after one full pass a sweep lists only the keys dated after what
+   * the previous pass settled (S3's StartAfter). A full pass runs again every
+   * FULL_UPLOAD_SWEEP_MS, for uploads that took longer than the TTL to arrive.
    */
   async collectStaging(ttlMs: number, now = Date.now()): Promise<number> {
-    let n = 0;
-    for (const prefix of [UPLOAD_PREFIX, STAGING_PREFIX]) {
-      let batch: { key: string; size: number }[] = [];
-      const flush = async () => {
-        const adopted = await this.artifacts.knownStorageKeys(batch.map((b) => b.key));
-        for (const item of batch) {
-          if (adopted.has(item.key)) continue;
-          const deleted = await this.artifacts
-            .deleteUnadoptedUpload(item.key, () => this.store.delete(item.key))
-            .catch((err: unknown) => {
-              this.logger.warn({ key: item.key, err: (err as Error).message }, 'could not delete an abandoned upload; the next sweep tries again');
-              return false;
-            });
-          if (!deleted) continue;
-          stagingDeleted.inc();
-          this.logger.info({ key: item.key, size_bytes: item.size }, 'deleted an abandoned upload');
-          n++;
-        }
-        batch = [];
-      };
-      for await (const item of this.store.list(prefix)) {
-        const created = uploadKeyCreatedAt(item.key);
-        if (created === undefined || now - created < ttlMs) continue;
-        batch.push({ key: item.key, size: item.size });
-        if (batch.length >= BATCH) await flush();
-      }
-      if (batch.length) await flush();
+    const cutoff = now - ttlMs;
+    const full = this.uploadsSettledUpTo === undefined || now - this.lastFullUploadSweep >= FULL_UPLOAD_SWEEP_MS;
+    const since = full ? undefined : this.uploadsSettledUpTo;
+    const uploads = await this.collectUploads(UPLOAD_PREFIX, cutoff, since);
+    // Staging objects of earlier versions: a prefix that only shrinks.
+    const staging = await this.collectUploads(STAGING_PREFIX, cutoff);
+    if (uploads.complete) {
+      this.uploadsSettledUpTo = cutoff;
+      if (full) this.lastFullUploadSweep = now;
     }
-    return n;
+    return uploads.deleted + staging.deleted;
+  }
+
+  /** Deletes the uploads under `prefix` dated before `cutoff` (and after `since`) that no blob row names. */
+  private async collectUploads(prefix: string, cutoff: number, since?: number): Promise<{ deleted: number; complete: boolean }> {
+    let deleted = 0;
+    let complete = true;
+    let batch: { key: string; size: number }[] = [];
+    const flush = async () => {
+      const adopted = await this.artifacts.knownStorageKeys(batch.map((b) => b.key));
+      for (const item of batch) {
+        if (adopted.has(item.key)) continue;
+        const done = await this.artifacts
+          .deleteUnadoptedUpload(item.key, () => this.store.delete(item.key))
+          .catch((err: unknown) => {
+            this.logger.warn({ key: item.key, err: (err as Error).message }, 'could not delete an abandoned upload; the next sweep tries again');
+            complete = false;
+            return false;
+          });
+        if (!done) continue;
+        stagingDeleted.inc();
+        this.logger.info({ key: item.key, size_bytes: item.size }, 'deleted an abandoned upload');
+        deleted++;
+      }
+      batch = [];
+    };
+    for await (const item of this.store.list(prefix, since === undefined ? undefined : { startAfter: `${prefix}${since}` })) {
+      const created = uploadKeyCreatedAt(item.key);
+      if (created === undefined || created >= cutoff || (since !== undefined && created < since)) continue;
+      batch.push({ key: item.key, size: item.size });
+      if (batch.length >= BATCH) await flush();
+    }
+    if (batch.length) await flush();
+    return { deleted, complete };
   }
 
   /**

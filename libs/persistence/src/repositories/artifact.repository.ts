@@ -444,7 +444,7 @@ export class ArtifactRepository {
           [input.sha256, input.sizeBytes, input.stagedKey],
         ),
       );
-      if (!blob) return this.committedBefore(m, input);
+      if (!blob) return (await this.findEarlierCommit(input, m)) as CommitOutcome;
       let adopted = blob.inserted === true || blob.storage_key === input.stagedKey;
       if (!adopted && !(await isStored(blob.storage_key as string))) {
         // The row's object is gone (lost or removed by hand): the new upload takes its place.
@@ -486,9 +486,13 @@ export class ArtifactRepository {
     });
   }
 
-  /** A second delivery of a commit: the version the first one made (the same artifact and content, or CONFLICT). */
-  private async committedBefore(m: EntityManager, input: NewVersion): Promise<CommitOutcome> {
+  /**
+   * What a first delivery of this commit made (a redelivered bus message): its version, when it
+   * is for the same artifact and content (else CONFLICT), or null when there was none.
+   */
+  async findEarlierCommit(input: Pick<NewVersion, 'stagedKey' | 'artifactId' | 'sha256'>, m: EntityManager = this.ds.manager): Promise<CommitOutcome | null> {
     const [row] = rowsOf(await m.query(`SELECT * FROM artifact_versions WHERE upload_key = $1`, [input.stagedKey]));
+    if (!row) return null;
     const version = versionFromRow(row);
     if (version.artifact !== input.artifactId || version.sha256 !== input.sha256) {
       throw new DomainError('CONFLICT', `upload ${input.stagedKey} was committed already, to another artifact or content`);
@@ -573,12 +577,6 @@ export class ArtifactRepository {
       await deleteObject();
       return true;
     });
-  }
-
-  /** The version committed from this upload key, if any (a commit delivered twice answers it again). */
-  async findVersionByUpload(key: string): Promise<ArtifactVersion | null> {
-    const rows: Row[] = await this.ds.query(`SELECT * FROM artifact_versions WHERE upload_key = $1`, [key]);
-    return rows.length ? versionFromRow(rows[0]) : null;
   }
 
   /** Which of these object keys are a blob's home. */
