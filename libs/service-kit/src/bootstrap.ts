@@ -29,6 +29,9 @@ export function loggerModule(logger: Logger) {
   });
 }
 
+/** How long an idle HTTP keep-alive connection stays open. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** Creates, configures and starts a service; SIGTERM/SIGINT close it gracefully. */
 export async function startService(opts: ServiceOptions): Promise<INestApplication> {
   const app = await NestFactory.create(opts.module, { bufferLogs: true, abortOnError: false });
@@ -39,6 +42,12 @@ export async function startService(opts: ServiceOptions): Promise<INestApplicati
     app.connectMicroservice({ strategy: opts.transport }, { inheritAppConfig: true });
     await app.startAllMicroservices();
   }
+  // Idle keep-alive connections stay open longer than clients and load balancers keep theirs
+  // (commonly 60 s). With Node's 5 s a client could reuse a connection the server was closing
+  // at that moment, and a request failed with "other side closed" (seen in the e2e batch tests).
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
   await app.listen(opts.port, opts.host ?? '0.0.0.0');
   opts.logger.info({ port: opts.port }, `${opts.name} listening`);
   return app;
