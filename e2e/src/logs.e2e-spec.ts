@@ -1,4 +1,3 @@
-import { waitFor } from '@attune/testing';
 import { createHash } from 'node:crypto';
 import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
 
@@ -12,16 +11,17 @@ afterAll(async () => {
   await stopPlatform(ctx);
 });
 
-/** The full log once it is stored for good (the X-Log-Complete header says so). */
+/**
+ * The full log, read once, as a client reads it the instant the execution is terminal: it must
+ * be whole then (terminal means complete), so nothing here waits or retries.
+ */
 async function completeLog(path: string): Promise<{ body: Buffer; headers: Headers }> {
-  return waitFor(
-    async () => {
-      const res = await fetch(`${ctx.platform.apiUrl}${path}`, { headers: { authorization: `Bearer ${ctx.api.token}` } });
-      if (res.status !== 200 || res.headers.get('x-log-complete') !== 'true') return undefined;
-      return { body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
-    },
-    { timeoutMs: 30_000, intervalMs: 100, what: `${path} to be complete` },
-  );
+  const res = await fetch(`${ctx.platform.apiUrl}${path}`, { headers: { authorization: `Bearer ${ctx.api.token}` } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('x-log-complete')).toBe('true');
+  const body = Buffer.from(await res.arrayBuffer());
+  expect(body.length).toBe(Number(res.headers.get('content-length')));
+  return { body, headers: res.headers };
 }
 
 interface SseEvent {
@@ -85,13 +85,15 @@ describe('execution logs', () => {
       stdout: 'hello, world\n',
       stdout_truncated: false,
       stdout_log: `/api/v1/executions/${e.id}/logs/stdout`,
+      stdout_log_bytes: 13,
+      stdout_log_sha256: createHash('sha256').update('hello, world\n').digest('hex'),
     });
     const log = await completeLog(done.result.stdout_log);
     expect(log.body.toString()).toBe('hello, world\n');
     expect(log.headers.get('x-checksum-sha256')).toBe(createHash('sha256').update('hello, world\n').digest('hex'));
     const artifacts = await ctx.api.get(`/api/v1/artifacts?execution=${e.id}`);
     expect(artifacts.status).toBe(200);
-    expect(artifacts.body.data).toEqual([expect.objectContaining({ type: 'file_text', execution: e.id, ref: `execution.${e.id}.stdout` })]);
+    expect(artifacts.body.data).toEqual([expect.objectContaining({ type: 'file_text', execution: e.id, ref: `execution.${e.id}.stdout`, origin: 'log' })]);
   });
 
   it('keeps stderr, its log and the error of a failing action', async () => {

@@ -41,7 +41,7 @@ export async function startPlatform(name: string, env: Record<string, string> = 
 export async function stopPlatform(ctx: E2eContext | undefined): Promise<void> {
   if (!ctx) return;
   await ctx.platform.stopAll();
-  await deleteAmqpNamespace(testAmqpUrl(), ctx.namespace, ['executor', 'worker.default', ...WORKER_QUEUES, 'artifact-store']);
+  await deleteAmqpNamespace(testAmqpUrl(), ctx.namespace, ['executor', 'worker.default', ...WORKER_QUEUES, 'artifact-store', 'artifact-store.logs']);
 }
 
 /** Polls an execution until it is terminal and answers it. */

@@ -11,6 +11,7 @@ import { ApiConfig } from './config/api.config';
 import { ExecutionLogsController } from './executions/execution-logs.controller';
 import { ExecutionsController } from './executions/executions.controller';
 import { LogReader } from './executions/log-reader.service';
+import { LogUploads } from './executions/log-uploads.service';
 import { ExecutionsService } from './executions/executions.service';
 import { ParameterValidator } from './executions/parameter-validator';
 import { RegistryModule } from './packs/registry.module';
@@ -59,6 +60,7 @@ export class AppModule {
         ParameterValidator,
         ExecutionsService,
         LogReader,
+        LogUploads,
       ],
     };
   }

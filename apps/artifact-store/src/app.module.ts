@@ -25,7 +25,7 @@ export class AppModule {
         HealthModule.forRoot('artifact-store', [DatabaseHealthIndicator, AmqpHealthIndicator, StorageHealthIndicator]),
         MetricsModule,
         artifacts,
-        LogsModule.forRoot(artifacts, logger),
+        LogsModule.forRoot(artifacts, logger, config),
       ],
       providers: [
         { provide: ArtifactStoreConfig, useValue: config },

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { MessageTypes } from '@attune/contracts';
 import { AmqpServer } from '@attune/messaging';
 import { createRootLogger, runMain, tuneGcForStreaming, startService } from '@attune/service-kit';
 import { AppModule } from './app.module';
@@ -15,13 +16,27 @@ runMain('artifact-store', async () => {
     port: config.port,
     host: config.host,
     logger,
-    transport: new AmqpServer({
-      url: config.amqpUrl,
-      namespace: config.amqpNamespace,
-      service: 'artifact-store',
-      queue: 'artifact-store',
-      prefetch: config.prefetch,
-      logger,
-    }),
+    // Live log chunks have a queue of their own: a flood of them from one large log never delays
+    // the commands (commits of uploads and of whole logs) that executions wait on.
+    transport: [
+      new AmqpServer({
+        url: config.amqpUrl,
+        namespace: config.amqpNamespace,
+        service: 'artifact-store',
+        queue: 'artifact-store',
+        prefetch: config.prefetch,
+        except: [MessageTypes.ExecutionLog],
+        logger,
+      }),
+      new AmqpServer({
+        url: config.amqpUrl,
+        namespace: config.amqpNamespace,
+        service: 'artifact-store',
+        queue: 'artifact-store.logs',
+        prefetch: config.logPrefetch,
+        only: [MessageTypes.ExecutionLog],
+        logger,
+      }),
+    ],
   });
 });

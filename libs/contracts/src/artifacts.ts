@@ -18,6 +18,9 @@ export type ArtifactType = (typeof ARTIFACT_TYPES)[number];
 
 /** Who an artifact belongs to; `owner` names it (a pack ref, an identity login…), empty for `system`. */
 export const ARTIFACT_SCOPES = ['system', 'identity', 'pack', 'action', 'sensor'] as const;
+/** Who made an artifact: an execution's log (the platform only), an action (its execution token), or a user. */
+export const ARTIFACT_ORIGINS = ['log', 'action', 'user'] as const;
+export type ArtifactOrigin = (typeof ARTIFACT_ORIGINS)[number];
 export type ArtifactScope = (typeof ARTIFACT_SCOPES)[number];
 
 /**
@@ -75,6 +78,8 @@ export class ArtifactCreateV1 extends ArtifactFieldsV1 {
   @IsString() @IsNotEmpty() @MaxLength(255) @Matches(ARTIFACT_REF_PATTERN) ref!: string;
   @IsIn(ARTIFACT_TYPES) type!: ArtifactType;
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(1) execution?: number | null;
+  /** `user` unless said; `log` is never accepted here (log artifacts are made by artifact-store alone). */
+  @IsOptional() @IsIn(['action', 'user']) origin?: Exclude<ArtifactOrigin, 'log'>;
 }
 
 /** Changes some fields of an artifact. Replies with the ArtifactRecordV1. */
@@ -138,6 +143,7 @@ export interface ArtifactRecordV1 {
   content_type: string | null;
   size_bytes: number;
   execution: number | null;
+  origin: ArtifactOrigin;
   retention_policy: RetentionPolicy | null;
   retention_limit: number | null;
   data: unknown;

@@ -13,6 +13,17 @@ export interface ExecutionResult {
   /** The full log hit its size cap and ends with a truncation marker. */
   stdout_log_truncated?: boolean;
   stderr_log_truncated?: boolean;
+  /** Bytes and SHA-256 (hex) of the stored log: a full read of `<stream>_log` returns exactly these. */
+  stdout_log_bytes?: number;
+  stdout_log_sha256?: string;
+  stderr_log_bytes?: number;
+  stderr_log_sha256?: string;
+  /**
+   * Only part of the log is stored: the worker was lost mid-run, or storing the log failed.
+   * What is stored reads as usual, with `X-Log-Complete: false`.
+   */
+  stdout_log_incomplete?: boolean;
+  stderr_log_incomplete?: boolean;
   data?: unknown;
   error?: string;
   timed_out?: boolean;

@@ -39,8 +39,10 @@ export const MessageTypes = {
   ExecutionCancelRequested: 'execution.cancel-requested.v1',
   /** executor → every worker (broadcast): stop this execution if you run it, and never start it. */
   ExecutionCancel: 'execution.cancel.v1',
-  /** worker → artifact-store: a bounded piece of an execution's stdout or stderr. */
+  /** worker → artifact-store: a bounded piece of an execution's stdout or stderr, for live tails. */
   ExecutionLog: 'execution.log.v1',
+  /** api → artifact-store (request/reply): a worker uploaded an execution's whole log; make it the log artifact's version. */
+  ExecutionLogCommit: 'execution.log-commit.v1',
   WorkerHeartbeat: 'worker.heartbeat.v1',
   /** api (webhook, POST /events) or executor (timer tick) → executor: an event was recorded; match rules. */
   EventCreated: 'event.created.v1',
@@ -122,6 +124,11 @@ export class ExecutionDispatchV1 {
    * back, so a late report from an earlier attempt never overwrites the current one.
    */
   @IsOptional() @IsInt() @Min(1) attempt?: number;
+  /**
+   * The worker's own credential for storing this attempt's logs (PUT …/logs/{stream}); never
+   * handed to the process. Absent only from dispatches of executors older than the log upload.
+   */
+  @IsOptional() @IsString() @IsNotEmpty() log_token?: string;
 }
 
 export class ExecutionCancelRequestedV1 {
@@ -134,8 +141,10 @@ export type LogStreamName = (typeof LOG_STREAMS)[number];
 export const MAX_LOG_CHUNK_BYTES = 256 * 1024;
 
 /**
- * One chunk of an execution's output, in order (`seq` from 0, `offset` in bytes). The last one
- * of a stream has `eof` and the stream's totals, so the receiver knows when it has everything.
+ * One chunk of an execution's live output, in order (`seq` from 0, `offset` in bytes). Chunks
+ * serve live tails and keep the part of a log written before a worker was lost; the complete
+ * log is stored by the worker's upload (ExecutionLogCommitV1), which supersedes them. Workers
+ * before the upload sent `eof` with the stream's totals on the last chunk.
  */
 export class ExecutionLogV1 {
   @IsInt() @Min(1) execution_id!: number;
@@ -151,6 +160,28 @@ export class ExecutionLogV1 {
   @IsOptional() @IsString() sha256?: string;
   /** On `eof`: the stream hit its size cap and ends with a truncation marker. */
   @IsOptional() @IsBoolean() truncated?: boolean;
+}
+
+/** api → artifact-store: commit an uploaded, complete execution log (one stream of one attempt). */
+export class ExecutionLogCommitV1 {
+  @IsInt() @Min(1) execution_id!: number;
+  @IsInt() @Min(1) attempt!: number;
+  @IsIn(LOG_STREAMS) stream!: LogStreamName;
+  @IsString() @IsNotEmpty() staged_key!: string;
+  @IsInt() @Min(1) size_bytes!: number;
+  @Matches(/^[0-9a-f]{64}$/) sha256!: string;
+  /** The stream hit its size cap and ends with a truncation marker. */
+  @IsBoolean() truncated!: boolean;
+}
+
+/** artifact-store's answer to ExecutionLogCommitV1. */
+export interface ExecutionLogCommittedV1 {
+  execution_id: number;
+  stream: LogStreamName;
+  artifact_id: number;
+  version: number;
+  size_bytes: number;
+  sha256: string;
 }
 
 export class ExecutionCancelV1 {
@@ -205,6 +236,7 @@ export const PAYLOAD_CLASSES: Readonly<Record<MessageType, new () => object>> = 
   [MessageTypes.ExecutionCancelRequested]: ExecutionCancelRequestedV1,
   [MessageTypes.ExecutionCancel]: ExecutionCancelV1,
   [MessageTypes.ExecutionLog]: ExecutionLogV1,
+  [MessageTypes.ExecutionLogCommit]: ExecutionLogCommitV1,
   [MessageTypes.WorkerHeartbeat]: WorkerHeartbeatV1,
   [MessageTypes.EventCreated]: EventCreatedV1,
   [MessageTypes.ArtifactCreate]: ArtifactCreateV1,

@@ -25,7 +25,22 @@ export interface ExecutionTokenClaims {
   execution_id: number;
 }
 
-export type TokenClaims = AccessTokenClaims | RefreshTokenClaims | ExecutionTokenClaims;
+/**
+ * Kept by the worker, never handed to the process: it may store the execution's stdout and
+ * stderr logs for one attempt and nothing else. Logs are written only by the platform, so an
+ * action cannot forge its own log or anyone else's.
+ */
+export interface ExecutionLogTokenClaims {
+  typ: 'execution-log';
+  sub: string; // `execution:<id>`
+  execution_id: number;
+  attempt: number;
+}
+
+export type TokenClaims = AccessTokenClaims | RefreshTokenClaims | ExecutionTokenClaims | ExecutionLogTokenClaims;
 
 /** How long an execution token outlives the execution's timeout. */
 export const EXECUTION_TOKEN_GRACE_SECONDS = 300;
+
+/** How much longer than an execution token a log token lasts: the worker's bound for storing logs after the process ends. */
+export const LOG_TOKEN_EXTRA_SECONDS = 1800;

@@ -52,7 +52,7 @@ export class AmqpServer extends Server<AmqpServerEvents, AmqpServerStatus> imple
   override readonly propagatesEventHandlerErrors = true;
 
   readonly names: QueueNames;
-  private readonly options: Required<Omit<AmqpServerOptions, 'routingKeys' | 'logger'>> & Pick<AmqpServerOptions, 'routingKeys'>;
+  private readonly options: Required<Omit<AmqpServerOptions, 'routingKeys' | 'logger' | 'only' | 'except'>> & Pick<AmqpServerOptions, 'routingKeys' | 'only' | 'except'>;
   private readonly log: Logger;
   private connection?: AmqpConnection;
   private channel?: ChannelWrapper;
@@ -81,6 +81,8 @@ export class AmqpServer extends Server<AmqpServerEvents, AmqpServerStatus> imple
       queue: options.queue,
       prefetch: options.prefetch,
       routingKeys: options.routingKeys,
+      only: options.only,
+      except: options.except,
       maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
       retryDelayMs: Math.max(0, options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS),
       maxRetryDelayMs: Math.max(0, options.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS),
@@ -190,6 +192,8 @@ export class AmqpServer extends Server<AmqpServerEvents, AmqpServerStatus> imple
   private resolveBindings(): QueueBinding[] {
     const bindings: QueueBinding[] = [];
     for (const [pattern, handler] of this.messageHandlers) {
+      if (this.options.only && !this.options.only.includes(pattern)) continue;
+      if (this.options.except?.includes(pattern)) continue;
       if (!handler.isEventHandler) {
         throw new Error(`@MessagePattern('${pattern}') is not supported by AmqpServer: use @EventPattern (a handler's return value is the reply to a request)`);
       }

@@ -24,6 +24,14 @@ export interface AmqpServerOptions {
   prefetch: number;
   /** Per handler pattern (message type), the routing keys to bind. Default: `[pattern]`. */
   routingKeys?: Record<string, string[]>;
+  /**
+   * Only these handler patterns are bound to this queue (default: every handler's). A service
+   * may run several servers on queues of their own, so that a flood of one kind of message
+   * (live log chunks) never delays another (commands).
+   */
+  only?: readonly string[];
+  /** Handler patterns not bound to this queue (another server of the service takes them). */
+  except?: readonly string[];
   /** Attempts of a message before it is dead-lettered, the first delivery included. Default 5. */
   maxAttempts?: number;
   /** Base retry delay; attempt n waits retryDelayMs * 2^(n-1), capped by maxRetryDelayMs. Default 500. */

@@ -18,6 +18,7 @@ import { Rules1764000000000 } from './migrations/1764000000000-rules';
 import { ExecutionControl1764100000000 } from './migrations/1764100000000-execution-control';
 import { ExecutionLogs1764200000000 } from './migrations/1764200000000-execution-logs';
 import { BlobStorageKeys1764300000000 } from './migrations/1764300000000-blob-storage-keys';
+import { LogUploads1765000000000 } from './migrations/1765000000000-log-uploads';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
 // parse them as numbers once here rather than at every use.
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   ExecutionControl1764100000000,
   ExecutionLogs1764200000000,
   BlobStorageKeys1764300000000,
+  LogUploads1765000000000,
 ];
 
 export interface DatabaseOptions {

@@ -13,8 +13,8 @@ export interface ServiceOptions {
   port: number;
   host?: string;
   logger: Logger;
-  /** Consumers of this service, served beside its HTTP endpoints. */
-  transport?: CustomTransportStrategy;
+  /** Consumers of this service, served beside its HTTP endpoints (one per queue it consumes). */
+  transport?: CustomTransportStrategy | CustomTransportStrategy[];
   configure?: (app: INestApplication) => void | Promise<void>;
 }
 
@@ -38,10 +38,9 @@ export async function startService(opts: ServiceOptions): Promise<INestApplicati
   app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await opts.configure?.(app);
-  if (opts.transport) {
-    app.connectMicroservice({ strategy: opts.transport }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
-  }
+  const transports = opts.transport === undefined ? [] : Array.isArray(opts.transport) ? opts.transport : [opts.transport];
+  for (const strategy of transports) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+  if (transports.length) await app.startAllMicroservices();
   // Idle keep-alive connections stay open longer than clients and load balancers keep theirs
   // (commonly 60 s). With Node's 5 s a client could reuse a connection the server was closing
   // at that moment, and a request failed with "other side closed" (seen in the e2e batch tests).

@@ -9,5 +9,6 @@ import { ExecutionArtifactsController } from './execution-artifacts.controller';
 @Module({
   controllers: [ArtifactsController, ExecutionArtifactsController],
   providers: [ArtifactsService, ArtifactUploads, ArtifactDownloads],
+  exports: [ArtifactsService],
 })
 export class ArtifactsModule {}

@@ -14,7 +14,7 @@ const admin: Principal = { kind: 'user', id: 1, login: 'admin', roles: ['admin']
 function artifact(over: Partial<Artifact> = {}): Artifact {
   return {
     id: 7, ref: 'r', type: 'file_text', scope: 'system', owner: '', name: null, description: null, contentType: null, sizeBytes: 0,
-    execution: 42, retentionPolicy: null, retentionLimit: null, data: null, latestVersion: null, created: new Date(), updated: new Date(),
+    execution: 42, origin: 'user', retentionPolicy: null, retentionLimit: null, data: null, latestVersion: null, created: new Date(), updated: new Date(),
     ...over,
   };
 }

@@ -95,7 +95,7 @@ export class ArtifactsService {
       }
       execution = principal.executionId;
     }
-    return this.command<ArtifactRecordV1>(MessageTypes.ArtifactCreate, { ...dto, execution }, execution);
+    return this.command<ArtifactRecordV1>(MessageTypes.ArtifactCreate, { ...dto, execution, origin: principal.kind === 'execution' ? 'action' : 'user' }, execution);
   }
 
   async update(principal: Principal, id: number, dto: UpdateArtifactDto): Promise<ArtifactRecordV1> {
@@ -187,11 +187,21 @@ export class ArtifactsService {
       execution: staged.execution,
       created_by: principal.kind === 'user' ? principal.login : `execution:${principal.executionId}`,
     };
+    return this.commitStaged<ArtifactVersionRecordV1>(MessageTypes.ArtifactCommit, cmd, staged.key, staged.execution);
+  }
+
+  /**
+   * Sends a commit of a staged upload to artifact-store. A refusal (a 4xx: the commit's
+   * transaction did not happen) removes the upload at once; with no answer, or an internal
+   * error, the commit may have adopted it, so it stays for the sweep, which deletes it only if no
+   * blob lives there.
+   */
+  async commitStaged<T>(type: string, cmd: object, stagedKey: string, execution: number | null): Promise<T> {
     try {
-      return await this.command<ArtifactVersionRecordV1>(MessageTypes.ArtifactCommit, cmd, staged.execution, this.config.artifactCommitTimeoutMs);
+      return await this.command<T>(type, cmd, execution, this.config.artifactCommitTimeoutMs);
     } catch (err) {
       if (err instanceof DomainError && !UNCERTAIN_COMMIT_CODES.has(err.code)) {
-        await this.store.delete(staged.key).catch((e: unknown) => this.logger.warn({ key: staged.key, err: (e as Error).message }, 'could not delete a refused upload'));
+        await this.store.delete(stagedKey).catch((e: unknown) => this.logger.warn({ key: stagedKey, err: (e as Error).message }, 'could not delete a refused upload'));
       }
       throw err;
     }

@@ -7,6 +7,14 @@ export const ALLOW_EXECUTION_TOKEN = 'attune:allow-execution-token';
 /** An execution token may call this route; the handler must still check it is the token's own execution. */
 export const AllowExecutionToken = () => SetMetadata(ALLOW_EXECUTION_TOKEN, true);
 
+export const LOG_WRITER_ONLY = 'attune:log-writer-only';
+
+/**
+ * Only a worker's log token (never a user or an action) may call this route: execution logs are
+ * written by the platform alone.
+ */
+export const LogWriterOnly = () => applyDecorators(SetMetadata(LOG_WRITER_ONLY, true), ApiExtension(REQUIRED_ROLE_EXTENSION, 'worker log token'));
+
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 export const REQUIRED_ROLE = 'attune:required-role';
@@ -27,7 +35,9 @@ export function roleRank(roles: readonly string[]): number {
 
 export type Principal =
   | { kind: 'user'; id: number; login: string; roles: string[] }
-  | { kind: 'execution'; executionId: number };
+  | { kind: 'execution'; executionId: number }
+  /** A worker storing one attempt's logs (its log token). */
+  | { kind: 'log-writer'; executionId: number; attempt: number };
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   return ctx.switchToHttp().getRequest<{ principal: Principal }>().principal;

@@ -3,7 +3,7 @@ import { IdentityRepository } from '@attune/persistence';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { ALLOW_EXECUTION_TOKEN, IS_PUBLIC, type Principal, REQUIRED_ROLE, type Role, roleRank, ROLES } from './auth.decorators';
+import { ALLOW_EXECUTION_TOKEN, IS_PUBLIC, LOG_WRITER_ONLY, type Principal, REQUIRED_ROLE, type Role, roleRank, ROLES } from './auth.decorators';
 import { TokenService } from './token.service';
 
 /**
@@ -29,6 +29,10 @@ export class AuthGuard implements CanActivate {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new DomainError('UNAUTHORIZED', 'Authorization header must be "Bearer <token>"');
     const claims = await this.tokens.verify(match[1]);
+    const logWriterOnly = this.reflector.getAllAndOverride<boolean>(LOG_WRITER_ONLY, targets) === true;
+    if (logWriterOnly !== (claims.typ === 'execution-log')) {
+      throw new DomainError('FORBIDDEN', logWriterOnly ? 'only the platform writes execution logs' : 'a log token may only store logs');
+    }
     switch (claims.typ) {
       case 'access': {
         const identity = await this.identities.findById(Number(claims.sub));
@@ -45,6 +49,9 @@ export class AuthGuard implements CanActivate {
           throw new DomainError('FORBIDDEN', 'an execution token may not call this route');
         }
         req.principal = { kind: 'execution', executionId: claims.execution_id };
+        return true;
+      case 'execution-log':
+        req.principal = { kind: 'log-writer', executionId: claims.execution_id, attempt: claims.attempt };
         return true;
       default:
         throw new DomainError('UNAUTHORIZED', 'a refresh token cannot authorize requests; exchange it at /auth/refresh');

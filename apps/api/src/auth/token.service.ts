@@ -37,7 +37,7 @@ export class TokenService {
   async verify(token: string): Promise<VerifiedClaims> {
     try {
       const claims = await this.jwt.verifyAsync<VerifiedClaims>(token, { algorithms: ['HS256'] });
-      if (!claims || !['access', 'refresh', 'execution'].includes(claims.typ)) throw new Error('unknown token type');
+      if (!claims || !['access', 'refresh', 'execution', 'execution-log'].includes(claims.typ)) throw new Error('unknown token type');
       return claims;
     } catch (err) {
       const expired = (err as Error).name === 'TokenExpiredError';

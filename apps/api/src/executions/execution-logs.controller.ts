@@ -1,20 +1,18 @@
-import { DomainError, isTerminal, LOG_STREAMS, type LogStreamName } from '@attune/contracts';
-import { ExecutionRepository } from '@attune/persistence';
-import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
-import { AllowExecutionToken, CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
+import { DomainError, type ExecutionLogCommittedV1, LOG_STREAMS, type LogStreamName } from '@attune/contracts';
+import { Controller, Get, Headers, HttpCode, Param, Put, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AllowExecutionToken, CurrentPrincipal, LogWriterOnly, type Principal, RequireRole } from '../auth/auth.decorators';
 import { idPipe } from '../common/id.pipe';
 import { ApiErrors } from '../common/openapi.decorators';
 import { parseRange } from '../common/http-range';
 import { completeUtf8Length, LogReader } from './log-reader.service';
+import { LogUploads } from './log-uploads.service';
 
 const POLL_MS = 250;
 const PING_MS = 15_000;
 /** Bytes per SSE event at most. */
 const EVENT_BYTES = 64 * 1024;
-/** After the execution ends, how long the tail waits for its last chunks before closing anyway. */
-const SETTLE_MS = 30_000;
 
 function streamParam(value: string): LogStreamName {
   if (!(LOG_STREAMS as readonly string[]).includes(value)) throw new DomainError('NOT_FOUND', `no log stream "${value}" (stdout or stderr)`);
@@ -28,8 +26,64 @@ function streamParam(value: string): LogStreamName {
 export class ExecutionLogsController {
   constructor(
     private readonly reader: LogReader,
-    private readonly executions: ExecutionRepository,
+    private readonly uploads: LogUploads,
   ) {}
+
+  @Put(':id/logs/:stream')
+  @LogWriterOnly()
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Store an execution log (workers only)',
+    description:
+      'The worker running the execution stores each non-empty log here once the process has ended and before it reports the result, ' +
+      'so a log is whole when its execution is terminal. Only the worker\'s log token for this execution is accepted: users and ' +
+      'actions cannot write logs. The body is the raw log; its length and SHA-256 must match the headers. Storing the same log again ' +
+      'answers the version stored first.',
+  })
+  @ApiParam({ name: 'stream', enum: LOG_STREAMS })
+  @ApiConsumes('application/octet-stream')
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiHeader({ name: 'Content-Length', required: true, description: 'Bytes in the log' })
+  @ApiHeader({ name: 'X-Checksum-Sha256', required: true, description: 'SHA-256 of the log, hex' })
+  @ApiHeader({ name: 'X-Log-Truncated', required: false, description: '`true` when the log hit its size cap and ends with a truncation marker' })
+  @ApiCreatedResponse({
+    description: 'The log is stored as the version of the execution\'s log artifact',
+    schema: {
+      type: 'object',
+      properties: {
+        data: {
+          type: 'object',
+          properties: {
+            execution_id: { type: 'integer' },
+            stream: { type: 'string', enum: [...LOG_STREAMS] },
+            artifact_id: { type: 'integer' },
+            version: { type: 'integer' },
+            size_bytes: { type: 'integer' },
+            sha256: { type: 'string' },
+          },
+        },
+      },
+    },
+  })
+  @ApiErrors(403, 404, 409, 413, 422, 503)
+  async store(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', idPipe) id: number,
+    @Param('stream') streamName: string,
+    @Headers('content-length') contentLength: string | undefined,
+    @Headers('x-checksum-sha256') sha256: string | undefined,
+    @Headers('x-log-truncated') truncated: string | undefined,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ data: ExecutionLogCommittedV1 }> {
+    try {
+      return { data: await this.uploads.store(principal, id, streamParam(streamName), { contentLength, sha256, truncated }, req) };
+    } catch (err) {
+      // Refused before or while reading: do not drain what may be a large body.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      throw err;
+    }
+  }
 
   @Get(':id/logs/:stream')
   @RequireRole('viewer')
@@ -110,7 +164,6 @@ export class ExecutionLogsController {
     let closed = false;
     res.on('close', () => (closed = true));
     let lastWrite = Date.now();
-    let endedAt: number | undefined;
     while (!closed) {
       const view = await this.reader.view(id, stream);
       while (!closed && view.size > sent) {
@@ -123,14 +176,9 @@ export class ExecutionLogsController {
         res.write(`id: ${sent}\nevent: log\ndata: ${JSON.stringify(bytes.subarray(0, usable).toString('utf8'))}\n\n`);
         lastWrite = Date.now();
       }
-      const execution = await this.executions.findById(id);
-      if (!execution) break;
-      if (isTerminal(execution.status)) {
-        endedAt ??= Date.now();
-        if ((view.complete && sent >= view.size) || Date.now() - endedAt > SETTLE_MS) {
-          res.write(`event: end\ndata: ${JSON.stringify({ status: execution.status, bytes: sent })}\n\n`);
-          break;
-        }
+      if (view.final && sent >= view.size) {
+        res.write(`event: end\ndata: ${JSON.stringify({ status: view.status, bytes: sent, complete: view.complete })}\n\n`);
+        break;
       }
       if (Date.now() - lastWrite > PING_MS) {
         res.write(': ping\n\n');

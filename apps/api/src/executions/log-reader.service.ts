@@ -14,15 +14,24 @@ interface Segment {
 export interface LogView {
   /** Bytes readable now, from 0. */
   size: number;
-  /** True once the log can no longer grow (stored as the execution's log artifact, or never written). */
+  /** True once the whole log is stored (its log artifact), or the stream never had output. */
   complete: boolean;
+  /**
+   * True once the log can no longer grow: complete, or the execution ended with only part of
+   * its log stored (a lost worker, a log that could not be stored).
+   */
+  final: boolean;
+  /** The execution's status when the view was taken. */
+  status: string;
   sha256?: string;
   segments: Segment[];
 }
 
 /**
- * Reads an execution's log wherever it is: while the execution runs, from the chunks in the
- * bucket (the contiguous prefix received so far); once joined, from its log artifact's blob.
+ * Reads an execution's log wherever it is: while the execution runs, from the live chunks in
+ * the bucket (the contiguous prefix received so far); once the worker has stored the whole log,
+ * from its log artifact's blob. The worker stores the log before it reports the result, so a
+ * terminal execution's log is whole unless its result says `<stream>_log_incomplete`.
  */
 @Injectable()
 export class LogReader {
@@ -34,42 +43,43 @@ export class LogReader {
   ) {}
 
   async view(executionId: number, stream: LogStreamName): Promise<LogView> {
-    for (let i = 0; i < 3; i++) {
-      const row = await this.logs.findStream(executionId, stream);
-      if (!row) {
-        const execution = await this.executions.findById(executionId);
-        if (!execution) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
-        // No output arrived (yet). Once the execution has ended, its result says whether the
-        // stream had any output (`<stream>_log`); without it the log is empty and complete.
-        const result = execution.result as Record<string, unknown> | null;
-        const empty = isTerminal(execution.status) && !(result && result[`${stream}_log`]);
-        return { size: 0, complete: empty, segments: [] };
-      }
-      if (row.state === 'closed' && row.artifact === null) return { size: 0, complete: true, segments: [] };
-      if (row.state === 'closed' && row.artifact !== null) {
-        const version = await this.artifacts.findLatestVersion(row.artifact);
-        const key = version && (await this.artifacts.blobKey(version.sha256));
-        if (!version || !key) throw new DomainError('NOT_FOUND', `the ${stream} log of execution ${executionId} was deleted`);
-        return {
-          size: version.sizeBytes,
-          complete: true,
-          sha256: version.sha256,
-          segments: [{ key, start: 0, size: version.sizeBytes }],
-        };
-      }
-      const chunks = await this.logs.chunks(executionId, stream, row.attempt);
-      const segments: Segment[] = [];
-      let size = 0;
-      for (const c of chunks) {
-        if (c.offset !== size) break; // a gap: a later chunk arrived first
-        segments.push({ key: c.blobKey, start: c.offset, size: c.size });
-        size += c.size;
-      }
-      // Joined and removed between the two reads: look again.
-      if (chunks.length === 0 && row.receivedChunks > 0) continue;
-      return { size, complete: false, segments };
+    // The execution first: the log is stored before the status turns terminal, so a stream row
+    // read after a terminal status is in its final state.
+    const execution = await this.executions.findById(executionId);
+    if (!execution) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    const status = execution.status;
+    const terminal = isTerminal(status);
+    const row = await this.logs.findStream(executionId, stream);
+    if (row?.state === 'closed') {
+      if (row.artifact === null) return { size: 0, complete: true, final: true, status, segments: [] };
+      const version = await this.artifacts.findLatestVersion(row.artifact);
+      const key = version && (await this.artifacts.blobKey(version.sha256));
+      if (!version || !key) throw new DomainError('NOT_FOUND', `the ${stream} log of execution ${executionId} was deleted`);
+      return {
+        size: version.sizeBytes,
+        complete: true,
+        final: true,
+        status,
+        sha256: version.sha256,
+        segments: [{ key, start: 0, size: version.sizeBytes }],
+      };
     }
-    throw new DomainError('SERVICE_UNAVAILABLE', 'the log is being stored; try again');
+    // Once the execution has ended, its result says whether the stream had any output
+    // (`<stream>_log`); without it the log is empty and complete.
+    const result = execution.result as Record<string, unknown> | null;
+    if (terminal && !(result && result[`${stream}_log`])) return { size: 0, complete: true, final: true, status, segments: [] };
+    if (!row) return { size: 0, complete: false, final: terminal, status, segments: [] };
+    // Live chunks: the contiguous prefix received so far. Chunk objects outlive the stream's
+    // closing by a grace period, so a read that began on them finishes.
+    const chunks = await this.logs.chunks(executionId, stream, row.attempt);
+    const segments: Segment[] = [];
+    let size = 0;
+    for (const c of chunks) {
+      if (c.offset !== size) break; // a gap: a later chunk arrived first
+      segments.push({ key: c.blobKey, start: c.offset, size: c.size });
+      size += c.size;
+    }
+    return { size, complete: false, final: terminal, status, segments };
   }
 
   /** Bytes [start, end] (inclusive) of the log, streamed segment by segment. */

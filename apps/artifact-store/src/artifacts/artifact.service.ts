@@ -39,6 +39,7 @@ export class ArtifactService {
       retentionPolicy: cmd.retention_policy,
       retentionLimit: cmd.retention_limit,
       data: cmd.type === 'progress' ? (cmd.data ?? []) : cmd.data,
+      origin: cmd.origin,
     });
     return toArtifactRecord(artifact);
   }

@@ -11,6 +11,13 @@ export class ArtifactStoreConfig extends DatabaseServiceConfig {
   @IsInt() @Min(100) sweepIntervalMs = 60_000;
   /** Staging objects older than this are abandoned uploads and are deleted by the sweep. */
   @IsInt() @Min(1000) stagingTtlMs = 24 * 3600_000;
+  /** Live log chunks handled at once (their own queue, `artifact-store.logs`). */
+  @IsInt() @Min(1) @Max(256) logPrefetch = 8;
+  /**
+   * How long the live chunks of a log outlive the storing of the whole log, so that a read that
+   * began on them finishes; then the sweep removes them.
+   */
+  @IsInt() @Min(0) logChunkGraceMs = 10 * 60_000;
   /** Blob store settings (ATTUNE_STORAGE_*, ATTUNE_S3_*). */
   storage!: StorageSettings;
 
@@ -20,6 +27,8 @@ export class ArtifactStoreConfig extends DatabaseServiceConfig {
       prefetch: env.ATTUNE_ARTIFACT_STORE_PREFETCH,
       sweepIntervalMs: env.ATTUNE_ARTIFACT_SWEEP_INTERVAL_MS,
       stagingTtlMs: env.ATTUNE_ARTIFACT_STAGING_TTL_MS,
+      logPrefetch: env.ATTUNE_LOG_CHUNK_PREFETCH,
+      logChunkGraceMs: env.ATTUNE_LOG_CHUNK_GRACE_MS,
     });
     config.storage = StorageSettings.fromEnv(env);
     return config;

@@ -1,46 +1,56 @@
-import { type ExecutionLogV1, newUploadKey } from '@attune/contracts';
+import { DomainError, type ExecutionLogCommittedV1, type ExecutionLogCommitV1, type ExecutionLogV1 } from '@attune/contracts';
 import { ArtifactRepository, ExecutionLogRepository, type LogStreamName } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { Counter } from 'prom-client';
-import { ArtifactService } from '../artifacts/artifact.service';
 import { VersionCommitter } from '../artifacts/version-committer.service';
 
-const chunkBytes = new Counter({ name: 'attune_log_chunk_bytes_total', help: 'Log bytes received from workers' });
-const joined = new Counter({ name: 'attune_logs_finalized_total', help: 'Execution log streams joined into their log artifact', labelNames: ['result'] });
+const chunkBytes = new Counter({ name: 'attune_log_chunk_bytes_total', help: 'Live log bytes received from workers and kept' });
+const chunksSkipped = new Counter({ name: 'attune_log_chunks_skipped_total', help: 'Live log chunks not kept: the whole log was stored already, or an older attempt' });
+const logsStored = new Counter({ name: 'attune_logs_stored_total', help: 'Whole execution logs committed as log artifact versions', labelNames: ['result'] });
 
-/** The ref of an execution's log artifact for one stream. */
+const LOG_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
+/** The ref a log artifact is given: for people to read, never to find it (it is found by execution id). */
 export function logArtifactRef(execution: number, stream: LogStreamName): string {
   return `execution.${execution}.${stream}`;
 }
 
-/** Where a chunk's bytes live until the stream is joined. */
+/** Where a live chunk's bytes live until the whole log is stored (and a grace period after). */
 export function logChunkKey(execution: number, stream: LogStreamName, attempt: number, seq: number): string {
   return `logs/${execution}/${stream}/${attempt}/${seq}`;
 }
 
 /**
- * Persists execution output as it arrives and, once a stream is complete, joins it into a
- * version of that execution's own `file_text` log artifact (never shared between executions).
- * Each chunk is written to the bucket before its row, so a row always has its bytes; a
- * redelivered chunk rewrites identical bytes and its row insert is a no-op.
+ * Execution logs, in two parts:
+ * - live chunks from workers, kept while the execution runs, for live tails and so that a lost
+ *   worker leaves the output it had sent readable. Each chunk is written to the bucket before its
+ *   row, so a row always has its bytes; a redelivered chunk rewrites identical bytes and its row
+ *   insert is a no-op.
+ * - the whole log, uploaded by the worker once the process has ended and committed here as the
+ *   version of the execution's own log artifact (bound to the execution by id, origin `log`).
  */
 @Injectable()
 export class LogRecorder {
   constructor(
     private readonly logs: ExecutionLogRepository,
     private readonly artifactRows: ArtifactRepository,
-    private readonly artifacts: ArtifactService,
     private readonly committer: VersionCommitter,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
   async record(msg: ExecutionLogV1): Promise<void> {
+    // Most chunks that arrive after the whole log are skipped before any write.
+    const current = await this.logs.findStream(msg.execution_id, msg.stream);
+    if (current && (msg.attempt < current.attempt || (msg.attempt === current.attempt && current.state === 'closed'))) {
+      chunksSkipped.inc();
+      return;
+    }
     const bytes = Buffer.from(msg.data, 'base64');
+    if (bytes.length === 0) return; // an empty final chunk of an older worker: nothing to keep
     const blobKey = logChunkKey(msg.execution_id, msg.stream, msg.attempt, msg.seq);
     await this.store.put(blobKey, bytes, { contentType: 'application/octet-stream' });
     const { outcome, orphanedKeys } = await this.logs.recordChunk({
@@ -51,73 +61,86 @@ export class LogRecorder {
       offset: msg.offset,
       size: bytes.length,
       blobKey,
-      eof: msg.eof ? { totalBytes: msg.total_bytes ?? 0, sha256: msg.sha256 ?? '', truncated: msg.truncated ?? false } : undefined,
     });
-    if (outcome === 'stale-attempt') await this.store.delete(blobKey);
+    if (outcome === 'stale-attempt' || outcome === 'closed') {
+      chunksSkipped.inc();
+      await this.store.delete(blobKey);
+    }
     if (outcome === 'recorded') chunkBytes.inc(bytes.length);
     await Promise.all(orphanedKeys.map((k) => this.store.delete(k)));
-    await this.finalize(msg.execution_id, msg.stream);
   }
 
-  /** Joins a complete stream into its log artifact; a no-op unless the stream is complete and unclaimed. */
-  async finalize(execution: number, stream: LogStreamName): Promise<void> {
-    const claimed = await this.logs.claimForFinalize(execution, stream);
-    if (!claimed) return;
-    const log = this.logger.child({ execution_id: execution, stream });
-    try {
-      if (claimed.totalBytes === 0) {
-        // Nothing was printed: no artifact, just a closed, empty stream.
-        const keys = await this.logs.close(execution, stream, null);
-        await Promise.all(keys.map((k) => this.store.delete(k)));
-        return;
-      }
-      const chunks = await this.logs.chunks(execution, stream, claimed.attempt);
-      const store = this.store;
-      async function* joinedBytes() {
-        for (const c of chunks) yield* (await store.get(c.blobKey)) as AsyncIterable<Buffer>;
-      }
-      const staged = newUploadKey(`log-${execution}-${stream}-${randomUUID()}`);
-      const put = await this.store.put(staged, Readable.from(joinedBytes()), { contentType: 'text/plain; charset=utf-8' });
-      if (put.size !== claimed.totalBytes || put.sha256 !== claimed.sha256) {
-        // The worker's own count disagrees with what arrived: keep what arrived, say so loudly.
-        log.error({ expected_bytes: claimed.totalBytes, got_bytes: put.size, expected_sha256: claimed.sha256, got_sha256: put.sha256 }, 'joined log differs from what the worker sent');
-        joined.inc({ result: 'mismatch' });
-      }
-      const artifactId = await this.logArtifact(execution, stream);
-      await this.committer.commitVersion(artifactId, staged, put.size, put.sha256, {
-        contentType: 'text/plain; charset=utf-8',
-        execution,
-        createdBy: 'worker',
-      });
-      const keys = await this.logs.close(execution, stream, artifactId);
-      await Promise.all(keys.map((k) => this.store.delete(k)));
-      joined.inc({ result: 'ok' });
-      log.info({ bytes: put.size, chunks: chunks.length, artifact: artifactId }, 'log stored');
-    } catch (err) {
-      await this.logs.releaseClaim(execution, stream);
-      throw err;
+  /**
+   * Makes an uploaded whole log the newest version of its execution's log artifact and closes the
+   * stream. Idempotent: the same attempt's log committed again answers the stored version. An
+   * older attempt's log is refused (409): a newer attempt runs, or ran, in its place.
+   */
+  async commit(cmd: ExecutionLogCommitV1): Promise<ExecutionLogCommittedV1> {
+    const { execution_id: execution, stream, attempt } = cmd;
+    const start = await this.logs.beginCommit(execution, stream, attempt);
+    if (start.outcome === 'stale') {
+      throw new DomainError('CONFLICT', `attempt ${attempt} of execution ${execution} was superseded by attempt ${start.currentAttempt}`);
     }
+    if (start.outcome === 'committed') {
+      const existing = await this.answerStored(cmd, start.row.artifact);
+      if (existing) return existing;
+    }
+    if (start.outcome === 'open') await Promise.all(start.orphanedKeys.map((k) => this.store.delete(k)));
+    const artifact = await this.logArtifact(execution, stream);
+    const { version } = await this.committer.commitVersion(artifact, cmd.staged_key, cmd.size_bytes, cmd.sha256, {
+      contentType: LOG_CONTENT_TYPE,
+      execution,
+      createdBy: 'platform',
+    });
+    const current = await this.logs.markCommitted(execution, stream, attempt, {
+      artifact,
+      totalBytes: cmd.size_bytes,
+      sha256: cmd.sha256,
+      truncated: cmd.truncated,
+    });
+    if (!current) throw new DomainError('CONFLICT', `attempt ${attempt} of execution ${execution} was superseded while its log was stored`);
+    logsStored.inc({ result: 'ok' });
+    this.logger.info({ execution_id: execution, stream, attempt, bytes: cmd.size_bytes, artifact, version: version.version }, 'log stored');
+    return { execution_id: execution, stream, artifact_id: artifact, version: version.version, size_bytes: version.sizeBytes, sha256: version.sha256 };
   }
 
+  /** A log of this attempt is stored already: the same one answers its version (a redelivered or retried commit). */
+  private async answerStored(cmd: ExecutionLogCommitV1, artifact: number | null): Promise<ExecutionLogCommittedV1 | null> {
+    const latest = artifact === null ? null : await this.artifactRows.findLatestVersion(artifact);
+    if (!latest || artifact === null) return null;
+    if (latest.sha256 !== cmd.sha256) {
+      throw new DomainError('CONFLICT', `the ${cmd.stream} log of execution ${cmd.execution_id} attempt ${cmd.attempt} is stored already with other content`);
+    }
+    // The retried upload is not needed: the sweep would delete it too, this is sooner.
+    await this.store.delete(cmd.staged_key).catch(() => undefined);
+    return { execution_id: cmd.execution_id, stream: cmd.stream, artifact_id: artifact, version: latest.version, size_bytes: latest.sizeBytes, sha256: latest.sha256 };
+  }
+
+  /**
+   * The execution's log artifact for the stream, made on first use. It is bound by (execution,
+   * name, origin `log`); its ref is only a label. Should the usual ref be taken by another
+   * artifact (made before `execution.*` refs were reserved), the log gets a ref of its own.
+   */
   private async logArtifact(execution: number, stream: LogStreamName): Promise<number> {
-    const ref = logArtifactRef(execution, stream);
-    const existing = await this.artifactRows.findByRef(ref);
-    if (existing) return existing.id;
-    try {
-      const created = await this.artifacts.create({
-        ref,
-        type: 'file_text',
-        execution,
-        name: stream,
-        description: `${stream} of execution ${execution}`,
-        content_type: 'text/plain; charset=utf-8',
-      } as Parameters<ArtifactService['create']>[0]);
-      return created.id;
-    } catch (err) {
-      // Created meanwhile by a concurrent join (a duplicate ref): use that one.
-      const again = await this.artifactRows.findByRef(ref);
-      if (again) return again.id;
-      throw err;
+    for (let attempt = 0; ; attempt++) {
+      const existing = await this.logs.findLogArtifact(execution, stream);
+      if (existing !== null) return existing;
+      const ref = attempt === 0 ? logArtifactRef(execution, stream) : `${logArtifactRef(execution, stream)}.${randomBytes(4).toString('hex')}`;
+      try {
+        const created = await this.artifactRows.createArtifact({
+          ref,
+          type: 'file_text',
+          execution,
+          name: stream,
+          origin: 'log',
+          description: `${stream} of execution ${execution}`,
+          contentType: LOG_CONTENT_TYPE,
+        });
+        return created.id;
+      } catch (err) {
+        // A duplicate: made meanwhile by a concurrent commit (found above next time round), or the ref is taken.
+        if (!(err instanceof DomainError && err.code === 'CONFLICT') || attempt >= 3) throw err;
+      }
     }
   }
 }

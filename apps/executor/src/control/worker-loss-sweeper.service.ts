@@ -1,5 +1,5 @@
-import { type ExecutionResult } from '@attune/contracts';
-import { ActionRepository, type ExecutionEntity, ExecutionRepository } from '@attune/persistence';
+import { type ExecutionResult, LOG_STREAMS } from '@attune/contracts';
+import { ActionRepository, type ExecutionEntity, ExecutionLogRepository, ExecutionRepository } from '@attune/persistence';
 import { type Logger, PeriodicSweeper, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
@@ -29,6 +29,7 @@ export class WorkerLossSweeper extends PeriodicSweeper {
   constructor(
     private readonly executions: ExecutionRepository,
     private readonly actions: ActionRepository,
+    private readonly logs: ExecutionLogRepository,
     private readonly scheduler: ExecutionScheduler,
     private readonly config: ExecutorConfig,
     @Inject(ROOT_LOGGER) protected readonly logger: Logger,
@@ -46,10 +47,30 @@ export class WorkerLossSweeper extends PeriodicSweeper {
     return lost.length;
   }
 
+  /**
+   * The logs a lost worker left: whatever its live chunks carried, readable and marked
+   * incomplete (or whole, when it stored them before it was lost).
+   */
+  private async logsLeft(e: ExecutionEntity): Promise<Partial<ExecutionResult>> {
+    const found: Partial<ExecutionResult> = {};
+    for (const stream of LOG_STREAMS) {
+      const row = await this.logs.findStream(e.id, stream);
+      if (!row || row.attempt !== e.attempt) continue;
+      found[`${stream}_log`] = `/api/v1/executions/${e.id}/logs/${stream}`;
+      if (row.state === 'closed' && row.totalBytes !== null && row.sha256 !== null) {
+        found[`${stream}_log_bytes`] = row.totalBytes;
+        found[`${stream}_log_sha256`] = row.sha256;
+      } else {
+        found[`${stream}_log_incomplete`] = true;
+      }
+    }
+    return found;
+  }
+
   private async handle(e: ExecutionEntity): Promise<void> {
     const log = this.logger.child({ execution_id: e.id, worker: e.worker, attempt: e.attempt });
     const silentFor = `${Math.round(this.config.workerLostAfterMs / 1000)}s`;
-    const base: ExecutionResult = { exit_code: null, succeeded: false, duration_ms: 0, stdout: '', stdout_truncated: false };
+    const base: ExecutionResult = { exit_code: null, succeeded: false, duration_ms: 0, stdout: '', stdout_truncated: false, ...(await this.logsLeft(e)) };
     if (e.status === 'canceling') {
       const done = await this.executions.transition(e.id, 'cancelled', {
         attempt: e.attempt,

@@ -32,7 +32,7 @@ function setup(
       if (over.publish) await over.publish();
     }),
   };
-  const tokens = { mint: jest.fn(async () => 'token') };
+  const tokens = { mint: jest.fn(async () => 'token'), mintLogToken: jest.fn(async () => 'log-token') };
   const planner = {
     plan: jest.fn(async () => {
       calls.push('plan');

@@ -69,6 +69,7 @@ export class ExecutionScheduler {
       timeout_seconds: execution.timeoutSeconds,
       token: await this.tokens.mint(execution.id, execution.timeoutSeconds),
       attempt: execution.attempt,
+      log_token: await this.tokens.mintLogToken(execution.id, execution.attempt, execution.timeoutSeconds),
     };
     try {
       await this.publisher.publish(MessageTypes.ExecutionDispatch, dispatch, {

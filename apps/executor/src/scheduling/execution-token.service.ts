@@ -1,4 +1,4 @@
-import { EXECUTION_TOKEN_GRACE_SECONDS, type ExecutionTokenClaims } from '@attune/contracts';
+import { EXECUTION_TOKEN_GRACE_SECONDS, type ExecutionLogTokenClaims, type ExecutionTokenClaims, LOG_TOKEN_EXTRA_SECONDS } from '@attune/contracts';
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 
@@ -10,5 +10,11 @@ export class ExecutionTokenService {
   mint(executionId: number, timeoutSeconds: number): Promise<string> {
     const claims: ExecutionTokenClaims = { typ: 'execution', sub: `execution:${executionId}`, execution_id: executionId };
     return this.jwt.signAsync(claims, { expiresIn: timeoutSeconds + EXECUTION_TOKEN_GRACE_SECONDS });
+  }
+
+  /** The worker's credential for storing one attempt's logs; it outlives the run by the time storing may take. */
+  mintLogToken(executionId: number, attempt: number, timeoutSeconds: number): Promise<string> {
+    const claims: ExecutionLogTokenClaims = { typ: 'execution-log', sub: `execution:${executionId}`, execution_id: executionId, attempt };
+    return this.jwt.signAsync(claims, { expiresIn: timeoutSeconds + EXECUTION_TOKEN_GRACE_SECONDS + LOG_TOKEN_EXTRA_SECONDS });
   }
 }

@@ -28,8 +28,18 @@ export class WorkerConfig extends ServiceConfig {
   @IsInt() @Min(500) heartbeatIntervalMs = 5_000;
   /** Bytes of each of stdout and stderr kept in the log unless the action sets its own cap. */
   @IsInt() @Min(1024) maxLogBytes = 1024 * 1024 * 1024;
-  /** A partial log chunk is sent after this long, for live tails. */
-  @IsInt() @Min(10) logFlushMs = 200;
+  /** Output is gathered this long at most before a live log chunk goes out. */
+  @IsInt() @Min(5) logFlushMs = 50;
+  /**
+   * Live log chunks (for tails, and what a lost worker leaves) carry at most this many bytes a
+   * second per stream; faster output is stored whole all the same, the live view lags behind.
+   */
+  @IsInt() @Min(1024) liveLogBytesPerSecond = 4 * 1024 * 1024;
+  /**
+   * How long the worker keeps trying to store an execution's logs after the process ended. Past
+   * it the execution ends `failed`, its result saying which log is incomplete.
+   */
+  @IsInt() @Min(1000) logStoreTimeoutMs = 300_000;
   /**
    * On shutdown, how long running processes may finish before the worker leaves; a dispatch
    * still running then returns to the queue and runs again elsewhere.
@@ -68,6 +78,8 @@ export class WorkerConfig extends ServiceConfig {
       heartbeatIntervalMs: env.ATTUNE_WORKER_HEARTBEAT_MS,
       maxLogBytes: env.ATTUNE_MAX_LOG_BYTES,
       logFlushMs: env.ATTUNE_LOG_FLUSH_MS,
+      liveLogBytesPerSecond: env.ATTUNE_LIVE_LOG_BYTES_PER_SECOND,
+      logStoreTimeoutMs: env.ATTUNE_LOG_STORE_TIMEOUT_MS,
       drainTimeoutMs: env.ATTUNE_WORKER_DRAIN_TIMEOUT_MS,
       keepWorkDirs: envBool(env.ATTUNE_KEEP_WORK_DIRS),
       python: env.ATTUNE_PYTHON,

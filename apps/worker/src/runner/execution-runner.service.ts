@@ -2,12 +2,14 @@ import { type ActionSnapshot, type ExecutionDispatchV1, type ExecutionFinishedV1
 import { MessagePublisher } from '@attune/messaging';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Gauge, Histogram } from 'prom-client';
 import { WorkerConfig } from '../config/worker.config';
 import { PackCache, PackUnavailableError } from '../packs/pack-cache.service';
-import { LogStream } from './log-stream';
+import { LogSpool, type LogSummary } from './log-spool';
+import { LogNotStoredError, uploadLog } from './log-uploader';
 import { buildEnvironment } from './process-environment';
 import { runProcess } from './process-runner';
 import { buildResult } from './result-builder';
@@ -18,6 +20,12 @@ const spawnToExit = new Histogram({
   help: 'Process run time, spawn to exit',
   labelNames: ['status'],
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300],
+});
+
+const logStoreSeconds = new Histogram({
+  name: 'attune_worker_log_store_seconds',
+  help: 'Time to store a whole log through the api after the process ended',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });
 
 /** Thrown when a dispatch names a script outside its pack, or a runtime this worker lacks. */
@@ -109,6 +117,7 @@ export class ExecutionRunner {
     runningGauge.set(this.running);
     await mkdir(this.config.workDir, { recursive: true });
     const workDir = await mkdtemp(join(this.config.workDir, `exec-${d.execution_id}-`));
+    let spools: string[] = [];
     try {
       const started: ExecutionStartedV1 = {
         execution_id: d.execution_id,
@@ -125,9 +134,13 @@ export class ExecutionRunner {
       const stdin = JSON.stringify(d.parameters);
       await Promise.all([mkdir(artifactsDir), writeFile(parameterFile, stdin, { mode: 0o600 })]);
 
+      const spoolDir = join(this.config.workDir, 'spool');
+      await mkdir(spoolDir, { recursive: true, mode: 0o700 });
+      const spoolBase = join(spoolDir, `${d.execution_id}-${d.attempt ?? 1}-${randomBytes(6).toString('hex')}`);
+      spools = [`${spoolBase}.stdout`, `${spoolBase}.stderr`];
       const logs = {
-        stdout: this.logStream(d, 'stdout', log),
-        stderr: this.logStream(d, 'stderr', log),
+        stdout: this.logSpool(d, 'stdout', spools[0], log),
+        stderr: this.logSpool(d, 'stderr', spools[1], log),
       };
       let outcome;
       try {
@@ -145,21 +158,43 @@ export class ExecutionRunner {
           sinks: logs,
         });
       } catch (err) {
-        if (!(err instanceof UnrunnableActionError)) throw err;
+        if (!(err instanceof UnrunnableActionError)) {
+          logs.stdout.abort();
+          logs.stderr.abort();
+          throw err;
+        }
         outcome = {
           exitCode: null, signal: null, timedOut: false, durationMs: 0,
           stdout: { head: Buffer.alloc(0), totalBytes: 0 }, stderr: { head: Buffer.alloc(0), totalBytes: 0 },
           spawnError: err.message,
         };
       }
-      const { status, result } = buildResult(outcome, d.action.output_format, d.timeout_seconds, this.config.previewChars);
-      // Every chunk confirmed before the result: the log is complete by the time anyone sees the status.
+      const built = buildResult(outcome, d.action.output_format, d.timeout_seconds, this.config.previewChars);
+      let status = built.status;
+      const result = built.result;
+      // Terminal means complete: both logs are stored whole before the result is reported.
       const [out, err] = await Promise.all([logs.stdout.end(), logs.stderr.end()]);
+      const stored = await Promise.all([
+        this.storeLog(d, 'stdout', spools[0], out, log),
+        this.storeLog(d, 'stderr', spools[1], err, log),
+      ]);
       const logPath = `/api/v1/executions/${d.execution_id}/logs`;
-      if (out.totalBytes > 0) result.stdout_log = `${logPath}/stdout`;
-      if (err.totalBytes > 0) result.stderr_log = `${logPath}/stderr`;
-      if (out.truncated) result.stdout_log_truncated = true;
-      if (err.truncated) result.stderr_log_truncated = true;
+      for (const [i, stream] of (['stdout', 'stderr'] as const).entries()) {
+        const summary = i === 0 ? out : err;
+        if (summary.totalBytes === 0) continue;
+        result[`${stream}_log`] = `${logPath}/${stream}`;
+        result[`${stream}_log_bytes`] = summary.totalBytes;
+        result[`${stream}_log_sha256`] = summary.sha256;
+        if (summary.truncated) result[`${stream}_log_truncated`] = true;
+        const problem = stored[i];
+        if (problem) {
+          // The run still ends, and says why: what the live chunks carried stays readable.
+          result[`${stream}_log_incomplete`] = true;
+          status = 'failed';
+          result.succeeded = false;
+          result.error = [result.error, `the ${stream} log could not be stored: ${problem}`].filter(Boolean).join('; ');
+        }
+      }
       spawnToExit.observe({ status }, outcome.durationMs / 1000);
       // A lost start report does not matter once the result is reported.
       await startReported.catch((err: Error) => log.warn({ err: err.message }, 'start report not confirmed'));
@@ -178,21 +213,49 @@ export class ExecutionRunner {
       this.running--;
       runningGauge.set(this.running);
       if (!this.config.keepWorkDirs) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+      await Promise.all(spools.map((f) => rm(f, { force: true }).catch(() => undefined)));
     }
   }
 
-  private logStream(d: ExecutionDispatchV1, stream: 'stdout' | 'stderr', log: Logger): LogStream {
-    return new LogStream(
+  private logSpool(d: ExecutionDispatchV1, stream: 'stdout' | 'stderr', path: string, log: Logger): LogSpool {
+    return new LogSpool(
       (chunk) => this.publisher.publish(MessageTypes.ExecutionLog, chunk, { correlationId: `execution:${d.execution_id}` }),
       {
         executionId: d.execution_id,
         attempt: d.attempt ?? 1,
         stream,
+        path,
         maxBytes: d.action.max_log_bytes ?? this.config.maxLogBytes,
         flushMs: this.config.logFlushMs,
+        liveBytesPerSecond: this.config.liveLogBytesPerSecond,
         logger: log,
       },
     );
+  }
+
+  /** Stores a non-empty log through the api; answers why it could not, or undefined once stored. */
+  private async storeLog(d: ExecutionDispatchV1, stream: 'stdout' | 'stderr', path: string, summary: LogSummary, log: Logger): Promise<string | undefined> {
+    if (summary.totalBytes === 0) return undefined;
+    if (!d.log_token) return 'the dispatch carries no log token (an executor older than this worker sent it)';
+    const started = Date.now();
+    try {
+      await uploadLog({
+        apiUrl: this.config.apiUrl,
+        executionId: d.execution_id,
+        stream,
+        token: d.log_token,
+        path,
+        summary,
+        deadline: started + this.config.logStoreTimeoutMs,
+        logger: log,
+      });
+      logStoreSeconds.observe((Date.now() - started) / 1000);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof LogNotStoredError)) throw err;
+      log.error({ stream, bytes: summary.totalBytes, err: err.message }, 'log could not be stored');
+      return err.message;
+    }
   }
 
   /**

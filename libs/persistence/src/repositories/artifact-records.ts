@@ -17,6 +17,7 @@ export function toArtifactRecord(a: Artifact): ArtifactRecordV1 {
     content_type: a.contentType,
     size_bytes: a.sizeBytes,
     execution: a.execution,
+    origin: a.origin,
     retention_policy: a.retentionPolicy,
     retention_limit: a.retentionLimit,
     data: a.data,

@@ -1,4 +1,5 @@
 import {
+  type ArtifactOrigin,
   type ArtifactScope,
   type ArtifactType,
   DomainError,
@@ -22,6 +23,7 @@ export interface Artifact {
   /** Size of the newest live version (0 when there is none). */
   sizeBytes: number;
   execution: number | null;
+  origin: ArtifactOrigin;
   retentionPolicy: RetentionPolicy | null;
   retentionLimit: number | null;
   data: unknown;
@@ -52,13 +54,15 @@ export interface NewArtifact {
   description?: string | null;
   contentType?: string | null;
   execution?: number | null;
+  /** Default `user`. */
+  origin?: ArtifactOrigin;
   retentionPolicy?: RetentionPolicy | null;
   retentionLimit?: number | null;
   data?: unknown;
 }
 
 /** Fields to change; `undefined` leaves a field as it is. */
-export type ArtifactPatch = Partial<Omit<NewArtifact, 'ref' | 'type' | 'execution'>>;
+export type ArtifactPatch = Partial<Omit<NewArtifact, 'ref' | 'type' | 'execution' | 'origin'>>;
 
 export interface ArtifactFilter {
   type?: ArtifactType;
@@ -144,6 +148,7 @@ function artifactFromRow(r: Row): Artifact {
     contentType: (r.content_type as string | null) ?? null,
     sizeBytes: num(r.size_bytes),
     execution: numOrNull(r.execution),
+    origin: ((r.origin as ArtifactOrigin | undefined) ?? 'user'),
     retentionPolicy: (r.retention_policy as RetentionPolicy | null) ?? null,
     retentionLimit: numOrNull(r.retention_limit),
     data: r.data ?? null,
@@ -323,8 +328,8 @@ export class ArtifactRepository {
   async createArtifact(input: NewArtifact): Promise<Artifact> {
     try {
       const rows: Row[] = await this.ds.query(
-        `INSERT INTO artifacts (ref, type, scope, owner, name, description, content_type, execution, retention_policy, retention_limit, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+        `INSERT INTO artifacts (ref, type, scope, owner, name, description, content_type, execution, retention_policy, retention_limit, data, origin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
         [
           input.ref,
           input.type,
@@ -337,6 +342,7 @@ export class ArtifactRepository {
           input.retentionPolicy ?? null,
           input.retentionLimit ?? null,
           input.data === undefined ? null : JSON.stringify(input.data),
+          input.origin ?? 'user',
         ],
       );
       return artifactFromRow(rows[0]);
