@@ -222,7 +222,10 @@ async function expectDemoOutcome(executionId: number, outputOf: (result: any) =>
   expect(done.status).toBe('completed');
   const listed = await ctx.api.get(`/api/v1/executions/${executionId}/artifacts`);
   expect(listed.status).toBe(200);
-  const byType = Object.fromEntries(listed.body.data.map((a: any) => [a.type, a]));
+  // The execution's own logs are listed too, marked as such (origin `log`).
+  const logs = listed.body.data.filter((a: any) => a.origin === 'log');
+  expect(logs.every((a: any) => ['stdout', 'stderr'].includes(a.name) && a.execution === executionId)).toBe(true);
+  const byType = Object.fromEntries(listed.body.data.filter((a: any) => a.origin !== 'log').map((a: any) => [a.type, a]));
   expect(Object.keys(byType).sort()).toEqual(['file_text', 'progress']);
   const file = byType.file_text;
   const versions = await ctx.api.get(`/api/v1/artifacts/${file.id}/versions`);

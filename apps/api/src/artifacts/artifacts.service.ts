@@ -196,9 +196,9 @@ export class ArtifactsService {
    * error, the commit may have adopted it, so it stays for the sweep, which deletes it only if no
    * blob lives there.
    */
-  async commitStaged<T>(type: string, cmd: object, stagedKey: string, execution: number | null): Promise<T> {
+  async commitStaged<T>(type: string, cmd: object, stagedKey: string, execution: number | null, timeoutMs = this.config.artifactCommitTimeoutMs): Promise<T> {
     try {
-      return await this.command<T>(type, cmd, execution, this.config.artifactCommitTimeoutMs);
+      return await this.command<T>(type, cmd, execution, timeoutMs);
     } catch (err) {
       if (err instanceof DomainError && !UNCERTAIN_COMMIT_CODES.has(err.code)) {
         await this.store.delete(stagedKey).catch((e: unknown) => this.logger.warn({ key: stagedKey, err: (e as Error).message }, 'could not delete a refused upload'));

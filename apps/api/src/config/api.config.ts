@@ -39,6 +39,8 @@ export class ApiConfig extends DatabaseServiceConfig {
   @IsInt() @Min(100) artifactCommitTimeoutMs = 300_000;
   /** How long the api waits for artifact-store's answer to the other artifact commands. */
   @IsInt() @Min(100) artifactRequestTimeoutMs = 15_000;
+  /** How long storing an uploaded execution log waits for artifact-store's commit (503 after; the worker retries). */
+  @IsInt() @Min(100) logCommitTimeoutMs = 10_000;
   /** Downloads up to this size are checked against their sha256 before the first byte is sent; bigger ones while streaming. */
   @IsInt() @Min(0) @Max(256 * 1024 ** 2) artifactVerifyBufferBytes = 8 * 1024 ** 2;
   /** Whether anyone may create an account with POST /auth/register (default: outside production). */
@@ -86,6 +88,7 @@ export class ApiConfig extends DatabaseServiceConfig {
       artifactMaxUploadBytes: env.ATTUNE_ARTIFACT_MAX_UPLOAD_BYTES,
       artifactCommitTimeoutMs: env.ATTUNE_ARTIFACT_COMMIT_TIMEOUT_MS,
       artifactRequestTimeoutMs: env.ATTUNE_ARTIFACT_REQUEST_TIMEOUT_MS,
+      logCommitTimeoutMs: env.ATTUNE_LOG_COMMIT_TIMEOUT_MS,
       artifactVerifyBufferBytes: env.ATTUNE_ARTIFACT_VERIFY_BUFFER_BYTES,
     });
     config.storage = StorageSettings.fromEnv(env);

@@ -78,6 +78,8 @@ export class LogUploads {
       sha256,
       truncated: headers.truncated === 'true',
     };
-    return this.artifacts.commitStaged<ExecutionLogCommittedV1>(MessageTypes.ExecutionLogCommit, cmd, key, executionId);
+    // A log commit is one HEAD and a transaction: a short wait, so that the worker soon tries
+    // again while artifact-store restarts (its retry finds the log stored if this one lands late).
+    return this.artifacts.commitStaged<ExecutionLogCommittedV1>(MessageTypes.ExecutionLogCommit, cmd, key, executionId, this.config.logCommitTimeoutMs);
   }
 }

@@ -67,6 +67,7 @@ describe('ExecutionScheduler', () => {
       env_vars: { A: 'b' },
       timeout_seconds: 30,
       token: 'token',
+      log_token: 'log-token',
       attempt: 2,
     });
   });

@@ -189,15 +189,18 @@ export class LogSpool {
   /** Until new output is on disk, the spool stops, or `ms` passes (when given). */
   private sleep(ms?: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(done, ms);
-      const self = this;
-      function done() {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
         clearTimeout(timer);
-        if (self.wake === done) self.wake = undefined;
+        if (this.wake === done || this.wake === onlyStop) this.wake = undefined;
         resolve();
-      }
+      };
       // With a timer, only a stop ends the wait early: new output just joins the chunk.
-      this.wake = ms === undefined ? done : () => this.stopped && done();
+      const onlyStop = () => {
+        if (this.stopped) done();
+      };
+      if (ms !== undefined) timer = setTimeout(done, ms);
+      this.wake = ms === undefined ? done : onlyStop;
     });
   }
 }

@@ -55,6 +55,7 @@ export async function uploadLog(u: LogUpload): Promise<void> {
 }
 
 function put(url: URL, u: LogUpload): Promise<Answer> {
+  const idleMs = Math.max(1000, Math.min(120_000, u.deadline - Date.now()));
   return new Promise<Answer>((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(url, {
@@ -66,9 +67,10 @@ function put(url: URL, u: LogUpload): Promise<Answer> {
         'x-checksum-sha256': u.summary.sha256,
         'x-log-truncated': String(u.summary.truncated),
       },
-      timeout: 120_000,
+      // An idle connection is given up at the deadline at the latest: the execution must end.
+      timeout: idleMs,
     });
-    req.on('timeout', () => req.destroy(new Error('no answer from the api within 120 s')));
+    req.on('timeout', () => req.destroy(new Error(`no answer from the api within ${Math.round(idleMs / 1000)} s`)));
     req.on('error', reject);
     req.on('response', (res) => {
       const parts: Buffer[] = [];
