@@ -36,11 +36,11 @@ export function loggerModule(logger: Logger) {
       autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
       quietReqLogger: true,
       serializers: {
-        // Receives pino's serialized request; the path parameters are dropped for the same reason.
+        // Receives pino's serialized request. Path parameters are left out: they repeat the path
+        // (the web UI's catch-all route even lists every segment), key included.
         req: (req: { url?: string; params?: unknown }) => {
-          req.url = redactUrl(req.url);
-          if (req.params && typeof req.params === 'object' && 'key' in req.params) req.params = { ...req.params, key: '[redacted]' };
-          return req;
+          const { params: _params, ...rest } = req;
+          return { ...rest, url: redactUrl(req.url) };
         },
       },
     },

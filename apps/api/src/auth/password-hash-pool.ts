@@ -21,8 +21,15 @@ interface Task {
 // Runs inside each thread. bcryptjs's synchronous functions are right there: the thread has nothing
 // else to do. Loaded by absolute path, resolved by the main thread, so the eval'd script does not
 // depend on the working directory.
+//
+// Each thread lowers its own scheduling priority (nice 10): on Linux the nice value belongs to the
+// thread, and setpriority() with pid 0 from a thread changes only that thread. On a machine with
+// few cores the hashing threads then yield the CPU to the event loop instead of taking turns with
+// it, so requests keep their latency while hashes queue. Only done on Linux, where this holds
+// (elsewhere it would lower the whole process).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+if (workerData.nice) { try { require('node:os').setPriority(0, workerData.nice); } catch {} }
 const bcrypt = require(workerData.bcryptPath);
 parentPort.on('message', ({ id, msg }) => {
   try {
@@ -47,12 +54,15 @@ function resolveBcrypt(): string {
   throw new Error('cannot find the bcryptjs package for the password hashing threads');
 }
 
+/** The nice value of the hashing threads on Linux (0 is normal, 19 the lowest priority). */
+const HASH_THREAD_NICE = 10;
+
 class HashThread {
   readonly worker: Worker;
   busy?: Task;
 
   constructor(bcryptPath: string, onDone: (t: HashThread, task: Task, value: unknown, error?: string) => void, onDeath: (t: HashThread, err: Error) => void) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptPath } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptPath, nice: process.platform === 'linux' ? HASH_THREAD_NICE : 0 } });
     // Idle threads must not keep the process (or a test run) alive.
     this.worker.unref();
     this.worker.on('message', (m: { id: number; value?: unknown; error?: string }) => {
