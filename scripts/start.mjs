@@ -50,10 +50,24 @@ for (const s of services) {
   }
 }
 
+// The services refuse to start without a chosen environment (so the development defaults never
+// apply by omission); `npm start` is for running Attune on one's own machine, so it chooses
+// development unless told otherwise, and says so.
+const env = { ...process.env };
+if (!env.ATTUNE_ENV && !env.NODE_ENV) {
+  env.ATTUNE_ENV = 'development';
+  console.log(
+    'ATTUNE_ENV is not set: running in development (the development JWT secret, the administrator ' +
+      'test@attune.local / TestPass123! and open registration). Set ATTUNE_ENV=production for a deployment.',
+  );
+} else {
+  console.log(`Environment: ${env.ATTUNE_ENV || env.NODE_ENV}`);
+}
+
 for (const s of services) {
   const child = spawn(process.execPath, ['--enable-source-maps', join(root, 'dist/apps', s.name, 'main.js')], {
     cwd: root,
-    env: process.env,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: the terminal's Ctrl-C reaches only this script, which then stops each
     // service exactly once with SIGTERM (a second signal would cut a graceful drain short).

@@ -140,9 +140,12 @@ await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'blobs/u/.keep', Body:
 try {
   const ports = { api: await freePort(), executor: await freePort(), worker: await freePort(), 'artifact-store': await freePort() };
   const apiUrl = `http://127.0.0.1:${ports.api}`;
+  // The api's /metrics needs a token (its port is public); the other services' ports are internal.
+  const metricsToken = `bench-metrics-${randomUUID()}`;
   const env = {
     PATH: process.env.PATH,
     ATTUNE_ENV: 'development',
+    ATTUNE_METRICS_TOKEN: metricsToken,
     ATTUNE_LOG_LEVEL: 'warn',
     ATTUNE_DATABASE_URL: opts.database,
     ATTUNE_AMQP_URL: opts.amqp,
@@ -214,7 +217,7 @@ try {
   }
 
   async function metric(name, metricName) {
-    const text = await (await fetch(`http://127.0.0.1:${ports[name]}/metrics`)).text();
+    const text = await (await fetch(`http://127.0.0.1:${ports[name]}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     return Number(new RegExp(`^${metricName} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   }
   const rss = (name) => metric(name, 'attune_process_resident_memory_bytes');

@@ -163,7 +163,8 @@ async function download(path: string, headers: Record<string, string> = {}) {
 }
 
 async function rssOf(service: 'api' | 'artifact-store'): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${ctx.platform.ports[service]}/metrics`)).text();
+  // The api's /metrics needs an administrator (or the metrics token); artifact-store's port is internal and open.
+  const text = await (await fetch(`http://127.0.0.1:${ctx.platform.ports[service]}/metrics`, { headers: { authorization: `Bearer ${ctx.api.token}` } })).text();
   const m = /^attune_process_resident_memory_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text);
   if (!m) throw new Error(`no RSS in ${service} metrics`);
   return Number(m[1]);
@@ -446,7 +447,7 @@ describe('integrity and errors', () => {
     })();
     await expect(read).rejects.toThrow();
     expect(received).toBeLessThan(size);
-    const metrics = await (await fetch(`http://127.0.0.1:${ctx.platform.ports.api}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${ctx.platform.ports.api}/metrics`, { headers: { authorization: `Bearer ${ctx.api.token}` } })).text();
     expect(metrics).toMatch(/^attune_artifact_checksum_failures_total [1-9]/m);
   });
 

@@ -599,7 +599,7 @@ describe('artifacts (acceptance 2)', () => {
       expect(readdirSync(dir)).toEqual([]);
       // An existing file at the target is left as it was.
       writeFileSync(join(dir, 'five.bin'), 'previous content');
-      expect((await cli(['artifact', 'download', `cli.${run}.five`, '-o', join(dir, 'five.bin')], { configDir: proxied })).code).toBe(6);
+      expect((await cli(['artifact', 'download', `cli.${run}.five`, '-o', join(dir, 'five.bin'), '--force'], { configDir: proxied })).code).toBe(6);
       expect(readdirSync(dir)).toEqual(['five.bin']);
       expect(readFileSync(join(dir, 'five.bin'), 'utf8')).toBe('previous content');
     } finally {
@@ -650,6 +650,26 @@ describe('artifacts (acceptance 2)', () => {
     expect((await cli(['artifact', 'download', String(v1.artifact.id), '-o', dir])).code).toBe(0);
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('second, longer\n');
     expect((await cli(['artifact', 'download', ref, '--version', '9'])).code).toBe(4);
+  });
+
+  it('refuses to overwrite an existing file, a dotfile included, unless --force (exit 2, file untouched)', async () => {
+    const ref = `cli.${run}.notes`;
+    const dir = join(tmp, 'no-clobber');
+    mkdirSync(dir);
+    const dotfile = join(dir, '.profile');
+    writeFileSync(dotfile, 'export SAFE=1\n');
+    const refused = await cli(['artifact', 'download', ref, '-o', dotfile]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('already exists; nothing was saved (use --force to overwrite it)');
+    expect(readFileSync(dotfile, 'utf8')).toBe('export SAFE=1\n');
+    expect(readdirSync(dir)).toEqual(['.profile']);
+    // The artifact's own name as the target in a directory that has it: refused the same way.
+    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+    expect((await cli(['artifact', 'download', ref, '-o', dir])).code).toBe(2);
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine\n');
+    const forced = await cli(['artifact', 'download', ref, '-o', dotfile, '--force']);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(dotfile, 'utf8')).toBe('second, longer\n');
   });
 
   it('lists artifacts with filters, as a table or JSON', async () => {

@@ -53,9 +53,11 @@ describe('operations', () => {
     }
   });
 
-  it('serves Prometheus metrics on every service', async () => {
+  it('serves Prometheus metrics on every service (on the api, to an administrator)', async () => {
     for (const s of SERVICES) {
-      const res = await fetch(ctx.platform.healthUrl(s).replace('/health', '/metrics'));
+      // The api's port is public: its /metrics needs a token (security-auth.e2e-spec.ts has the refusals).
+      const headers: Record<string, string> = s === 'api' ? { authorization: `Bearer ${ctx.api.token}` } : {};
+      const res = await fetch(ctx.platform.healthUrl(s).replace('/health', '/metrics'), { headers });
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('attune_process_cpu_seconds_total');
     }

@@ -1,6 +1,6 @@
 import { AmqpHealthIndicator, MessagingModule } from '@attune/messaging';
 import { DatabaseHealthIndicator, PersistenceModule } from '@attune/persistence';
-import { HealthModule, type Logger, loggerModule, MetricsModule } from '@attune/service-kit';
+import { HealthModule, type Logger, loggerModule } from '@attune/service-kit';
 import { StorageHealthIndicator, StorageModule } from '@attune/storage';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
@@ -43,7 +43,7 @@ export class AppModule {
         MessagingModule.forRoot({ url: config.amqpUrl, namespace: config.amqpNamespace, service: 'api', logger }),
         StorageModule.forRoot(config.storage.toStorageConfig()),
         HealthModule.forRoot('api', [DatabaseHealthIndicator, AmqpHealthIndicator, StorageHealthIndicator]),
-        MetricsModule,
+        // /metrics is served by AuthModule's MetricsController: on the public port it needs a token.
         AuthModule,
         RegistryModule,
         ArtifactsModule,

@@ -13,6 +13,10 @@ export interface RefreshTokenClaims {
   typ: 'refresh';
   sub: string;
   iat_ms?: number;
+  /** The token's id (`jti`): each refresh token is good for one exchange. */
+  jti?: string;
+  /** The sign-in it descends from: reuse of a spent token revokes the whole family. */
+  fam?: string;
 }
 
 /**

@@ -19,6 +19,8 @@ import { ExecutionControl1764100000000 } from './migrations/1764100000000-execut
 import { ExecutionLogs1764200000000 } from './migrations/1764200000000-execution-logs';
 import { BlobStorageKeys1764300000000 } from './migrations/1764300000000-blob-storage-keys';
 import { LogUploads1765000000000 } from './migrations/1765000000000-log-uploads';
+import { CaseInsensitiveLogins1765100000000 } from './migrations/1765100000000-case-insensitive-logins';
+import { RefreshTokens1765100010000 } from './migrations/1765100010000-refresh-tokens';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
 // parse them as numbers once here rather than at every use.
@@ -36,6 +38,8 @@ export const MIGRATIONS = [
   ExecutionLogs1764200000000,
   BlobStorageKeys1764300000000,
   LogUploads1765000000000,
+  CaseInsensitiveLogins1765100000000,
+  RefreshTokens1765100010000,
 ];
 
 export interface DatabaseOptions {

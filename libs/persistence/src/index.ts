@@ -22,6 +22,7 @@ export * from './repositories/worker.repository';
 export * from './repositories/enforcement.repository';
 export * from './repositories/event.repository';
 export { isUniqueViolation } from './repositories/rows';
+export * from './repositories/refresh-token.repository';
 export * from './repositories/rule.repository';
 export * from './repositories/timer-tick.repository';
 export * from './repositories/trigger.repository';

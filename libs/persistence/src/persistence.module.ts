@@ -12,6 +12,7 @@ import { WorkerRepository } from './repositories/worker.repository';
 import { EnforcementRepository } from './repositories/enforcement.repository';
 import { EventRepository } from './repositories/event.repository';
 import { RuleRepository } from './repositories/rule.repository';
+import { RefreshTokenRepository } from './repositories/refresh-token.repository';
 import { TimerTickRepository } from './repositories/timer-tick.repository';
 import { TriggerRepository } from './repositories/trigger.repository';
 
@@ -25,7 +26,8 @@ export class DatabaseHealthIndicator {
 }
 
 const REPOSITORIES = [ExecutionRepository, ExecutionLogRepository, ActionRepository, PackRepository, PackRegistryRepository, IdentityRepository, WorkerRepository, ArtifactRepository,
-  TriggerRepository, RuleRepository, EventRepository, EnforcementRepository, TimerTickRepository];
+  TriggerRepository, RuleRepository, EventRepository, EnforcementRepository, TimerTickRepository,
+  RefreshTokenRepository];
 
 @Global()
 @Module({})

@@ -18,6 +18,16 @@ export interface ServiceOptions {
   configure?: (app: INestApplication) => void | Promise<void>;
 }
 
+/**
+ * Secrets that travel in URL paths, replaced before a request is logged: a webhook key is the
+ * webhook's only credential (POST /api/v1/webhooks/{key}).
+ */
+const SECRET_PATH_SEGMENTS = /(\/webhooks\/)[^/?#]+/g;
+
+export function redactUrl(url: string | undefined): string | undefined {
+  return url?.replace(SECRET_PATH_SEGMENTS, '$1[redacted]');
+}
+
 /** nestjs-pino wired to the service's root logger, so HTTP and app logs share one stream. */
 export function loggerModule(logger: Logger) {
   return LoggerModule.forRoot({
@@ -25,6 +35,14 @@ export function loggerModule(logger: Logger) {
       logger,
       autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
       quietReqLogger: true,
+      serializers: {
+        // Receives pino's serialized request. Path parameters are left out: they repeat the path
+        // (the web UI's catch-all route even lists every segment), key included.
+        req: (req: { url?: string; params?: unknown }) => {
+          const { params: _params, ...rest } = req;
+          return { ...rest, url: redactUrl(req.url) };
+        },
+      },
     },
   });
 }

@@ -38,6 +38,13 @@ describe('shared service settings', () => {
   });
 
   it('refuses a bad shared value by name', () => {
-    expect(() => validateConfig(BusOnly, serviceEnv({ ATTUNE_AMQP_URL: 'http://x' }, 'THING'))).toThrow('amqpUrl must be an amqp:// URL');
+    expect(() => validateConfig(BusOnly, serviceEnv({ ATTUNE_ENV: 'test', ATTUNE_AMQP_URL: 'http://x' }, 'THING'))).toThrow('amqpUrl must be an amqp:// URL');
+  });
+
+  it('refuses to go on when no environment is chosen, and takes NODE_ENV when ATTUNE_ENV is unset', () => {
+    expect(() => serviceEnv({}, 'THING')).toThrow('ATTUNE_ENV is not set');
+    expect(() => serviceEnv({ ATTUNE_ENV: '', NODE_ENV: '' }, 'THING')).toThrow('ATTUNE_ENV is not set');
+    expect(validateConfig(BusOnly, serviceEnv({ NODE_ENV: 'development' }, 'THING')).environment).toBe('development');
+    expect(validateConfig(BusOnly, serviceEnv({ ATTUNE_ENV: 'production', NODE_ENV: 'development' }, 'THING')).environment).toBe('production');
   });
 });

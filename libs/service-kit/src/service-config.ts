@@ -1,5 +1,5 @@
 import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
-import { ENVIRONMENTS, type Environment } from './config';
+import { ConfigError, ENVIRONMENTS, type Environment } from './config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -8,6 +8,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  * for the api, everything) and the bus. Each app's config class extends it and adds its own.
  */
 export abstract class ServiceConfig {
+  /**
+   * Always chosen explicitly when read from the environment (serviceEnv refuses to go on without
+   * ATTUNE_ENV or NODE_ENV); this default only serves configs built in code by tests.
+   */
   @IsIn(ENVIRONMENTS) environment: Environment = 'development';
   abstract port: number;
   @IsString() host = '0.0.0.0';
@@ -29,7 +33,7 @@ export abstract class DatabaseServiceConfig extends ServiceConfig {
  */
 export function serviceEnv(env: NodeJS.ProcessEnv, service: string): Record<string, string | undefined> {
   return {
-    environment: env.ATTUNE_ENV ?? env.NODE_ENV,
+    environment: chosenEnvironment(env),
     port: env[`ATTUNE_${service}_PORT`],
     host: env[`ATTUNE_${service}_HOST`],
     logLevel: env.ATTUNE_LOG_LEVEL,
@@ -38,4 +42,20 @@ export function serviceEnv(env: NodeJS.ProcessEnv, service: string): Record<stri
     databaseUrl: env.ATTUNE_DATABASE_URL,
     databasePoolSize: env.ATTUNE_DATABASE_POOL_SIZE,
   };
+}
+
+/** What a service says when no environment is chosen. */
+export const ENVIRONMENT_NOT_CHOSEN =
+  'ATTUNE_ENV is not set: set ATTUNE_ENV=production for a deployment, or ATTUNE_ENV=development to run with the ' +
+  'development defaults (a public JWT secret, the administrator test@attune.local / TestPass123!, open registration). ' +
+  '`npm start` chooses development for you';
+
+/**
+ * ATTUNE_ENV, else NODE_ENV. Neither set is refused: the development defaults (a public signing
+ * secret, a known administrator password, open registration) must never apply by omission.
+ */
+export function chosenEnvironment(env: NodeJS.ProcessEnv): string {
+  const chosen = env.ATTUNE_ENV || env.NODE_ENV;
+  if (!chosen) throw new ConfigError([ENVIRONMENT_NOT_CHOSEN]);
+  return chosen;
 }

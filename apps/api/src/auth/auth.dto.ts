@@ -28,6 +28,10 @@ export class RefreshDto {
   @ApiProperty() @IsString() @IsNotEmpty() refresh_token!: string;
 }
 
+export class LogoutDto {
+  @ApiProperty({ description: 'The refresh token of the sign-in to end' }) @IsString() @IsNotEmpty() refresh_token!: string;
+}
+
 export class ChangePasswordDto {
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(1024) current_password!: string;
   @ApiProperty({ minLength: MIN_PASSWORD_LENGTH, description: 'At least 8 characters, at most 72 bytes' })

@@ -15,7 +15,7 @@ class Routes {
 }
 
 const jwt = { verifyAsync: jest.fn(async (token: string) => JSON.parse(token)) };
-const tokens = new TokenService(jwt as never, {} as ApiConfig);
+const tokens = new TokenService(jwt as never, {} as ApiConfig, {} as never);
 
 function context(handler: keyof Routes, token: object | undefined) {
   const req = { headers: token ? { authorization: `Bearer ${JSON.stringify(token)}` } : {} } as Record<string, unknown>;
@@ -23,12 +23,15 @@ function context(handler: keyof Routes, token: object | undefined) {
   return { ctx, req };
 }
 
-function guard(identity: Record<string, unknown> | null) {
-  return new AuthGuard(new Reflector(), tokens, { findById: jest.fn(async () => identity) } as never);
+function guard(identity: Record<string, unknown> | null, executionStatus: string | null = 'running') {
+  return new AuthGuard(new Reflector(), tokens, { findById: jest.fn(async () => identity) } as never, {
+    findStatus: jest.fn(async () => executionStatus),
+  } as never);
 }
 
 const user = { id: 3, login: 'u', roles: ['operator'], isActive: true, tokensValidAfter: null };
-const access = { typ: 'access', sub: '3', login: 'u', roles: ['admin'], iat: 1_000, iat_ms: 1_000_000 };
+const exp = Math.floor(Date.now() / 1000) + 3600;
+const access = { typ: 'access', sub: '3', login: 'u', roles: ['admin'], iat: 1_000, iat_ms: 1_000_000, exp };
 
 async function refusal(p: Promise<unknown>): Promise<DomainError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -55,11 +58,32 @@ describe('AuthGuard', () => {
   });
 
   it('lets execution tokens in only where allowed, and never refresh tokens', async () => {
-    const exec = { typ: 'execution', sub: 'execution:9', execution_id: 9 };
+    const exec = { typ: 'execution', sub: 'execution:9', execution_id: 9, exp };
     const { ctx, req } = context('own', exec);
     await expect(guard(null).canActivate(ctx)).resolves.toBe(true);
     expect(req.principal).toEqual({ kind: 'execution', executionId: 9 });
     expect((await refusal(guard(null).canActivate(context('read', exec).ctx))).code).toBe('FORBIDDEN');
-    expect((await refusal(guard(user).canActivate(context('read', { typ: 'refresh', sub: '3' }).ctx))).code).toBe('UNAUTHORIZED');
+    expect((await refusal(guard(user).canActivate(context('read', { typ: 'refresh', sub: '3', exp }).ctx))).code).toBe('UNAUTHORIZED');
+  });
+
+  it('refuses an execution token once its execution is terminal, and remembers that without asking again', async () => {
+    const exec = { typ: 'execution', sub: 'execution:9', execution_id: 9, exp };
+    for (const status of ['completed', 'failed', 'cancelled', 'timeout', 'abandoned']) {
+      const err = await refusal(guard(null, status).canActivate(context('own', exec).ctx));
+      expect(err).toMatchObject({ code: 'UNAUTHORIZED', message: 'execution token revoked: its execution has finished' });
+    }
+    for (const status of ['scheduled', 'running', 'canceling']) await expect(guard(null, status).canActivate(context('own', exec).ctx)).resolves.toBe(true);
+    const findStatus = jest.fn(async () => 'completed');
+    const g = new AuthGuard(new Reflector(), tokens, {} as never, { findStatus } as never);
+    await refusal(g.canActivate(context('own', exec).ctx));
+    await refusal(g.canActivate(context('own', exec).ctx));
+    expect(findStatus).toHaveBeenCalledTimes(1);
+    expect((await refusal(guard(null, null).canActivate(context('own', exec).ctx))).code).toBe('UNAUTHORIZED');
+  });
+
+  it('refuses a token without an expiry (exp)', async () => {
+    const { exp: _exp, ...forever } = access;
+    const err = await refusal(guard(user).canActivate(context('read', forever).ctx));
+    expect(err).toMatchObject({ code: 'UNAUTHORIZED', message: 'invalid token: it has no expiry (exp)' });
   });
 });

@@ -1,5 +1,5 @@
-import { DomainError } from '@attune/contracts';
-import { IdentityRepository } from '@attune/persistence';
+import { DomainError, type ExecutionStatus, isTerminal } from '@attune/contracts';
+import { ExecutionRepository, IdentityRepository } from '@attune/persistence';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
@@ -10,7 +10,13 @@ import { TokenService } from './token.service';
  * Every route needs a bearer token unless marked @Public(). Access tokens carry a user, whose
  * current roles and state are read from the database on each request, so a deactivation, a
  * role change or a password change takes effect at once rather than when tokens expire.
- * Execution tokens are accepted only on routes marked @AllowExecutionToken().
+ * Execution tokens are accepted only on routes marked @AllowExecutionToken(), and only while
+ * their execution is not terminal.
+ *
+ * That check reads the execution's status (a primary-key lookup of one column) on each request
+ * with an execution token: such requests are few (an action's own artifact calls), and a cache of
+ * running executions would let a token outlive its execution by the cache's lifetime. Terminal is
+ * final, so terminal ids are remembered (bounded) and refused without a lookup.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -18,7 +24,10 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
     private readonly identities: IdentityRepository,
+    private readonly executions: ExecutionRepository,
   ) {}
+
+  private readonly terminal = new Set<number>();
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
@@ -48,6 +57,7 @@ export class AuthGuard implements CanActivate {
         if (!this.reflector.getAllAndOverride<boolean>(ALLOW_EXECUTION_TOKEN, targets)) {
           throw new DomainError('FORBIDDEN', 'an execution token may not call this route');
         }
+        await this.assertRunning(claims.execution_id);
         req.principal = { kind: 'execution', executionId: claims.execution_id };
         return true;
       case 'execution-log':
@@ -57,4 +67,17 @@ export class AuthGuard implements CanActivate {
         throw new DomainError('UNAUTHORIZED', 'a refresh token cannot authorize requests; exchange it at /auth/refresh');
     }
   }
+
+  private async assertRunning(executionId: number): Promise<void> {
+    if (!this.terminal.has(executionId)) {
+      const status = await this.executions.findStatus(executionId);
+      if (status === null) throw new DomainError('UNAUTHORIZED', 'the execution of this token no longer exists');
+      if (!isTerminal(status as ExecutionStatus)) return;
+      this.terminal.add(executionId);
+      if (this.terminal.size > TERMINAL_CACHE_SIZE) this.terminal.delete(this.terminal.values().next().value as number);
+    }
+    throw new DomainError('UNAUTHORIZED', 'execution token revoked: its execution has finished');
+  }
 }
+
+const TERMINAL_CACHE_SIZE = 10_000;

@@ -8,6 +8,8 @@ import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { TokenService } from './token.service';
 import { PasswordHasher } from './password-hasher';
+import { LoginThrottle } from './login-throttle';
+import { MetricsController } from './metrics.controller';
 import { UsersController } from '../users/users.controller';
 import { UsersService } from '../users/users.service';
 
@@ -20,8 +22,8 @@ import { UsersService } from '../users/users.service';
       useFactory: (config: ApiConfig) => ({ secret: createSecretKey(Buffer.from(config.jwtSecret)), signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  controllers: [AuthController, UsersController],
-  providers: [AuthService, TokenService, PasswordHasher, UsersService, { provide: APP_GUARD, useClass: AuthGuard }],
+  controllers: [AuthController, UsersController, MetricsController],
+  providers: [AuthService, TokenService, PasswordHasher, LoginThrottle, UsersService, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [TokenService, PasswordHasher],
 })
 export class AuthModule {}

@@ -5,9 +5,20 @@ import type { IdentityEntity } from '@attune/persistence';
 import { randomBytes, scryptSync } from 'node:crypto';
 import type { ApiConfig } from '../config/api.config';
 import { AuthService } from './auth.service';
+import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 
-const config = { bcryptRounds: 10, allowRegistration: true, adminLogin: 'admin', adminPassword: 'AdminPass1!', production: false } as unknown as ApiConfig;
+const config = {
+  bcryptRounds: 10,
+  allowRegistration: true,
+  adminLogin: 'admin',
+  adminPassword: 'AdminPass1!',
+  production: false,
+  loginMaxFailuresPerLogin: 3,
+  loginMaxFailuresPerAddress: 5,
+  registerMaxPerAddress: 2,
+  loginThrottleWindowSeconds: 60,
+} as unknown as ApiConfig;
 const hasher = new PasswordHasher(config);
 const tokens = { issue: jest.fn(async () => ({ access_token: 'a', refresh_token: 'r', token_type: 'Bearer' as const, expires_in: 60 })) };
 
@@ -16,7 +27,8 @@ function identity(over: Partial<IdentityEntity>): IdentityEntity {
 }
 
 function service(repo: Record<string, unknown>, cfg: Partial<ApiConfig> = {}) {
-  return new AuthService(repo as never, tokens as never, hasher, { ...config, ...cfg } as ApiConfig);
+  const merged = { ...config, ...cfg } as ApiConfig;
+  return new AuthService(repo as never, tokens as never, hasher, merged, new LoginThrottle(merged));
 }
 
 async function failure(p: Promise<unknown>): Promise<DomainError> {
@@ -57,9 +69,54 @@ describe('AuthService', () => {
     expect(err).toMatchObject({ code: 'UNAUTHORIZED', message: 'this account is deactivated' });
   });
 
-  it('refuses to start in production while the administrator has the development password', async () => {
-    const repo = { findByLogin: jest.fn(async () => identity({ login: 'admin', passwordHash: await hasher.hash('TestPass123!'), roles: ['admin'] })) };
-    await expect(service(repo, { production: true } as Partial<ApiConfig>).onApplicationBootstrap()).rejects.toThrow('still has the development password');
+  it('refuses to start in production while any administrator has the development password', async () => {
+    const configured = identity({ id: 1, login: 'admin', passwordHash: await hasher.hash('a better secret'), roles: ['admin'] });
+    const leftover = identity({ id: 2, login: 'test@attune.local', passwordHash: await hasher.hash('TestPass123!'), roles: ['admin'] });
+    const repo = { findByLogin: jest.fn(async () => configured), listActiveAdmins: jest.fn(async () => [configured, leftover]) };
+    await expect(service(repo, { production: true } as Partial<ApiConfig>).onApplicationBootstrap()).rejects.toThrow(
+      'administrator "test@attune.local" still has the development password',
+    );
     await expect(service(repo).onApplicationBootstrap()).resolves.toBeUndefined();
+    const clean = { ...repo, listActiveAdmins: jest.fn(async () => [configured]) };
+    await expect(service(clean, { production: true } as Partial<ApiConfig>).onApplicationBootstrap()).resolves.toBeUndefined();
+  });
+
+  it('throttles failed sign-ins per login before hashing, and a success clears them', async () => {
+    const stored = await hasher.hash('right pass');
+    const findByLogin = jest.fn(async () => identity({ passwordHash: stored }));
+    const s = service({ findByLogin });
+    for (let i = 0; i < 3; i++) expect((await failure(s.login('U', 'wrong pass', `10.0.0.${i}`))).code).toBe('UNAUTHORIZED');
+    findByLogin.mockClear();
+    const err = await failure(s.login('u', 'right pass', '10.0.0.9'));
+    expect(err).toMatchObject({ code: 'TOO_MANY_REQUESTS', retryAfterSeconds: expect.any(Number) });
+    expect(findByLogin).not.toHaveBeenCalled();
+    const fresh = service({ findByLogin });
+    await fresh.login('u', 'right pass', '10.0.0.1');
+    await failure(fresh.login('u', 'wrong pass', '10.0.0.1'));
+    await failure(fresh.login('u', 'wrong pass', '10.0.0.1'));
+    await fresh.login('u', 'right pass', '10.0.0.1'); // two failures, then a success: cleared
+    for (let i = 0; i < 2; i++) await failure(fresh.login('u', 'wrong pass', '10.0.0.1'));
+    expect((await failure(fresh.login('u', 'wrong pass', '10.0.0.1'))).code).toBe('UNAUTHORIZED');
+  });
+
+  it('throttles per client address across logins, counting concurrent attempts from their start', async () => {
+    const findByLogin = jest.fn(async () => null);
+    const s = service({ findByLogin });
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => s.login(`user${i}`, 'wrong pass', '192.0.2.1').catch((e: DomainError) => e.code)));
+    expect(answers.filter((c) => c === 'UNAUTHORIZED')).toHaveLength(5);
+    expect(answers.filter((c) => c === 'TOO_MANY_REQUESTS')).toHaveLength(3);
+    expect(findByLogin).toHaveBeenCalledTimes(5);
+    // Another address is not affected.
+    expect((await failure(s.login('user0', 'wrong pass', '192.0.2.2'))).code).toBe('UNAUTHORIZED');
+  });
+
+  it('limits registrations per client address', async () => {
+    const create = jest.fn(async (input: Record<string, unknown>) => identity({ login: input.login as string }));
+    const s = service({ create });
+    await s.register({ login: 'one', password: 'long enough' }, '198.51.100.7');
+    await s.register({ login: 'two', password: 'long enough' }, '198.51.100.7');
+    expect((await failure(s.register({ login: 'three', password: 'long enough' }, '198.51.100.7'))).code).toBe('TOO_MANY_REQUESTS');
+    expect(create).toHaveBeenCalledTimes(2);
+    await s.register({ login: 'four', password: 'long enough' }, '198.51.100.8');
   });
 });

@@ -11,7 +11,38 @@ function legacyScrypt(password: string): string {
   return ['scrypt', 16384, 8, 1, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
+afterAll(() => hasher.onModuleDestroy());
+
 describe('PasswordHasher', () => {
+  it('hashes off the event loop: a timer keeps firing on time during concurrent cost-12 hashes', async () => {
+    const costly = new PasswordHasher({ bcryptRounds: 12, passwordHashThreads: 2 } as ApiConfig);
+    try {
+      let worstLag = 0;
+      let last = performance.now();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        worstLag = Math.max(worstLag, now - last - 5);
+        last = now;
+      }, 5);
+      const started = performance.now();
+      const hashes = await Promise.all([costly.hash('one password'), costly.hash('two password'), costly.hash('three password')]);
+      clearInterval(timer);
+      // bcryptjs at cost 12 is a few hundred ms of CPU each: on the loop, the timer would have stalled that long.
+      expect(performance.now() - started).toBeGreaterThan(150);
+      expect(worstLag).toBeLessThan(100);
+      await expect(costly.verify('two password', hashes[1])).resolves.toBe(true);
+    } finally {
+      await costly.onModuleDestroy();
+    }
+  }, 60_000);
+
+  it('keeps verifying hashes that bcryptjs wrote on the event loop before', async () => {
+    const { hashSync } = await import('bcryptjs');
+    const old = hashSync('from before', 10);
+    await expect(hasher.verify('from before', old)).resolves.toBe(true);
+    await expect(hasher.verify('not it', old)).resolves.toBe(false);
+  });
+
   it('hashes with bcrypt and verifies the right password only', async () => {
     const hash = await hasher.hash('TestPass123!');
     expect(hash).toMatch(/^\$2b\$10\$/);

@@ -1,34 +1,42 @@
-import { Injectable } from '@nestjs/common';
-import { compare, getRounds, hash, truncates } from 'bcryptjs';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { getRounds, truncates } from 'bcryptjs';
 import { scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { ApiConfig } from '../config/api.config';
+import { PasswordHashPool } from './password-hash-pool';
 
 /** bcrypt reads at most 72 bytes of a password; longer ones are refused rather than cut. */
 export const MAX_PASSWORD_BYTES = 72;
 
 /**
  * Password hashes: bcrypt (bcryptjs, pure JavaScript, so nothing native to build) at the
- * configured cost. Hashes written by earlier versions (`scrypt$N$r$p$salt$hash`) still verify,
+ * configured cost, computed in a small pool of worker threads (ATTUNE_PASSWORD_HASH_THREADS) so
+ * that hashing never blocks the event loop. Hashes written by earlier versions (`scrypt$N$r$p$salt$hash`) still verify,
  * and `needsRehash` tells the caller to replace them (and bcrypt hashes of a lower cost) after
  * a successful sign-in.
  */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleDestroy {
   private readonly rounds: number;
+  private readonly pool: PasswordHashPool;
 
   constructor(config: ApiConfig) {
     this.rounds = config.bcryptRounds;
+    this.pool = new PasswordHashPool(config.passwordHashThreads ?? 2);
   }
 
   async hash(password: string): Promise<string> {
     if (truncates(password)) throw new Error(`passwords are limited to ${MAX_PASSWORD_BYTES} bytes`);
-    return hash(password, this.rounds);
+    return this.pool.hash(password, this.rounds);
   }
 
   async verify(password: string, stored: string): Promise<boolean> {
     if (stored.startsWith('scrypt$')) return verifyScrypt(password, stored);
     if (!/^\$2[aby]\$\d\d\$/.test(stored) || truncates(password)) return false;
-    return compare(password, stored);
+    return this.pool.compare(password, stored);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.close();
   }
 
   needsRehash(stored: string): boolean {

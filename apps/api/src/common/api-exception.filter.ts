@@ -29,6 +29,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     res.status(status).json(body);
   }
 

@@ -47,6 +47,25 @@ export class ApiConfig extends DatabaseServiceConfig {
   @IsOptional() @IsBoolean() allowRegistration?: boolean;
   /** bcrypt cost of new password hashes (2^rounds iterations). */
   @IsInt() @Min(10) @Max(15) bcryptRounds = 12;
+  /** Worker threads that compute password hashes (never the event loop). */
+  @IsInt() @Min(1) @Max(16) passwordHashThreads = 2;
+  /** Failed sign-ins of one login within the window before 429 (0: no limit). */
+  @IsInt() @Min(0) loginMaxFailuresPerLogin = 10;
+  /** Failed sign-ins from one client address within the window before 429 (0: no limit). */
+  @IsInt() @Min(0) loginMaxFailuresPerAddress = 50;
+  /** Registrations attempted from one client address within the window before 429 (0: no limit). */
+  @IsInt() @Min(0) registerMaxPerAddress = 20;
+  /** The window of the sign-in and registration limits. */
+  @IsInt() @Min(1) @Max(24 * 3600) loginThrottleWindowSeconds = 900;
+  /**
+   * Express "trust proxy": which proxies' X-Forwarded-For gives the client address used by the
+   * limits above. Unset: the socket's peer (right when nothing sits in front of the api).
+   */
+  @IsOptional() @IsString() trustProxy?: string;
+  /** Deepest nesting of arrays and objects accepted in a JSON body (400 deeper). */
+  @IsInt() @Min(1) @Max(1000) maxJsonDepth = 64;
+  /** Bearer token that may read /metrics besides an administrator's token (unset: administrators only). */
+  @IsOptional() @IsString() @MinLength(16) metricsToken?: string;
   /** Largest pack archive accepted by POST /api/v1/packs/upload (413 above it). */
   @IsInt() @Min(1024) packMaxUploadBytes = 50 * 1024 * 1024;
   /** Largest total size of the files in a pack archive once extracted (413 above it). */
@@ -79,6 +98,14 @@ export class ApiConfig extends DatabaseServiceConfig {
       bodyLimit: env.ATTUNE_API_BODY_LIMIT,
       allowRegistration: envBool(env.ATTUNE_ALLOW_REGISTRATION),
       bcryptRounds: env.ATTUNE_BCRYPT_ROUNDS,
+      passwordHashThreads: env.ATTUNE_PASSWORD_HASH_THREADS,
+      loginMaxFailuresPerLogin: env.ATTUNE_LOGIN_MAX_FAILURES_PER_LOGIN,
+      loginMaxFailuresPerAddress: env.ATTUNE_LOGIN_MAX_FAILURES_PER_ADDRESS,
+      registerMaxPerAddress: env.ATTUNE_REGISTER_MAX_PER_ADDRESS,
+      loginThrottleWindowSeconds: env.ATTUNE_LOGIN_THROTTLE_WINDOW_SECONDS,
+      trustProxy: env.ATTUNE_API_TRUST_PROXY,
+      maxJsonDepth: env.ATTUNE_API_MAX_JSON_DEPTH,
+      metricsToken: env.ATTUNE_METRICS_TOKEN,
       packMaxUploadBytes: env.ATTUNE_PACK_MAX_UPLOAD_BYTES,
       packMaxExtractedBytes: env.ATTUNE_PACK_MAX_EXTRACTED_BYTES,
       packMaxEntries: env.ATTUNE_PACK_MAX_ENTRIES,

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import type { CliContext } from '../cli-context';
 import { CliError, ExitCode, usageError } from '../errors/exit-codes';
 import { multipartBody } from '../http/multipart';
 import { formatBytes, formatDate, renderTable } from '../output/format';
 import { checkDuration, positiveInt } from '../params/parse-params';
-import { saveVerified } from '../transfer/download';
+import { saveVerified, targetExistsError } from '../transfer/download';
 import { HashingFileSource, uploadableFile } from '../transfer/upload';
 import { type ArtifactData, DEFAULT_LIMIT, getArtifact, type JsonOpt, listPages, moreNote, parseId, type VersionData, withJson } from './common';
 
@@ -153,15 +153,17 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       .description('Download a version (the latest by default), streamed to disk and verified against its SHA-256')
       .argument('<id|ref>', 'artifact id or ref')
       .option('--version <n>', 'this version instead of the latest', positiveInt('--version'))
-      .option('-o, --output <path>', "file to write, or a directory for the artifact's name (default: ./<name>)"),
+      .option('-o, --output <path>', "file to write, or a directory for the artifact's name (default: ./<name>)")
+      .option('--force', 'overwrite a file that already exists at the target'),
   )
     .addHelpText(
       'after',
       '\nThe bytes go to a temporary file beside the target while they are hashed. Only when the\n' +
         "SHA-256 matches the server's record is the file renamed into place; otherwise it is deleted,\n" +
-        'the target is left as it was, and the exit code is 6.',
+        'the target is left as it was, and the exit code is 6. An existing file (a dotfile included)\n' +
+        'is never replaced without --force: the command stops with exit code 2 before downloading.',
     )
-    .action(async (idOrRef: string, opts: JsonOpt & { version?: number; output?: string }) => {
+    .action(async (idOrRef: string, opts: JsonOpt & { version?: number; output?: string; force?: boolean }) => {
       const a = await getArtifact(ctx.api, idOrRef);
       if (!a.latest_version && opts.version === undefined) throw new CliError(`Artifact ${a.id} (${a.ref}) has no versions to download.`, ExitCode.NotFound);
       const v = await ctx.api.get<VersionData>(`/api/v1/artifacts/${a.id}/versions/${opts.version ?? 'latest'}`);
@@ -172,6 +174,11 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         () => false,
       );
       if (!dirOk) throw usageError(`directory ${dir} does not exist`);
+      const exists = await lstat(target).then(
+        () => true,
+        () => false,
+      );
+      if (exists && !opts.force) throw targetExistsError(target);
       const out = ctx.output(opts);
       const response = await ctx.api.request('GET', `/api/v1/artifacts/${a.id}/versions/${v.version}/download`, { headers: { accept: '*/*' } });
       const saved = await saveVerified({
@@ -180,6 +187,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         expectedSha256: v.sha256,
         expectedSize: v.size_bytes,
         progress: (total) => out.progress(`download ${basename(target)}`, total),
+        overwrite: opts.force === true,
       });
       out.result({ artifact: a.id, ref: a.ref, version: v.version, path: saved.path, size_bytes: saved.bytes, sha256: saved.sha256 }, () =>
         `Downloaded ${a.ref} version ${v.version} to ${saved.path} (${formatBytes(saved.bytes)}, SHA-256 verified).\n`,

@@ -129,12 +129,18 @@ describe('ApiClient', () => {
   });
 
   it('stores the URL and tokens on login and keeps only the URL on logout', async () => {
-    const fetchImpl = (async () => json(200, tokens(7))) as unknown as typeof fetch;
+    const calls: Array<{ url: string; body: unknown }> = [];
+    const fetchImpl = (async (url: URL | string, init?: RequestInit) => {
+      calls.push({ url: String(url), body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      return String(url).endsWith('/auth/logout') ? new Response(null, { status: 204 }) : json(200, tokens(7));
+    }) as unknown as typeof fetch;
     const api = new ApiClient(store, fetchImpl, () => NOW);
     await api.login('http://api', 'ann', 'pw');
     expect(await store.load()).toMatchObject({ url: 'http://api', login: 'ann', access_token: 'access-7', refresh_token: 'refresh-7' });
     await api.logout();
     expect(await store.load()).toEqual({ url: 'http://api' });
+    // The server is asked to revoke the refresh token.
+    expect(calls.at(-1)).toEqual({ url: 'http://api/auth/logout', body: { refresh_token: 'refresh-7' } });
   });
 });
 

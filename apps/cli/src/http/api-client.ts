@@ -135,6 +135,15 @@ export class ApiClient {
     // The URL stays as the default for the next login; the credentials go.
     this.config = { url: c.url };
     await this.store.save(this.config);
+    // The server revokes the refresh token too (best effort: the local logout stands either way).
+    if (c.url && c.refresh_token) {
+      await this.fetchImpl(new URL('/auth/logout', c.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: c.refresh_token }),
+        signal: AbortSignal.timeout(5000),
+      }).catch(() => undefined);
+    }
     return c;
   }
 

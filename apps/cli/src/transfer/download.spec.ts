@@ -49,6 +49,20 @@ describe('saveVerified', () => {
     expect(await readFile(target, 'utf8')).toBe('previous');
   });
 
+  it('never replaces an existing file (a dotfile here) unless told to overwrite', async () => {
+    const target = join(dir, '.bashrc');
+    await writeFile(target, 'mine');
+    const headers = { 'x-checksum-sha256': sha(content), 'content-length': String(content.length) };
+    const err = await failure(saveVerified({ response: response(content, headers), target, progress: () => NO_PROGRESS }));
+    expect(err.exitCode).toBe(ExitCode.Usage);
+    expect(err.message).toBe(`${target} already exists; nothing was saved (use --force to overwrite it)`);
+    expect(await readdir(dir)).toEqual(['.bashrc']);
+    expect(await readFile(target, 'utf8')).toBe('mine');
+    await saveVerified({ response: response(content, headers), target, progress: () => NO_PROGRESS, overwrite: true });
+    expect(await readFile(target)).toEqual(content);
+    expect(await readdir(dir)).toEqual(['.bashrc']);
+  });
+
   it('refuses when the header disagrees with the recorded version, before writing anything', async () => {
     const res = response(content, { 'x-checksum-sha256': 'a'.repeat(64) });
     const err = await failure(saveVerified({ response: res, target: join(dir, 'x'), expectedSha256: sha(content), progress: () => NO_PROGRESS }));

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { link, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +24,12 @@ export interface VerifiedDownloadOptions {
   expectedSize?: number;
   progress: (total?: number) => Progress;
   signal?: AbortSignal;
+  /** Replace a file already at the target. Without it an existing file is never touched (refused, exit code 2). */
+  overwrite?: boolean;
+}
+
+export function targetExistsError(target: string): CliError {
+  return new CliError(`${target} already exists; nothing was saved (use --force to overwrite it)`, ExitCode.Usage);
 }
 
 /** The temporary file beside the target: same directory, so the final rename is atomic. */
@@ -102,7 +108,15 @@ export async function saveVerified(opts: VerifiedDownloadOptions): Promise<Downl
     if (actual !== want) {
       throw new CliError(`Checksum mismatch: expected SHA-256 ${want}, received ${actual}; nothing was saved.`, ExitCode.Checksum);
     }
-    await rename(tmp, target);
+    if (opts.overwrite) {
+      await rename(tmp, target);
+    } else {
+      // link() fails when the target exists, even one created while the download ran.
+      await link(tmp, target).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EEXIST' ? targetExistsError(target) : err;
+      });
+      await unlink(tmp);
+    }
     partial.delete(tmp);
     progress.finish();
     return { path: target, bytes, sha256: actual };

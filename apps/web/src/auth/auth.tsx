@@ -30,7 +30,18 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [queryClient],
   );
 
-  return <AuthContext.Provider value={{ session, expired, logout: () => clearSession() }}>{children}</AuthContext.Provider>;
+  return <AuthContext.Provider value={{ session, expired, logout }}>{children}</AuthContext.Provider>;
+}
+
+/** Signs out here at once, and asks the server to revoke the refresh token (best effort). */
+function logout(): void {
+  const refreshToken = loadSession()?.refreshToken;
+  clearSession();
+  if (refreshToken) {
+    void fetch('/auth/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: refreshToken }) }).catch(
+      () => undefined,
+    );
+  }
 }
 
 export const useAuth = () => useContext(AuthContext);

@@ -102,6 +102,11 @@ export class ExecutionRunner {
       signal: AbortSignal.timeout(5000),
     });
     if (res.status === 404) return false;
+    if (res.status === 401) {
+      // The api refuses the token of a terminal execution (or an expired one): nothing to run.
+      log.info('the execution token is refused (execution finished or token expired); not running it');
+      return false;
+    }
     if (!res.ok) throw new Error(`cannot check a redelivered dispatch: api answered ${res.status}`);
     const { data } = (await res.json()) as { data: { status: string; attempt?: number; worker: string | null } };
     const fresh = (data.status === 'scheduling' || data.status === 'scheduled') && (d.attempt === undefined || data.attempt === undefined || data.attempt === d.attempt);

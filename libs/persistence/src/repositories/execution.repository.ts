@@ -83,6 +83,12 @@ export class ExecutionRepository {
     return this.repo.findOneBy({ id });
   }
 
+  /** Only the status (null when there is no such execution): a primary-key lookup reading one column. */
+  async findStatus(id: number): Promise<string | null> {
+    const rows = (await this.repo.query(`SELECT status FROM executions WHERE id = $1`, [id])) as Array<{ status: string }>;
+    return rows.length ? rows[0].status : null;
+  }
+
   async list(filter: ExecutionFilter, page: number, perPage: number): Promise<{ items: ExecutionEntity[]; total: number }> {
     const where: Record<string, unknown> = {};
     if (filter.status) where.status = filter.status;

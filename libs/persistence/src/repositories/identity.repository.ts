@@ -17,8 +17,14 @@ const ADMIN_LOCK = `SELECT pg_advisory_xact_lock(hashtext('attune.identities.adm
 export class IdentityRepository {
   constructor(@InjectRepository(IdentityEntity) private readonly repo: Repository<IdentityEntity>) {}
 
+  /** Logins are case-insensitive (unique index on lower(login)). */
   findByLogin(login: string): Promise<IdentityEntity | null> {
-    return this.repo.findOneBy({ login });
+    return this.repo.createQueryBuilder('i').where('lower(i.login) = lower(:login)', { login }).getOne();
+  }
+
+  /** Active administrators, for the start-up check of their passwords. */
+  listActiveAdmins(): Promise<IdentityEntity[]> {
+    return this.repo.createQueryBuilder('i').where(`i.is_active AND 'admin' = ANY(i.roles)`).orderBy('i.id').getMany();
   }
 
   findById(id: number): Promise<IdentityEntity | null> {
@@ -33,14 +39,16 @@ export class IdentityRepository {
   /** Creates the identity when missing; an existing one keeps its password and roles. */
   async ensure(input: NewIdentity): Promise<IdentityEntity> {
     await this.repo.createQueryBuilder().insert().into(IdentityEntity).values(input).orIgnore().execute();
-    return this.repo.findOneByOrFail({ login: input.login });
+    const found = await this.findByLogin(input.login);
+    if (!found) throw new Error(`identity "${input.login}" could not be created`);
+    return found;
   }
 
   /** Answers null when the login is taken. */
   async create(input: NewIdentity): Promise<IdentityEntity | null> {
     const rows: Array<{ id: number }> = await this.repo.query(
       `INSERT INTO identities (login, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (login) DO NOTHING RETURNING id`,
+       ON CONFLICT DO NOTHING RETURNING id`,
       [input.login, input.displayName, input.passwordHash, input.roles],
     );
     return rows.length ? this.repo.findOneByOrFail({ id: Number(rows[0].id) }) : null;
