@@ -16,6 +16,8 @@ beforeAll(async () => {
     ATTUNE_EXECUTOR_WORKER_LOST_AFTER_MS: '4000',
     ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS: '1000',
     ATTUNE_LOG_STORE_TIMEOUT_MS: String(LOG_STORE_TIMEOUT_MS),
+    ATTUNE_LIVE_TAILS_PER_USER: '3',
+    ATTUNE_LIVE_TAIL_MAX_SECONDS: '2',
   });
 });
 
@@ -228,4 +230,68 @@ describe('when the worker or artifact-store goes away mid-log', () => {
       await ctx.platform.start('artifact-store');
     }
   }, 120_000);
+});
+
+describe('live tails are bounded', () => {
+  const tailUrl = (id: number) => `${ctx.platform.apiUrl}/api/v1/executions/${id}/logs/stdout/stream`;
+
+  it('refuses a user more open tails than the limit (429 with Retry-After), and frees a slot when one closes', async () => {
+    const e = await execute(ctx.api, 'core.local', { cmd: 'for i in $(seq 1 40); do echo tick $i; sleep 0.5; done' }, { timeout_seconds: 60 });
+    const open: AbortController[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const c = new AbortController();
+        const res = await fetch(tailUrl(e.id), { headers: { authorization: `Bearer ${ctx.api.token}` }, signal: c.signal });
+        expect(res.status).toBe(200);
+        open.push(c);
+      }
+      const refused = await fetch(tailUrl(e.id), { headers: { authorization: `Bearer ${ctx.api.token}` } });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await refused.json()).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+      open.pop()!.abort();
+      const again = await waitFor(
+        async () => {
+          const res = await fetch(tailUrl(e.id), { headers: { authorization: `Bearer ${ctx.api.token}` }, signal: AbortSignal.timeout(5000) });
+          if (res.status === 429) return undefined;
+          void res.body?.cancel();
+          return res.status;
+        },
+        { timeoutMs: 10_000, what: 'a slot to free up' },
+      );
+      expect(again).toBe(200);
+    } finally {
+      open.forEach((c) => c.abort());
+      await ctx.api.post(`/api/v1/executions/${e.id}/cancel`, {});
+    }
+  }, 60_000);
+
+  it('ends a tail at its maximum duration with `reconnect`; resuming with Last-Event-ID loses and repeats nothing', async () => {
+    const e = await execute(ctx.api, 'core.local', { cmd: 'for i in $(seq 1 12); do echo "line $i"; sleep 0.4; done' });
+    let text = '';
+    let lastId: string | undefined;
+    let reconnects = 0;
+    let end: { status: string } | undefined;
+    while (!end) {
+      const res = await fetch(tailUrl(e.id), { headers: { authorization: `Bearer ${ctx.api.token}`, ...(lastId ? { 'last-event-id': lastId } : {}) } });
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      for (const block of body.split('\n\n')) {
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event === 'log') {
+          text += JSON.parse(data!) as string;
+          lastId = /^id: (.*)$/m.exec(block)?.[1];
+        } else if (event === 'reconnect') {
+          reconnects++;
+          expect(JSON.parse(data!).last_event_id).toBe(lastId ?? '0');
+        } else if (event === 'end') {
+          end = JSON.parse(data!);
+        }
+      }
+    }
+    expect(reconnects).toBeGreaterThan(0);
+    expect(end).toMatchObject({ status: 'completed', complete: true });
+    expect(text).toBe(Array.from({ length: 12 }, (_, i) => `line ${i + 1}\n`).join(''));
+  }, 60_000);
 });

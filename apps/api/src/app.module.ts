@@ -12,6 +12,7 @@ import { ExecutionLogsController } from './executions/execution-logs.controller'
 import { ExecutionsController } from './executions/executions.controller';
 import { LogReader } from './executions/log-reader.service';
 import { LogUploads } from './executions/log-uploads.service';
+import { LogNotifier } from './executions/log-notifier.service';
 import { ExecutionsService } from './executions/executions.service';
 import { ParameterValidator } from './executions/parameter-validator';
 import { RegistryModule } from './packs/registry.module';
@@ -61,6 +62,7 @@ export class AppModule {
         ExecutionsService,
         LogReader,
         LogUploads,
+        LogNotifier,
       ],
     };
   }

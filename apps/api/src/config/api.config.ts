@@ -39,6 +39,13 @@ export class ApiConfig extends DatabaseServiceConfig {
   @IsInt() @Min(100) artifactCommitTimeoutMs = 300_000;
   /** How long the api waits for artifact-store's answer to the other artifact commands. */
   @IsInt() @Min(100) artifactRequestTimeoutMs = 15_000;
+  /** Live log tails (SSE) open at once per user (or execution token), and on this api process. */
+  @IsInt() @Min(1) liveTailsPerUser = 20;
+  @IsInt() @Min(1) liveTailsTotal = 1000;
+  /** The longest a live tail stays open; the client then resumes with Last-Event-ID. */
+  @IsInt() @Min(1) liveTailMaxSeconds = 600;
+  /** A live tail looks again this often without a notification (status changes, a lost LISTEN connection). */
+  @IsInt() @Min(50) liveTailPollMs = 1000;
   /** How long storing an uploaded execution log waits for artifact-store's commit (503 after; the worker retries). */
   @IsInt() @Min(100) logCommitTimeoutMs = 10_000;
   /** Downloads up to this size are checked against their sha256 before the first byte is sent; bigger ones while streaming. */
@@ -116,6 +123,10 @@ export class ApiConfig extends DatabaseServiceConfig {
       artifactCommitTimeoutMs: env.ATTUNE_ARTIFACT_COMMIT_TIMEOUT_MS,
       artifactRequestTimeoutMs: env.ATTUNE_ARTIFACT_REQUEST_TIMEOUT_MS,
       logCommitTimeoutMs: env.ATTUNE_LOG_COMMIT_TIMEOUT_MS,
+      liveTailsPerUser: env.ATTUNE_LIVE_TAILS_PER_USER,
+      liveTailsTotal: env.ATTUNE_LIVE_TAILS_TOTAL,
+      liveTailMaxSeconds: env.ATTUNE_LIVE_TAIL_MAX_SECONDS,
+      liveTailPollMs: env.ATTUNE_LIVE_TAIL_POLL_MS,
       artifactVerifyBufferBytes: env.ATTUNE_ARTIFACT_VERIFY_BUFFER_BYTES,
     });
     config.storage = StorageSettings.fromEnv(env);

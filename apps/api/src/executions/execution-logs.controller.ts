@@ -1,4 +1,4 @@
-import { DomainError, type ExecutionLogCommittedV1, LOG_STREAMS, type LogStreamName } from '@attune/contracts';
+import { DomainError, type ExecutionLogCommittedV1, isTerminal, LOG_STREAMS, type LogStreamName } from '@attune/contracts';
 import { Controller, Get, Headers, HttpCode, Param, Put, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -8,8 +8,10 @@ import { ApiErrors } from '../common/openapi.decorators';
 import { parseRange } from '../common/http-range';
 import { completeUtf8Length, LogReader } from './log-reader.service';
 import { LogUploads } from './log-uploads.service';
+import { LogNotifier } from './log-notifier.service';
+import { LiveTailLimits } from './live-tail-limits';
+import { ApiConfig } from '../config/api.config';
 
-const POLL_MS = 250;
 const PING_MS = 15_000;
 /** Bytes per SSE event at most. */
 const EVENT_BYTES = 64 * 1024;
@@ -27,7 +29,13 @@ export class ExecutionLogsController {
   constructor(
     private readonly reader: LogReader,
     private readonly uploads: LogUploads,
-  ) {}
+    private readonly notifier: LogNotifier,
+    private readonly config: ApiConfig,
+  ) {
+    this.limits = new LiveTailLimits(config.liveTailsPerUser, config.liveTailsTotal);
+  }
+
+  private readonly limits: LiveTailLimits;
 
   @Put(':id/logs/:stream')
   @LogWriterOnly()
@@ -138,9 +146,11 @@ export class ExecutionLogsController {
   @ApiOkResponse({
     description:
       'Server-Sent Events: `log` events whose data is a JSON string of new output and whose id is the byte offset after it; ' +
-      'an `end` event with the final status when the execution has ended and the log is complete, then the stream closes.',
+      'an `end` event with the final status (and whether the log is complete) when the execution has ended, then the stream closes. ' +
+      'A stream stays open at most ATTUNE_LIVE_TAIL_MAX_SECONDS; it then ends with a `reconnect` event, and the client resumes with ' +
+      '`Last-Event-ID` (EventSource does so by itself). Open tails are limited per user and per server (429 with Retry-After).',
   })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 429)
   async tail(
     @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,
@@ -155,38 +165,58 @@ export class ExecutionLogsController {
     }
     let sent = lastEventId ? Number(lastEventId) : 0;
     await this.reader.view(id, stream); // 404 before the stream opens
+    const release = this.limits.acquire(principal.kind === 'user' ? `user:${principal.id}` : `execution:${principal.executionId}`);
+    const closed = new AbortController();
+    res.on('close', () => {
+      closed.abort();
+      release();
+    });
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
     res.setHeader('Connection', 'keep-alive');
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
-    let closed = false;
-    res.on('close', () => (closed = true));
-    let lastWrite = Date.now();
-    while (!closed) {
-      const view = await this.reader.view(id, stream);
-      while (!closed && view.size > sent) {
-        const end = Math.min(view.size, sent + EVENT_BYTES) - 1;
-        const bytes = await this.reader.readBytes(view, sent, end);
-        // Never split a character across events: keep an incomplete tail for the next one.
-        const usable = end === view.size - 1 && view.complete ? bytes.length : completeUtf8Length(bytes);
-        if (usable === 0) break;
-        sent += usable;
-        res.write(`id: ${sent}\nevent: log\ndata: ${JSON.stringify(bytes.subarray(0, usable).toString('utf8'))}\n\n`);
-        lastWrite = Date.now();
+    // A client that is told to come back (the duration limit) resumes after a second.
+    res.write('retry: 1000\n\n');
+    const write = async (text: string) => {
+      if (!res.write(text)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+    };
+    const openedAt = Date.now();
+    let lastWrite = openedAt;
+    try {
+      while (!closed.signal.aborted) {
+        const view = await this.reader.view(id, stream);
+        while (!closed.signal.aborted && view.size > sent) {
+          const end = Math.min(view.size, sent + EVENT_BYTES) - 1;
+          const bytes = await this.reader.readBytes(view, sent, end);
+          // Never split a character across events: keep an incomplete tail for the next one.
+          const usable = end === view.size - 1 && view.final ? bytes.length : completeUtf8Length(bytes);
+          if (usable === 0) break;
+          sent += usable;
+          await write(`id: ${sent}\nevent: log\ndata: ${JSON.stringify(bytes.subarray(0, usable).toString('utf8'))}\n\n`);
+          lastWrite = Date.now();
+        }
+        // The end comes with the terminal status (the log is stored whole just before it).
+        if (view.final && isTerminal(view.status) && sent >= view.size) {
+          await write(`event: end\ndata: ${JSON.stringify({ status: view.status, bytes: sent, complete: view.complete })}\n\n`);
+          break;
+        }
+        if (Date.now() - openedAt >= this.config.liveTailMaxSeconds * 1000) {
+          // The longest a tail stays open: the client resumes with Last-Event-ID (EventSource does so by itself).
+          await write(`event: reconnect\ndata: ${JSON.stringify({ last_event_id: String(sent) })}\n\n`);
+          break;
+        }
+        if (Date.now() - lastWrite > PING_MS) {
+          await write(': ping\n\n');
+          lastWrite = Date.now();
+        }
+        await this.notifier.wait(id, this.config.liveTailPollMs, closed.signal);
       }
-      if (view.final && sent >= view.size) {
-        res.write(`event: end\ndata: ${JSON.stringify({ status: view.status, bytes: sent, complete: view.complete })}\n\n`);
-        break;
-      }
-      if (Date.now() - lastWrite > PING_MS) {
-        res.write(': ping\n\n');
-        lastWrite = Date.now();
-      }
-      await new Promise((r) => setTimeout(r, POLL_MS));
+    } finally {
+      release();
+      res.end();
     }
-    res.end();
   }
 
   private checkOwn(principal: Principal, id: number): void {

@@ -1,4 +1,4 @@
-import { DomainError, isTerminal } from '@attune/contracts';
+import { DomainError, type ExecutionStatus, isTerminal } from '@attune/contracts';
 import { ArtifactRepository, ExecutionLogRepository, ExecutionRepository, type LogStreamName } from '@attune/persistence';
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
@@ -22,7 +22,7 @@ export interface LogView {
    */
   final: boolean;
   /** The execution's status when the view was taken. */
-  status: string;
+  status: ExecutionStatus;
   sha256?: string;
   segments: Segment[];
 }

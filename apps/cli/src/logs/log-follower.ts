@@ -37,7 +37,13 @@ export async function followLog(api: ApiClient, executionId: number, stream: Log
         signal: opts.signal,
       });
       if (!res.body) throw new CliError('the log stream had no body');
+      let resume = false;
       for await (const ev of parseSse(res.body as unknown as AsyncIterable<Uint8Array>)) {
+        if (ev.event === 'reconnect') {
+          // The server's limit on how long a tail stays open: resume at once where it stopped.
+          resume = true;
+          break;
+        }
         if (ev.event === 'log') {
           const text = JSON.parse(ev.data) as string;
           await opts.write(text);
@@ -48,6 +54,7 @@ export async function followLog(api: ApiClient, executionId: number, stream: Log
           return { status: end.status, bytes: end.bytes };
         }
       }
+      if (resume) continue;
       throw new Error('the log stream ended before the execution did');
     } catch (err) {
       if (opts.signal?.aborted) throw err;

@@ -4,6 +4,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 export type LogStreamName = 'stdout' | 'stderr';
 
+/**
+ * The Postgres channel notified (payload: the execution id) whenever an execution's log moves
+ * on: a live chunk stored, or the whole log. The api's live tails listen on it.
+ */
+export const LOG_NOTIFY_CHANNEL = 'attune_execution_log';
+
 export interface LogStreamRow {
   execution: number;
   stream: LogStreamName;
@@ -97,6 +103,8 @@ export class ExecutionLogRepository {
             WHERE execution = $1 AND stream = $2`,
           [c.execution, c.stream, c.size],
         );
+        // Delivered when the transaction commits: a follower woken by it reads the new chunk.
+        await em.query(`SELECT pg_notify($1, $2)`, [LOG_NOTIFY_CHANNEL, String(c.execution)]);
       }
       return { outcome: fresh ? ('recorded' as const) : ('duplicate' as const), orphanedKeys };
     });
@@ -119,10 +127,12 @@ export class ExecutionLogRepository {
   /** Records that the attempt's whole log is stored as `artifact`'s newest version; false if a newer attempt took over. */
   async markCommitted(execution: number, stream: LogStreamName, attempt: number, log: { artifact: number; totalBytes: number; sha256: string; truncated: boolean }): Promise<boolean> {
     const rows = (await this.ds.query(
-      `UPDATE execution_log_streams SET state = 'closed', artifact = $4, total_bytes = $5, sha256 = $6, truncated = $7,
-              closed = now(), updated = now()
-        WHERE execution = $1 AND stream = $2 AND attempt = $3 RETURNING execution`,
-      [execution, stream, attempt, log.artifact, log.totalBytes, log.sha256, log.truncated],
+      `WITH closed AS (
+         UPDATE execution_log_streams SET state = 'closed', artifact = $4, total_bytes = $5, sha256 = $6, truncated = $7,
+                closed = now(), updated = now()
+          WHERE execution = $1 AND stream = $2 AND attempt = $3 RETURNING execution)
+       SELECT execution, pg_notify($8, execution::text) FROM closed`,
+      [execution, stream, attempt, log.artifact, log.totalBytes, log.sha256, log.truncated, LOG_NOTIFY_CHANNEL],
     )) as Row[];
     const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
     return list.length > 0;

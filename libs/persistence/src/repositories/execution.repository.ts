@@ -1,8 +1,9 @@
-import { ALLOWED_FROM, type ExecutionResult, type ExecutionStatus } from '@attune/contracts';
+import { ALLOWED_FROM, type ExecutionResult, type ExecutionStatus, isTerminal } from '@attune/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { ExecutionEntity } from '../entities/execution.entity';
+import { LOG_NOTIFY_CHANNEL } from './execution-log.repository';
 
 export interface NewExecution {
   action: number | null;
@@ -130,10 +131,11 @@ export class ExecutionRepository {
       params.push(patch.attempt);
       guard = ` AND attempt = $${params.length}`;
     }
-    const rows: Row[] = await this.repo.query(
-      `UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($3::text[])${guard} RETURNING *`,
-      params,
-    );
+    const update = `UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($3::text[])${guard} RETURNING *`;
+    // Live tails of the execution's logs wake on its end (in the same statement: no extra round trip).
+    const rows: Row[] = isTerminal(to)
+      ? await this.repo.query(`WITH u AS (${update}) SELECT u.*, pg_notify('${LOG_NOTIFY_CHANNEL}', u.id::text) FROM u`, params)
+      : await this.repo.query(update, params);
     // node-postgres answers [rows, count] for UPDATE … RETURNING through TypeORM.
     const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
     return list.length ? fromRow(list[0]) : null;
