@@ -1,7 +1,9 @@
 import {
   ARTIFACT_REF_PATTERN,
   ARTIFACT_SCOPES,
+  ARTIFACT_ORIGINS,
   ARTIFACT_TYPES,
+  type ArtifactOrigin,
   type ArtifactRecordV1,
   type ArtifactScope,
   type ArtifactType,
@@ -32,6 +34,8 @@ export class ArtifactDto {
   @ApiPropertyOptional({ nullable: true, type: String }) content_type!: string | null;
   @ApiProperty({ description: 'Size of the latest version in bytes (0 without versions)' }) size_bytes!: number;
   @ApiPropertyOptional({ nullable: true, type: Number, description: 'The execution that produced it' }) execution!: number | null;
+  @ApiProperty({ enum: ARTIFACT_ORIGINS, description: 'Who made it: `log` (an execution\'s stdout/stderr, written by the platform only), `action` (an execution token), `user`' })
+  origin!: ArtifactOrigin;
   @ApiPropertyOptional({ nullable: true, enum: RETENTION_POLICIES, description: 'null keeps every version' })
   retention_policy!: RetentionPolicy | null;
   @ApiPropertyOptional({ nullable: true, type: Number }) retention_limit!: number | null;
@@ -50,6 +54,7 @@ export class ArtifactSummaryDto {
   @ApiProperty() size_bytes!: number;
   @ApiPropertyOptional({ nullable: true, type: Number }) latest_version!: number | null;
   @ApiPropertyOptional({ nullable: true, type: Number }) execution!: number | null;
+  @ApiProperty({ enum: ARTIFACT_ORIGINS, description: '`log` for the execution\'s own stdout/stderr' }) origin!: ArtifactOrigin;
   @ApiProperty() created!: string;
   @ApiProperty() updated!: string;
 }
@@ -226,6 +231,7 @@ export function toSummaryDto(a: Artifact): ArtifactSummaryDto {
     size_bytes: a.sizeBytes,
     latest_version: a.latestVersion,
     execution: a.execution,
+    origin: a.origin,
     created: new Date(a.created).toISOString(),
     updated: new Date(a.updated).toISOString(),
   };
