@@ -4,6 +4,7 @@ export * from './envelope';
 export * from './error-codes';
 export * from './execution-result';
 export * from './execution-status';
+export * from './linear-regex';
 export * from './messages';
 export * from './param-schema';
 export * from './parameter-validation';

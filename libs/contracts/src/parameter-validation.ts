@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { JsonSchemaObject } from './action';
 import { DomainError } from './error-codes';
+import { linearRegExpEngine } from './linear-regex';
 
 // ajv-formats is CommonJS with a default export; bundlers and jest disagree on where it lands.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
@@ -30,7 +31,10 @@ const CACHE_LIMIT = 1000;
  * executor (parameters rendered from an event), so both give the same verdict and messages.
  */
 export class ParameterSchemaValidator {
-  private readonly ajv = addFormats(new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false }));
+  // `pattern`s run on RE2 (linear time): the data is user input, the pattern a user's.
+  private readonly ajv = addFormats(
+    new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false, code: { regExp: linearRegExpEngine } }),
+  );
   private readonly cache = new Map<string, ValidateFunction>();
 
   check(schema: JsonSchemaObject, parameters: Record<string, unknown>, opts: ValidateOptions = {}): ValidationOutcome {
