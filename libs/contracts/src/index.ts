@@ -1,6 +1,7 @@
 export * from './action';
 export * from './artifacts';
 export * from './envelope';
+export * from './environment-names';
 export * from './error-codes';
 export * from './execution-result';
 export * from './execution-status';

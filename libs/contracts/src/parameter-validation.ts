@@ -19,6 +19,12 @@ export interface ValidateOptions {
   cacheKey?: string;
   /** How an unknown key is described: "is not a parameter of this action" by default. */
   unknownKeyMessage?: string;
+  /**
+   * Refuse top-level keys the schema does not declare, unless the schema itself sets
+   * `additionalProperties` (then it decides). Action parameters are checked this way: an
+   * undeclared parameter is a typo (`mesage=hi`) or an attempt to reach the process's environment.
+   */
+  rejectUndeclared?: boolean;
 }
 
 export type ValidationOutcome = { ok: true; value: Record<string, unknown> } | { ok: false; problems: ParameterProblem[] };
@@ -39,8 +45,11 @@ export class ParameterSchemaValidator {
 
   check(schema: JsonSchemaObject, parameters: Record<string, unknown>, opts: ValidateOptions = {}): ValidationOutcome {
     let validate: ValidateFunction;
+    const closed = opts.rejectUndeclared === true && schema.additionalProperties === undefined;
     try {
-      validate = this.compiled(schema, opts.cacheKey);
+      validate = closed
+        ? this.compiled({ ...schema, additionalProperties: false }, opts.cacheKey && `${opts.cacheKey}:closed`)
+        : this.compiled(schema, opts.cacheKey);
     } catch (err) {
       return { ok: false, problems: [{ field: '(schema)', message: `the schema is invalid: ${(err as Error).message}`, keyword: 'schema' }] };
     }

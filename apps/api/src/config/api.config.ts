@@ -1,4 +1,13 @@
-import { ConfigError, DEVELOPMENT_JWT_SECRET, envBool, validateConfig, DatabaseServiceConfig, serviceEnv } from '@attune/service-kit';
+import {
+  ConfigError,
+  DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_SECRETS_KEY,
+  envBool,
+  productionSecretsKeyProblem,
+  validateConfig,
+  DatabaseServiceConfig,
+  serviceEnv,
+} from '@attune/service-kit';
 import { StorageSettings } from '@attune/storage';
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { existsSync } from 'node:fs';
@@ -22,6 +31,8 @@ function defaultWebDir(): string {
 export class ApiConfig extends DatabaseServiceConfig {
   @IsInt() @Min(1) @Max(65535) port = 8080;
   @IsString() @MinLength(16) jwtSecret = DEVELOPMENT_JWT_SECRET;
+  /** Encrypts secret parameters at rest; must equal the executor's (it decrypts them for the dispatch). */
+  @IsString() @MinLength(32) secretsKey = DEVELOPMENT_SECRETS_KEY;
   @IsInt() @Min(60) accessTokenTtlSeconds = 3600;
   @IsInt() @Min(60) refreshTokenTtlSeconds = 7 * 24 * 3600;
   @IsString() @IsNotEmpty() adminLogin = DEV_ADMIN_LOGIN;
@@ -95,6 +106,7 @@ export class ApiConfig extends DatabaseServiceConfig {
       ...serviceEnv(env, 'API'),
       port: env.ATTUNE_API_PORT ?? env.PORT,
       jwtSecret: env.ATTUNE_JWT_SECRET,
+      secretsKey: env.ATTUNE_SECRETS_KEY,
       accessTokenTtlSeconds: env.ATTUNE_ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: env.ATTUNE_REFRESH_TOKEN_TTL_SECONDS,
       adminLogin: env.ATTUNE_ADMIN_LOGIN,
@@ -135,6 +147,8 @@ export class ApiConfig extends DatabaseServiceConfig {
     if (config.production) {
       const problems: string[] = [];
       if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) problems.push('ATTUNE_JWT_SECRET must be set in production');
+      const secretsKeyProblem = productionSecretsKeyProblem(config.secretsKey, config.jwtSecret);
+      if (secretsKeyProblem) problems.push(secretsKeyProblem);
       if (config.adminPassword === DEV_ADMIN_PASSWORD) {
         problems.push('ATTUNE_ADMIN_PASSWORD must not be the development default in production');
       }
