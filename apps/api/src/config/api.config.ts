@@ -42,8 +42,12 @@ export class ApiConfig extends DatabaseServiceConfig {
   @IsInt() @Min(1) @Max(7 * 24 * 3600) maxTimeoutSeconds = 24 * 3600;
   /** Largest JSON request body accepted. */
   @IsString() bodyLimit = '1mb';
-  /** Largest webhook request accepted (bytes); larger ones get 413. Also capped by bodyLimit. */
+  /** Largest webhook request accepted (bytes); larger ones get 413, by Content-Length before the body is read. */
   @IsInt() @Min(1) @Max(100 * 1024 * 1024) webhookMaxBytes = 256 * 1024;
+  /** Calls per second one webhook key may make, sustained, in each api process (429 above it); 0 turns the limit off. */
+  @IsInt() @Min(0) @Max(100_000) webhookRateLimitPerSecond = 20;
+  /** Calls one webhook key may make at once before the rate applies. */
+  @IsInt() @Min(1) @Max(100_000) webhookRateLimitBurst = 60;
   /** Largest artifact version accepted by upload (413 above it). Default 10 GiB. */
   @IsInt() @Min(1) artifactMaxUploadBytes = 10 * 1024 ** 3;
   /** How long the api waits for artifact-store to commit an upload (it copies the blob). */
@@ -131,6 +135,8 @@ export class ApiConfig extends DatabaseServiceConfig {
       packStagingDir: env.ATTUNE_PACK_STAGING_DIR,
       webDir: env.ATTUNE_WEB_DIR,
       webhookMaxBytes: env.ATTUNE_WEBHOOK_MAX_BYTES,
+      webhookRateLimitPerSecond: env.ATTUNE_WEBHOOK_RATE_LIMIT_PER_SECOND,
+      webhookRateLimitBurst: env.ATTUNE_WEBHOOK_RATE_LIMIT_BURST,
       artifactMaxUploadBytes: env.ATTUNE_ARTIFACT_MAX_UPLOAD_BYTES,
       artifactCommitTimeoutMs: env.ATTUNE_ARTIFACT_COMMIT_TIMEOUT_MS,
       artifactRequestTimeoutMs: env.ATTUNE_ARTIFACT_REQUEST_TIMEOUT_MS,
