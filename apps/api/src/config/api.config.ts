@@ -45,9 +45,9 @@ export class ApiConfig extends DatabaseServiceConfig {
   /** Largest webhook request accepted (bytes); larger ones get 413, by Content-Length before the body is read. */
   @IsInt() @Min(1) @Max(100 * 1024 * 1024) webhookMaxBytes = 256 * 1024;
   /** Calls per second one webhook key may make, sustained, in each api process (429 above it); 0 turns the limit off. */
-  @IsInt() @Min(0) @Max(100_000) webhookRateLimitPerSecond = 20;
-  /** Calls one webhook key may make at once before the rate applies. */
-  @IsInt() @Min(1) @Max(100_000) webhookRateLimitBurst = 60;
+  @IsInt() @Min(0) @Max(100_000) webhookRateLimitPerSecond = 100;
+  /** Calls one webhook key may make at once before the rate applies (a monitoring system's burst of 500 passes). */
+  @IsInt() @Min(1) @Max(100_000) webhookRateLimitBurst = 1000;
   /** Largest artifact version accepted by upload (413 above it). Default 10 GiB. */
   @IsInt() @Min(1) artifactMaxUploadBytes = 10 * 1024 ** 3;
   /** How long the api waits for artifact-store to commit an upload (it copies the blob). */
