@@ -136,6 +136,7 @@ describe('M7/M8: development defaults only when chosen', () => {
       ATTUNE_AMQP_URL: testAmqpUrl(),
       ATTUNE_AMQP_NAMESPACE: ctx.namespace,
       ATTUNE_JWT_SECRET: `a-production-secret-${randomUUID()}`,
+      ATTUNE_SECRETS_KEY: `a-production-secrets-key-${randomUUID()}`,
       ATTUNE_ADMIN_LOGIN: `ops-${RUN}@example.com`,
       ATTUNE_ADMIN_PASSWORD: `a production password ${RUN}`,
       ATTUNE_STORAGE_FS_ROOT: join(ROOT, 'tmp/e2e', `security-auth-${ctx.namespace}`, 'blobs'),

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { JsonSchemaObject } from './action';
 import { DomainError } from './error-codes';
+import { linearRegExpEngine } from './linear-regex';
 
 // ajv-formats is CommonJS with a default export; bundlers and jest disagree on where it lands.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
@@ -18,6 +19,12 @@ export interface ValidateOptions {
   cacheKey?: string;
   /** How an unknown key is described: "is not a parameter of this action" by default. */
   unknownKeyMessage?: string;
+  /**
+   * Refuse top-level keys the schema does not declare, unless the schema itself sets
+   * `additionalProperties` (then it decides). Action parameters are checked this way: an
+   * undeclared parameter is a typo (`mesage=hi`) or an attempt to reach the process's environment.
+   */
+  rejectUndeclared?: boolean;
 }
 
 export type ValidationOutcome = { ok: true; value: Record<string, unknown> } | { ok: false; problems: ParameterProblem[] };
@@ -30,13 +37,19 @@ const CACHE_LIMIT = 1000;
  * executor (parameters rendered from an event), so both give the same verdict and messages.
  */
 export class ParameterSchemaValidator {
-  private readonly ajv = addFormats(new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false }));
+  // `pattern`s run on RE2 (linear time): the data is user input, the pattern a user's.
+  private readonly ajv = addFormats(
+    new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false, code: { regExp: linearRegExpEngine } }),
+  );
   private readonly cache = new Map<string, ValidateFunction>();
 
   check(schema: JsonSchemaObject, parameters: Record<string, unknown>, opts: ValidateOptions = {}): ValidationOutcome {
     let validate: ValidateFunction;
+    const closed = opts.rejectUndeclared === true && schema.additionalProperties === undefined;
     try {
-      validate = this.compiled(schema, opts.cacheKey);
+      validate = closed
+        ? this.compiled({ ...schema, additionalProperties: false }, opts.cacheKey && `${opts.cacheKey}:closed`)
+        : this.compiled(schema, opts.cacheKey);
     } catch (err) {
       return { ok: false, problems: [{ field: '(schema)', message: `the schema is invalid: ${(err as Error).message}`, keyword: 'schema' }] };
     }

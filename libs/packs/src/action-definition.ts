@@ -6,7 +6,9 @@ import {
   normalizeRuntime,
   OUTPUT_FORMATS,
   type OutputFormat,
+  linearRegExpEngine,
   type Runtime,
+  schemaPatternProblems,
   WORKER_LOST_POLICIES,
   type WorkerLostPolicy,
 } from '@attune/contracts';
@@ -16,7 +18,9 @@ import { posix } from 'node:path';
 
 // ajv-formats is CommonJS with a default export; bundlers and jest disagree on where it lands.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
-const schemaChecker = addFormats(new Ajv({ allErrors: true, strict: false }));
+// The same regular expression engine as the validators that run these schemas (RE2), so a
+// pattern they could not run is refused here, when the action is saved.
+const schemaChecker = addFormats(new Ajv({ allErrors: true, strict: false, code: { regExp: linearRegExpEngine } }));
 
 export interface FieldError {
   field: string;
@@ -89,6 +93,8 @@ export function normalizeScriptPath(entrypoint: string): string | undefined {
 
 /** Answers why `schema` is not a usable JSON Schema, or undefined when it is. */
 export function jsonSchemaProblem(schema: object): string | undefined {
+  const patterns = schemaPatternProblems(schema);
+  if (patterns.length) return `${patterns[0].field} ${patterns[0].message}`;
   try {
     schemaChecker.compile(schema);
     return undefined;

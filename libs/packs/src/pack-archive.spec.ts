@@ -33,7 +33,7 @@ async function refused(entries: TarEntry[], problem: string, limits?: { maxExtra
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(PackArchiveError);
-  expect((err as PackArchiveError).problem).toBe(problem);
+  expect([(err as PackArchiveError).problem, (err as Error).message]).toEqual([problem, expect.any(String)]);
   // Whatever the archive tried, nothing appeared next to the extraction directory.
   expect(await readdir(outside)).toEqual([]);
   expect((await readdir(work)).sort()).toEqual(['dest', 'outside', 'pack.tar.gz']);
@@ -85,6 +85,45 @@ describe('extractPackArchive', () => {
       'unsafe_entry',
     );
     expect(err.message).toContain('through the link');
+  });
+
+  it('refuses a chain of links that each look inside but together leave the pack', async () => {
+    // Lexically "a/b/l/../.." is "a", but a/b/l is a link to "a", so the real target is dest/.. .
+    const err = await refused(
+      [
+        { path: 'a/', type: 'dir' },
+        { path: 'a/b/', type: 'dir' },
+        { path: 'a/b/l', type: 'symlink', linkpath: '..' },
+        { path: 'c', type: 'symlink', linkpath: 'a/b/l/../..' },
+      ],
+      'unsafe_entry',
+    );
+    expect(err.entry).toBe('c');
+    expect(err.message).toContain('resolves outside the pack');
+  });
+
+  it('refuses a hard link to a symbolic link whose target then resolves from another directory', async () => {
+    await refused(
+      [
+        { path: 'x/y/', type: 'dir' },
+        { path: 'x/y/s', type: 'symlink', linkpath: '../../outside' },
+        { path: 'h', type: 'hardlink', linkpath: 'x/y/s' },
+      ],
+      'unsafe_entry',
+    );
+  });
+
+  it('refuses dangling links and loops of links', async () => {
+    await refused([{ path: 'gone', type: 'symlink', linkpath: 'missing.txt' }], 'unsafe_entry');
+    await rm(dest, { recursive: true });
+    await mkdir(dest);
+    await refused(
+      [
+        { path: 'p', type: 'symlink', linkpath: 'q' },
+        { path: 'q', type: 'symlink', linkpath: 'p' },
+      ],
+      'unsafe_entry',
+    );
   });
 
   it('refuses a hard link out of the pack', async () => {

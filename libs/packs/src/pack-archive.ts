@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
+import { join, posix, relative, sep } from 'node:path';
 import { type ReadEntry, Unpack } from 'tar';
 
 /** How much an archive may hold. Both sides (api and worker) extract with the same limits. */
@@ -161,7 +161,8 @@ export async function listFiles(dir: string, prefix = ''): Promise<ArchiveFile[]
 
 /**
  * Extracts a `.tar.gz` pack archive into `dest` (an existing, empty directory), refusing the
- * whole archive at its first hostile entry: absolute paths, `..`, links pointing outside,
+ * whole archive at its first hostile entry: absolute paths, `..`, links pointing outside
+ * (also through chains of links, checked once all are written: verifyLinks),
  * entries written through links, devices and FIFOs, too many entries, or more than the
  * allowed bytes. Nothing is ever written outside `dest`; after a refusal `dest` holds a
  * partial extraction that the caller deletes.
@@ -198,8 +199,49 @@ export async function extractPackArchive(archiveFile: string, dest: string, limi
     source.destroy();
     if (guard.violation) throw guard.violation;
     if (err instanceof PackArchiveError) throw err;
+    // tar's own guard: an entry (a hard link, a link replacing a link) would go through a symbolic link.
+    if ((err as { code?: string }).code === 'TAR_SYMLINK_ERROR') {
+      throw new PackArchiveError('unsafe_entry', `the pack archive goes through a symbolic link: ${(err as Error).message}`);
+    }
     throw new PackArchiveError('malformed', `the pack archive cannot be read: ${(err as Error).message}`);
   }
   if (guard.violation) throw guard.violation;
+  await verifyLinks(dest);
   return { files: await listFiles(dest), entries: guard.entries, bytes: guard.bytes };
+}
+
+/**
+ * Every symbolic link under `dir`, resolved by the file system itself (following links through
+ * links), must land inside `dir`. The entry check is lexical and sees one link at a time, so a
+ * chain (`a/b -> ..`, then `c -> a/b/..`) or a hard link to a symbolic link (whose relative target
+ * then resolves from another directory) could pass it and still point outside. Links that point
+ * at nothing, or loop, are refused too: nothing in a pack needs them.
+ */
+export async function verifyLinks(dir: string): Promise<void> {
+  const root = await realpath(dir);
+  const walk = async (at: string): Promise<void> => {
+    for (const name of await readdir(at)) {
+      const full = join(at, name);
+      const st = await lstat(full);
+      if (st.isDirectory()) {
+        await walk(full);
+        continue;
+      }
+      if (!st.isSymbolicLink()) continue;
+      const entry = relative(dir, full).split(sep).join('/');
+      let resolved: string;
+      try {
+        resolved = await realpath(full);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'ELOOP' ? 'is part of a loop of links' : `points to nothing in the pack (${await readlink(full)})`;
+        throw new PackArchiveError('unsafe_entry', `link "${entry}" ${why}`, entry);
+      }
+      if (resolved !== root && !resolved.startsWith(root + sep)) {
+        throw new PackArchiveError('unsafe_entry', `link "${entry}" resolves outside the pack through other links (${await readlink(full)})`, entry);
+      }
+      if (resolved === root) throw new PackArchiveError('unsafe_entry', `link "${entry}" points to the pack directory itself`, entry);
+    }
+  };
+  await walk(dir);
 }

@@ -26,4 +26,5 @@ export * from './repositories/refresh-token.repository';
 export * from './repositories/rule.repository';
 export * from './repositories/timer-tick.repository';
 export * from './repositories/trigger.repository';
+export * from './secrets/parameter-secrets';
 export * from './test-database';

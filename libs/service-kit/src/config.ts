@@ -54,3 +54,16 @@ export type Environment = (typeof ENVIRONMENTS)[number];
  * executor (which signs execution tokens) must share one secret; production refuses this one.
  */
 export const DEVELOPMENT_JWT_SECRET = 'attune-development-secret-change-me';
+
+/**
+ * The key secret parameters are encrypted with at rest (ATTUNE_SECRETS_KEY) when it is unset
+ * outside production. The api and the executor must share one key; production refuses this one.
+ */
+export const DEVELOPMENT_SECRETS_KEY = 'attune-development-secrets-key-change-me';
+
+/** Why a configured ATTUNE_SECRETS_KEY cannot be used in production, or undefined when it can. */
+export function productionSecretsKeyProblem(secretsKey: string, jwtSecret: string): string | undefined {
+  if (secretsKey === DEVELOPMENT_SECRETS_KEY) return 'ATTUNE_SECRETS_KEY must be set in production (e.g. `openssl rand -hex 32`)';
+  if (secretsKey === jwtSecret) return 'ATTUNE_SECRETS_KEY must differ from ATTUNE_JWT_SECRET';
+  return undefined;
+}

@@ -1,4 +1,13 @@
-import { ConfigError, DEVELOPMENT_JWT_SECRET, envBool, validateConfig, DatabaseServiceConfig, serviceEnv } from '@attune/service-kit';
+import {
+  ConfigError,
+  DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_SECRETS_KEY,
+  envBool,
+  productionSecretsKeyProblem,
+  validateConfig,
+  DatabaseServiceConfig,
+  serviceEnv,
+} from '@attune/service-kit';
 import { StorageSettings } from '@attune/storage';
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { existsSync } from 'node:fs';
@@ -22,6 +31,8 @@ function defaultWebDir(): string {
 export class ApiConfig extends DatabaseServiceConfig {
   @IsInt() @Min(1) @Max(65535) port = 8080;
   @IsString() @MinLength(16) jwtSecret = DEVELOPMENT_JWT_SECRET;
+  /** Encrypts secret parameters at rest; must equal the executor's (it decrypts them for the dispatch). */
+  @IsString() @MinLength(32) secretsKey = DEVELOPMENT_SECRETS_KEY;
   @IsInt() @Min(60) accessTokenTtlSeconds = 3600;
   @IsInt() @Min(60) refreshTokenTtlSeconds = 7 * 24 * 3600;
   @IsString() @IsNotEmpty() adminLogin = DEV_ADMIN_LOGIN;
@@ -31,8 +42,12 @@ export class ApiConfig extends DatabaseServiceConfig {
   @IsInt() @Min(1) @Max(7 * 24 * 3600) maxTimeoutSeconds = 24 * 3600;
   /** Largest JSON request body accepted. */
   @IsString() bodyLimit = '1mb';
-  /** Largest webhook request accepted (bytes); larger ones get 413. Also capped by bodyLimit. */
+  /** Largest webhook request accepted (bytes); larger ones get 413, by Content-Length before the body is read. */
   @IsInt() @Min(1) @Max(100 * 1024 * 1024) webhookMaxBytes = 256 * 1024;
+  /** Calls per second one webhook key may make, sustained, in each api process (429 above it); 0 turns the limit off. */
+  @IsInt() @Min(0) @Max(100_000) webhookRateLimitPerSecond = 100;
+  /** Calls one webhook key may make at once before the rate applies (a monitoring system's burst of 500 passes). */
+  @IsInt() @Min(1) @Max(100_000) webhookRateLimitBurst = 1000;
   /** Largest artifact version accepted by upload (413 above it). Default 10 GiB. */
   @IsInt() @Min(1) artifactMaxUploadBytes = 10 * 1024 ** 3;
   /** How long the api waits for artifact-store to commit an upload (it copies the blob). */
@@ -95,6 +110,7 @@ export class ApiConfig extends DatabaseServiceConfig {
       ...serviceEnv(env, 'API'),
       port: env.ATTUNE_API_PORT ?? env.PORT,
       jwtSecret: env.ATTUNE_JWT_SECRET,
+      secretsKey: env.ATTUNE_SECRETS_KEY,
       accessTokenTtlSeconds: env.ATTUNE_ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: env.ATTUNE_REFRESH_TOKEN_TTL_SECONDS,
       adminLogin: env.ATTUNE_ADMIN_LOGIN,
@@ -119,6 +135,8 @@ export class ApiConfig extends DatabaseServiceConfig {
       packStagingDir: env.ATTUNE_PACK_STAGING_DIR,
       webDir: env.ATTUNE_WEB_DIR,
       webhookMaxBytes: env.ATTUNE_WEBHOOK_MAX_BYTES,
+      webhookRateLimitPerSecond: env.ATTUNE_WEBHOOK_RATE_LIMIT_PER_SECOND,
+      webhookRateLimitBurst: env.ATTUNE_WEBHOOK_RATE_LIMIT_BURST,
       artifactMaxUploadBytes: env.ATTUNE_ARTIFACT_MAX_UPLOAD_BYTES,
       artifactCommitTimeoutMs: env.ATTUNE_ARTIFACT_COMMIT_TIMEOUT_MS,
       artifactRequestTimeoutMs: env.ATTUNE_ARTIFACT_REQUEST_TIMEOUT_MS,
@@ -135,6 +153,8 @@ export class ApiConfig extends DatabaseServiceConfig {
     if (config.production) {
       const problems: string[] = [];
       if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) problems.push('ATTUNE_JWT_SECRET must be set in production');
+      const secretsKeyProblem = productionSecretsKeyProblem(config.secretsKey, config.jwtSecret);
+      if (secretsKeyProblem) problems.push(secretsKeyProblem);
       if (config.adminPassword === DEV_ADMIN_PASSWORD) {
         problems.push('ATTUNE_ADMIN_PASSWORD must not be the development default in production');
       }

@@ -1,16 +1,20 @@
-import { DomainError, type ExecutionCancelRequestedV1, isTerminal, MessageTypes, type ExecutionRequestedV1 } from '@attune/contracts';
+import {
+  DomainError,
+  envVarProblems,
+  type ExecutionCancelRequestedV1,
+  isTerminal,
+  MessageTypes,
+  type ExecutionRequestedV1,
+  secretParameters,
+} from '@attune/contracts';
 import { MessagePublisher } from '@attune/messaging';
-import { ActionRepository, type ExecutionEntity, type ExecutionFilter, ExecutionRepository } from '@attune/persistence';
+import { ActionRepository, type ExecutionEntity, type ExecutionFilter, ExecutionRepository, ParameterSecrets } from '@attune/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import type { Principal } from '../auth/auth.decorators';
 import { ApiConfig } from '../config/api.config';
 import type { ExecuteDto } from './execution.dto';
 import { ParameterValidator } from './parameter-validator';
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// Names the worker sets itself; a request may not replace them.
-const RESERVED_ENV = /^(ATTUNE_|PARAM_)|^(PATH|HOME|LD_PRELOAD|LD_LIBRARY_PATH)$/;
 
 /** How long POST …/cancel waits for the executor to record the cancellation before answering. */
 const CANCEL_WAIT_MS = 2000;
@@ -20,6 +24,7 @@ const requested = new Counter({ name: 'attune_executions_requested_total', help:
 @Injectable()
 export class ExecutionsService {
   private readonly logger = new Logger(ExecutionsService.name);
+  private cipher?: ParameterSecrets;
 
   constructor(
     private readonly actions: ActionRepository,
@@ -39,7 +44,10 @@ export class ExecutionsService {
     const action = await this.actions.findByRef(dto.action_ref);
     if (!action) throw new DomainError('NOT_FOUND', `action "${dto.action_ref}" not found`);
     if (!action.enabled) throw new DomainError('BAD_REQUEST', `action "${action.ref}" is disabled`);
-    const config = this.validator.validate(action, dto.parameters ?? {});
+    const parameters = this.validator.validate(action, dto.parameters ?? {});
+    // Secret parameters are stored sealed and shown masked everywhere (ParameterSecrets).
+    const secrets = secretParameters(action.paramSchema);
+    const { config, sealed } = secrets.length ? this.secrets().seal(parameters, secrets) : { config: parameters, sealed: null };
     const envVars = this.checkEnvVars(dto.env_vars ?? {});
     const timeoutSeconds = dto.timeout_seconds ?? action.timeoutSeconds ?? this.config.defaultTimeoutSeconds;
     if (timeoutSeconds > this.config.maxTimeoutSeconds) {
@@ -51,6 +59,7 @@ export class ExecutionsService {
       action: action.id,
       actionRef: action.ref,
       config,
+      secretParameters: sealed,
       envVars,
       executor: principal.id,
       timeoutSeconds,
@@ -105,13 +114,14 @@ export class ExecutionsService {
     return this.executions.list(filter, page, perPage);
   }
 
+  private secrets(): ParameterSecrets {
+    this.cipher ??= new ParameterSecrets(this.config.secretsKey);
+    return this.cipher;
+  }
+
+  /** The rules of api-contract.md (Executions): an allow-pattern for names plus a deny-list (environment-names.ts). */
   private checkEnvVars(env: Record<string, unknown>): Record<string, string> {
-    const problems = Object.entries(env).flatMap(([name, value]) => {
-      if (!ENV_NAME.test(name)) return [{ field: `env_vars.${name}`, message: 'is not a valid environment variable name' }];
-      if (RESERVED_ENV.test(name)) return [{ field: `env_vars.${name}`, message: 'is reserved by the platform' }];
-      if (typeof value !== 'string') return [{ field: `env_vars.${name}`, message: 'must be a string' }];
-      return [];
-    });
+    const problems = envVarProblems(env);
     if (problems.length) throw new DomainError('VALIDATION_ERROR', 'env_vars are invalid', problems);
     return env as Record<string, string>;
   }

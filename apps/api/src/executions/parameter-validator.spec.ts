@@ -48,4 +48,13 @@ describe('ParameterValidator', () => {
     const schema = action({ type: 'object', properties: { p: { type: 'string', secret: true } } });
     expect(validator.validate(schema, { p: 'x' })).toEqual({ p: 'x' });
   });
+
+  it('refuses parameters the schema does not declare, unless it sets additionalProperties', () => {
+    const closed = action({ type: 'object', properties: { message: { type: 'string' } } });
+    expect(() => validator.validate(closed, { mesage: 'hi' })).toThrow(
+      expect.objectContaining({ details: [{ field: 'mesage', message: 'is not a parameter of this action' }] }) as unknown as Error,
+    );
+    const open = action({ type: 'object', properties: {}, additionalProperties: true });
+    expect(validator.validate(open, { extra: 1 })).toEqual({ extra: 1 });
+  });
 });

@@ -14,6 +14,8 @@ export class ParameterValidator {
   validate(action: ActionEntity, parameters: Record<string, unknown>): Record<string, unknown> {
     return this.validator.validate(action.paramSchema, parameters, `parameters do not match the schema of ${action.ref}`, {
       cacheKey: `action:${action.id}:${new Date(action.updated).getTime()}`,
+      // A parameter the schema does not declare is refused (unless it sets additionalProperties).
+      rejectUndeclared: true,
     });
   }
 }

@@ -59,7 +59,8 @@ export const CORE_ACTIONS: ActionInput[] = [
     entrypoint: 'exec /bin/sh -c "$PARAM_CMD"',
     paramSchema: {
       type: 'object',
-      properties: { cmd: { type: 'string', minLength: 1, description: 'The command line to run' } },
+      // x-attune-command: rules may not template it (event text would become shell code).
+      properties: { cmd: { type: 'string', minLength: 1, description: 'The command line to run', 'x-attune-command': true } },
       required: ['cmd'],
     },
   },

@@ -2,6 +2,7 @@ import {
   checkConditions,
   checkTemplates,
   checkTimerParams,
+  commandTemplateProblems,
   type ConditionMode,
   DomainError,
   isTimerTrigger,
@@ -184,6 +185,9 @@ export class RulesService {
     const templateProblems = checkTemplates(body.actionParams);
     problems.push(...templateProblems);
     if (!templateProblems.length) problems.push(...this.checkActionParams(body.actionParams, action));
+    problems.push(
+      ...commandTemplateProblems(action.paramSchema, body.actionParams).map((p) => ({ field: `action_params.${p.field}`, message: p.message })),
+    );
     if (problems.length) throw new DomainError('VALIDATION_ERROR', 'rule is invalid', problems);
     return { ...body, triggerParams };
   }
@@ -191,7 +195,10 @@ export class RulesService {
   /** The action's schema, applied to what is known now: templated values wait for the event. */
   private checkActionParams(params: Record<string, unknown>, action: ActionEntity): FieldError[] {
     const templated = templatedPaths(params);
-    const checked = this.schemas.check(action.paramSchema, params, { cacheKey: `action:${action.id}:${new Date(action.updated).getTime()}` });
+    const checked = this.schemas.check(action.paramSchema, params, {
+      cacheKey: `action:${action.id}:${new Date(action.updated).getTime()}`,
+      rejectUndeclared: true,
+    });
     if (checked.ok) return [];
     return checked.problems
       .filter((p) => p.keyword === 'additionalProperties' || !templated.some((t) => p.field === t || p.field.startsWith(`${t}.`)))

@@ -1,4 +1,4 @@
-import { DomainError, isTimerTrigger, type JsonSchemaObject, normalizeParamSchema, ParameterSchemaValidator } from '@attune/contracts';
+import { DomainError, isTimerTrigger, type JsonSchemaObject, normalizeParamSchema, ParameterSchemaValidator, schemaPatternProblems } from '@attune/contracts';
 import { isUniqueViolation, PackRepository, RuleRepository, type TriggerEntity, TriggerRepository } from '@attune/persistence';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -101,6 +101,11 @@ export class TriggersService {
       schema = normalizeParamSchema(input);
     } catch (err) {
       throw new DomainError('VALIDATION_ERROR', `${field} is not a valid schema`, [{ field, message: (err as Error).message }]);
+    }
+    // Patterns run on RE2 against payloads anyone with the key sends: refuse what it cannot run.
+    const patterns = schemaPatternProblems(schema);
+    if (patterns.length) {
+      throw new DomainError('VALIDATION_ERROR', `${field} is not a valid schema`, patterns.map((p) => ({ field: `${field}.${p.field}`, message: p.message })));
     }
     const probe = this.schemas.check(schema, {});
     if (!probe.ok && probe.problems.some((p) => p.keyword === 'schema')) {

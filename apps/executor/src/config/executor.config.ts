@@ -1,4 +1,12 @@
-import { ConfigError, DEVELOPMENT_JWT_SECRET, validateConfig, DatabaseServiceConfig, serviceEnv } from '@attune/service-kit';
+import {
+  ConfigError,
+  DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_SECRETS_KEY,
+  productionSecretsKeyProblem,
+  validateConfig,
+  DatabaseServiceConfig,
+  serviceEnv,
+} from '@attune/service-kit';
 import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 /** The executor's settings. This is the only place in the app that reads process.env. */
@@ -6,6 +14,8 @@ export class ExecutorConfig extends DatabaseServiceConfig {
   @IsInt() @Min(1) @Max(65535) port = 8081;
   /** Must equal the api's: execution tokens signed here are verified there. */
   @IsString() @MinLength(16) jwtSecret = DEVELOPMENT_JWT_SECRET;
+  /** Must equal the api's: secret parameters sealed there are opened here for the dispatch. */
+  @IsString() @MinLength(32) secretsKey = DEVELOPMENT_SECRETS_KEY;
   /** Messages handled at once by this executor. */
   @IsInt() @Min(1) @Max(1000) prefetch = 64;
   /** The worker pool executions are dispatched to. */
@@ -27,6 +37,7 @@ export class ExecutorConfig extends DatabaseServiceConfig {
     const config = validateConfig(ExecutorConfig, {
       ...serviceEnv(env, 'EXECUTOR'),
       jwtSecret: env.ATTUNE_JWT_SECRET,
+      secretsKey: env.ATTUNE_SECRETS_KEY,
       prefetch: env.ATTUNE_EXECUTOR_PREFETCH,
       workerPool: env.ATTUNE_WORKER_POOL,
       sweepIntervalMs: env.ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS,
@@ -36,8 +47,12 @@ export class ExecutorConfig extends DatabaseServiceConfig {
       defaultTimeoutSeconds: env.ATTUNE_DEFAULT_TIMEOUT_SECONDS,
       timerPollMs: env.ATTUNE_EXECUTOR_TIMER_POLL_MS,
     });
-    if (config.environment === 'production' && config.jwtSecret === DEVELOPMENT_JWT_SECRET) {
-      throw new ConfigError(['ATTUNE_JWT_SECRET must be set in production']);
+    if (config.environment === 'production') {
+      const problems: string[] = [];
+      if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) problems.push('ATTUNE_JWT_SECRET must be set in production');
+      const secretsKeyProblem = productionSecretsKeyProblem(config.secretsKey, config.jwtSecret);
+      if (secretsKeyProblem) problems.push(secretsKeyProblem);
+      if (problems.length) throw new ConfigError(problems);
     }
     return config;
   }

@@ -1,8 +1,10 @@
 import {
+  commandTemplateProblems,
   evaluateConditions,
   ParameterSchemaValidator,
   renderTemplates,
   type RuleContext,
+  secretParameters,
 } from '@attune/contracts';
 import { PermanentMessageError } from '@attune/messaging';
 import {
@@ -13,6 +15,8 @@ import {
   type EnforcementOutcome,
   type EventEntity,
   EventRepository,
+  maskParameters,
+  ParameterSecrets,
   type RuleEntity,
   RuleRepository,
 } from '@attune/persistence';
@@ -48,6 +52,7 @@ export interface EventProcessing {
 @Injectable()
 export class RuleEnforcer {
   private readonly validator = new ParameterSchemaValidator();
+  private cipher?: ParameterSecrets;
 
   constructor(
     private readonly events: EventRepository,
@@ -134,25 +139,41 @@ export class RuleEnforcer {
   private decide(action: ActionEntity | null, rule: RuleEntity, context: RuleContext): EnforcementOutcome {
     if (!action) return { status: 'disabled', config: null, error: `action "${rule.actionRef}" does not exist` };
     if (!action.enabled) return { status: 'disabled', config: null, error: `action "${action.ref}" is disabled` };
+    // A rule saved before command parameters refused templates must not put event text into a shell.
+    const commandProblems = commandTemplateProblems(action.paramSchema, rule.actionParams ?? {});
+    if (commandProblems.length) {
+      return { status: 'processed', config: null, error: commandProblems.map((p) => `action_params.${p.field} ${p.message}`).join('; ') };
+    }
     const rendered = renderTemplates(rule.actionParams ?? {}, context) ?? {};
+    // The enforcement is a record anyone may read: it never holds a secret parameter's value.
+    const secrets = secretParameters(action.paramSchema);
+    const recorded = maskParameters(rendered, secrets);
     const checked = this.validator.check(action.paramSchema, rendered, {
       cacheKey: `action:${action.id}:${new Date(action.updated).getTime()}`,
+      rejectUndeclared: true,
     });
     if (!checked.ok) {
       const why = checked.problems.map((p) => `${p.field} ${p.message}`).join('; ');
-      return { status: 'processed', config: rendered, error: `parameters do not match the schema of ${action.ref}: ${why}` };
+      return { status: 'processed', config: recorded, error: `parameters do not match the schema of ${action.ref}: ${why}` };
     }
+    const sealed = secrets.length ? this.secrets().seal(checked.value, secrets) : { config: checked.value, sealed: null };
     return {
       status: 'processed',
-      config: rendered,
+      config: recorded,
       execution: {
         action: action.id,
         actionRef: action.ref,
-        config: checked.value,
+        config: sealed.config,
+        secretParameters: sealed.sealed,
         executor: null,
         timeoutSeconds: action.timeoutSeconds ?? this.config.defaultTimeoutSeconds,
       },
     };
+  }
+
+  private secrets(): ParameterSecrets {
+    this.cipher ??= new ParameterSecrets(this.config.secretsKey);
+    return this.cipher;
   }
 }
 

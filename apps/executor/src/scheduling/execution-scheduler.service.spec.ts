@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { MessageTypes } from '@attune/contracts';
 import { MessageUnroutableError } from '@attune/messaging';
-import type { ActionEntity, ExecutionEntity } from '@attune/persistence';
+import { type ActionEntity, type ExecutionEntity, ParameterSecrets, SECRET_MASK } from '@attune/persistence';
 import { ExecutionScheduler } from './execution-scheduler.service';
 
 const execution = { id: 9, action: 3, actionRef: 'core.echo', config: { message: 'x' }, envVars: { A: 'b' }, timeoutSeconds: 30, attempt: 2 } as unknown as ExecutionEntity;
@@ -14,16 +14,25 @@ const silent = { child: () => silent, info: () => undefined, debug: () => undefi
 type Plan = { kind: 'dispatch'; routingKey: string; runtimeSet: string; packDigest?: string } | { kind: 'parked'; reason: string } | { kind: 'gone' };
 const DISPATCH: Plan = { kind: 'dispatch', routingKey: 'execution.dispatch.v1.default.node-python-shell', runtimeSet: 'node-python-shell' };
 
+const KEY = 'k'.repeat(40);
+
 function setup(
-  over: { transition?: (id: number, to: string) => unknown; action?: ActionEntity | null; publish?: () => Promise<void>; plan?: Plan } = {},
+  over: {
+    transition?: (id: number, to: string) => unknown;
+    action?: ActionEntity | null;
+    publish?: () => Promise<void>;
+    plan?: Plan;
+    execution?: ExecutionEntity;
+  } = {},
 ) {
+  const current = over.execution ?? execution;
   const calls: string[] = [];
   const executions = {
     transition: jest.fn(async (id: number, to: string, patch?: unknown) => {
       calls.push(`transition:${to}`);
-      return over.transition ? over.transition(id, to) : { ...execution, status: to, patch };
+      return over.transition ? over.transition(id, to) : { ...current, status: to, patch };
     }),
-    findById: jest.fn(async () => ({ ...execution, status: 'running' })),
+    findById: jest.fn(async () => ({ ...current, status: 'running' })),
   };
   const actions = { findById: jest.fn(async () => (over.action === undefined ? action : over.action)) };
   const publisher = {
@@ -44,7 +53,7 @@ function setup(
     }),
   };
   const scheduler = new ExecutionScheduler(
-    executions as never, actions as never, publisher as never, tokens as never, { workerPool: 'default' } as never, silent, planner as never,
+    executions as never, actions as never, publisher as never, tokens as never, { workerPool: 'default', secretsKey: KEY } as never, silent, planner as never,
   );
   return { scheduler, executions, publisher, planner, calls };
 }
@@ -70,6 +79,23 @@ describe('ExecutionScheduler', () => {
       log_token: 'log-token',
       attempt: 2,
     });
+  });
+
+  it('puts the sealed secret parameters back into the dispatch, and only there', async () => {
+    const sealed = new ParameterSecrets(KEY).seal({ message: 'x', pw: 'hunter2' }, ['pw']);
+    expect(sealed.config).toEqual({ message: 'x', pw: SECRET_MASK });
+    const { scheduler, publisher } = setup({ execution: { ...execution, config: sealed.config, secretParameters: sealed.sealed } as ExecutionEntity });
+    await scheduler.schedule(9);
+    const payload = publisher.publish.mock.calls[0][1] as { parameters: Record<string, unknown> };
+    expect(payload.parameters).toEqual({ message: 'x', pw: 'hunter2' });
+  });
+
+  it('fails an execution whose secrets were sealed under another key instead of dispatching the mask', async () => {
+    const sealed = new ParameterSecrets('another key of enough length!!!!!').seal({ pw: 'hunter2' }, ['pw']);
+    const { scheduler, publisher, calls } = setup({ execution: { ...execution, config: sealed.config, secretParameters: sealed.sealed } as ExecutionEntity });
+    await scheduler.schedule(9);
+    expect(publisher.publish).not.toHaveBeenCalled();
+    expect(calls).toEqual(['transition:scheduling', 'plan', 'transition:failed']);
   });
 
   it('names the pack archive the planner fixed for the execution', async () => {

@@ -4,7 +4,7 @@ import {
   secretParameters,
 } from '@attune/contracts';
 import { MessagePublisher, MessageUnroutableError, PermanentMessageError } from '@attune/messaging';
-import { ActionRepository, type ExecutionEntity, ExecutionRepository } from '@attune/persistence';
+import { ActionRepository, type ExecutionEntity, ExecutionRepository, ParameterSecrets } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
@@ -24,6 +24,8 @@ const refused = new Counter({ name: 'attune_executions_refused_total', help: 'Ex
  */
 @Injectable()
 export class ExecutionScheduler {
+  private cipher?: ParameterSecrets;
+
   constructor(
     private readonly executions: ExecutionRepository,
     private readonly actions: ActionRepository,
@@ -49,6 +51,13 @@ export class ExecutionScheduler {
     // Only to workers that have the action's runtime; with none online it waits in `scheduled`.
     const plan = await this.planner.plan(execution, action);
     if (plan.kind !== 'dispatch') return;
+    // The only place secret parameters are put back: the dispatch, which the worker needs whole.
+    let parameters: Record<string, unknown>;
+    try {
+      parameters = this.parameters(execution);
+    } catch (err) {
+      return this.refuse(execution, 'secrets_unreadable', (err as Error).message);
+    }
 
     const dispatch: ExecutionDispatchV1 = {
       execution_id: execution.id,
@@ -64,7 +73,7 @@ export class ExecutionScheduler {
         ...(action.maxLogBytes ? { max_log_bytes: action.maxLogBytes } : {}),
         ...(plan.packDigest ? { pack_digest: plan.packDigest } : {}),
       },
-      parameters: execution.config,
+      parameters,
       env_vars: execution.envVars,
       timeout_seconds: execution.timeoutSeconds,
       token: await this.tokens.mint(execution.id, execution.timeoutSeconds),
@@ -87,6 +96,12 @@ export class ExecutionScheduler {
     dispatched.inc();
     await this.executions.transition(execution.id, 'scheduled', { attempt: execution.attempt });
     log.info({ action_ref: action.ref, pool: this.config.workerPool, runtimes: plan.runtimeSet, attempt: execution.attempt }, 'execution dispatched');
+  }
+
+  private parameters(execution: ExecutionEntity): Record<string, unknown> {
+    if (!execution.secretParameters) return execution.config;
+    this.cipher ??= new ParameterSecrets(this.config.secretsKey);
+    return this.cipher.open(execution.config, execution.secretParameters);
   }
 
   private async refuse(execution: ExecutionEntity, reason: string, error: string): Promise<void> {

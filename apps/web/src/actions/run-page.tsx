@@ -4,7 +4,7 @@ import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { api, ApiError } from '../api/client';
 import type { Action, Execution } from '../api/types';
 import { EmptyState, ErrorState, Loading } from '../components/states';
-import { type FormField, type FormValues, fieldsFromSchema, initialValues, placeFieldErrors, toParameters } from '../lib/param-form';
+import { type FormField, type FormValues, fieldsFromSchema, initialValues, placeFieldErrors, presetValues, toParameters } from '../lib/param-form';
 
 function FieldInput({ field, value, onChange, error }: { field: FormField; value: string | boolean; onChange: (v: string | boolean) => void; error?: string }) {
   const id = `param-${field.name}`;
@@ -81,8 +81,8 @@ function RunForm({ action, preset }: { action: Action; preset?: Record<string, u
   const fields = useMemo(() => fieldsFromSchema(action.param_schema), [action.param_schema]);
   const [values, setValues] = useState<FormValues>(() => {
     const v = initialValues(fields);
-    // "Run again" carries the previous parameters.
-    if (preset) Object.assign(v, initialValues(fields.map((f) => (f.name in preset ? { ...f, defaultValue: preset[f.name] } : f))));
+    // "Run again" carries the previous parameters, except secrets (the API shows only a mask).
+    if (preset) Object.assign(v, presetValues(fields, preset));
     return v;
   });
   const [timeout, setTimeoutValue] = useState('');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { fieldsFromSchema, initialValues, placeFieldErrors, toParameters } from './param-form';
+import { fieldsFromSchema, initialValues, placeFieldErrors, presetValues, SECRET_MASK, toParameters } from './param-form';
 
 const schema = {
   type: 'object',
@@ -65,6 +65,18 @@ describe('initialValues and toParameters', () => {
 
   it('leaves a missing required field for the API to report (its 422 is the source of truth)', () => {
     expect(toParameters(fields, initialValues(fields)).errors).toEqual({});
+  });
+});
+
+describe('presetValues (run again)', () => {
+  const fields = fieldsFromSchema(schema);
+
+  it('carries the previous parameters but leaves secret fields empty, never sending the mask', () => {
+    const values = presetValues(fields, { cmd: 'ls', count: 2, token: SECRET_MASK, message: SECRET_MASK });
+    expect(values).toMatchObject({ cmd: 'ls', count: '2', token: '', message: '' });
+    const sent = toParameters(fields, values).parameters;
+    expect(sent).toEqual({ cmd: 'ls', count: 2, verbose: true });
+    expect(Object.values(sent)).not.toContain(SECRET_MASK);
   });
 });
 

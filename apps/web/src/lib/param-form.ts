@@ -71,6 +71,22 @@ export function initialValues(fields: FormField[]): FormValues {
   return values;
 }
 
+/** What the API shows in place of a secret parameter's value. */
+export const SECRET_MASK = '********';
+
+/**
+ * Inputs for "run again": the previous parameters over the defaults. A secret field is left
+ * empty (the API never returns its value, only the mask), so the mask is never sent as a value.
+ */
+export function presetValues(fields: FormField[], preset: Record<string, unknown>): FormValues {
+  const carried = fields.map((f) => {
+    if (!(f.name in preset)) return f;
+    if (f.kind === 'secret' || preset[f.name] === SECRET_MASK) return { ...f, defaultValue: undefined };
+    return { ...f, defaultValue: preset[f.name] };
+  });
+  return initialValues(carried);
+}
+
 /**
  * The parameters to send. Empty optional fields are left out (the API applies their defaults);
  * text is turned into the field's type. Input that cannot be (a word in a number field, JSON that

@@ -46,6 +46,27 @@ describe('buildEnvironment', () => {
     expect(env.SECRET_OF_WORKER).toBeUndefined();
   });
 
+  it('drops env_vars that change how the process starts, even when the dispatch carries them', () => {
+    const injected = {
+      NODE_OPTIONS: '--require /tmp/x.js', BASH_ENV: '/tmp/x', ENV: '/tmp/x', LD_AUDIT: '/tmp/x.so', LD_PRELOAD: '/tmp/x.so',
+      GCONV_PATH: '/tmp', PYTHONSTARTUP: '/tmp/x.py', PERL5OPT: '-Mx', RUBYOPT: '-rx', HTTPS_PROXY: 'http://evil', http_proxy: 'http://evil',
+      IFS: '/', SHELLOPTS: 'xtrace', GLIBC_TUNABLES: 'x', ATTUNE_API_URL: 'http://evil', PATH: '/tmp', OK_NAME: 'kept',
+    };
+    const env = buildEnvironment(dispatch({}, [], injected), ctx);
+    expect(env.OK_NAME).toBe('kept');
+    for (const name of Object.keys(injected).filter((n) => n !== 'OK_NAME' && n !== 'ATTUNE_API_URL' && n !== 'PATH')) expect(env[name]).toBeUndefined();
+    expect(env.ATTUNE_API_URL).toBe('http://api');
+    expect(env.PATH).toBe('/bin');
+  });
+
+  it('exports a parameter whose name is an interpreter variable only as PARAM_<NAME>', () => {
+    const env = buildEnvironment(dispatch({ node_options: '--require x', http_proxy: 'http://evil', bash_env: '/x', greeting: 'hi' }), ctx);
+    expect(env).toMatchObject({ PARAM_NODE_OPTIONS: '--require x', PARAM_HTTP_PROXY: 'http://evil', PARAM_BASH_ENV: '/x', greeting: 'hi' });
+    expect(env.node_options).toBeUndefined();
+    expect(env.http_proxy).toBeUndefined();
+    expect(env.bash_env).toBeUndefined();
+  });
+
   it('renders values as text', () => {
     expect(envValue(null)).toBe('');
     expect(envValue(true)).toBe('true');

@@ -1,8 +1,8 @@
-import type { ExecutionDispatchV1 } from '@attune/contracts';
+import { ENV_VAR_NAME, type ExecutionDispatchV1, protectedEnvNameReason } from '@attune/contracts';
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Parameter names never exported under their plain name: the platform's own and the loader's. */
-const PROTECTED = /^(ATTUNE_|PARAM_)|^(PATH|HOME|PWD|SHELL|USER|LANG|LC_ALL|TZ|TMPDIR|IFS|ENV|BASH_ENV|LD_[A-Z_]+|NODE_OPTIONS|PYTHON[A-Z_]*)$/;
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names the worker sets from its own environment; a parameter's plain name never replaces them. */
+const INHERITED = new Set(['LANG', 'LC_ALL', 'TZ']);
 
 /** How a parameter value looks as an environment variable: strings as they are, the rest as JSON. */
 export function envValue(value: unknown): string {
@@ -34,13 +34,19 @@ export function buildEnvironment(d: ExecutionDispatchV1, ctx: ProcessContext): R
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
   env.HOME = ctx.workDir;
   env.TMPDIR = ctx.workDir;
-  Object.assign(env, d.env_vars);
+  // The api refuses these names with 422 (api-contract.md); they are dropped here again so a
+  // dispatch that did not pass through it (an old message, a bus publisher) cannot set them.
+  for (const [name, value] of Object.entries(d.env_vars ?? {})) {
+    if (ENV_VAR_NAME.test(name) && !protectedEnvNameReason(name) && typeof value === 'string' && !value.includes('\0')) env[name] = value;
+  }
   const secrets = new Set(d.action.secret_parameters);
   for (const [name, value] of Object.entries(d.parameters)) {
-    if (secrets.has(name) || !ENV_NAME.test(name)) continue;
+    if (secrets.has(name) || !PARAM_NAME.test(name)) continue;
     const text = envValue(value);
     env[`PARAM_${name.toUpperCase()}`] = text;
-    if (!PROTECTED.test(name)) env[name] = text;
+    // Under its plain name only when that name (in capitals) is not one that changes how the
+    // process starts: a parameter `http_proxy` or `node_options` is $PARAM_HTTP_PROXY only.
+    if (!protectedEnvNameReason(name) && !INHERITED.has(name.toUpperCase())) env[name] = text;
   }
   env.ATTUNE_API_URL = ctx.apiUrl;
   env.ATTUNE_EXEC_ID = String(d.execution_id);

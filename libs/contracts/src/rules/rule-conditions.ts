@@ -1,3 +1,4 @@
+import { compileLinearRegex, type LinearRegex, linearPatternProblem } from '../linear-regex';
 import { isPlainObject, jsonEquals, lookupPath, type PathSegment, PathSyntaxError } from './object-path';
 import { parseContextPath, type RuleContext } from './rule-context';
 
@@ -21,7 +22,6 @@ export interface RuleCondition {
 }
 
 export const MAX_CONDITIONS = 50;
-export const MAX_PATTERN_LENGTH = 512;
 
 export interface ConditionProblem {
   field: string;
@@ -83,71 +83,19 @@ function valueProblem(op: ConditionOperator, value: unknown, present: boolean): 
 }
 
 /**
- * A pattern runs against payloads anyone holding a webhook key can send, and JavaScript regular
- * expressions cannot be interrupted. Patterns with a quantified group that itself holds a
- * quantifier (`(a+)+`, `(\w*)*`), the usual shape of catastrophic backtracking, are refused.
+ * A pattern runs against payloads anyone holding a webhook key can send, so it runs on RE2
+ * (linear time whatever the pattern, see linear-regex.ts). Patterns RE2 cannot run
+ * (backreferences, lookaround) are refused here, when the rule is saved.
  */
 export function patternProblem(pattern: string): string | undefined {
-  if (pattern.length > MAX_PATTERN_LENGTH) return `a pattern may have at most ${MAX_PATTERN_LENGTH} characters`;
-  try {
-    new RegExp(pattern);
-  } catch (err) {
-    return `is not a valid regular expression: ${(err as Error).message}`;
-  }
-  if (hasNestedQuantifier(pattern)) return 'nested quantifiers such as (a+)+ are not allowed: they can take exponential time';
-  return undefined;
-}
-
-function quantifierLength(src: string, i: number): number {
-  const c = src[i];
-  if (c === '*' || c === '+') return 1;
-  if (c === '{') {
-    const m = /^\{\d+(,\d*)?\}/.exec(src.slice(i));
-    if (m && m[1] !== undefined) return m[0].length;
-  }
-  return 0;
-}
-
-export function hasNestedQuantifier(src: string): boolean {
-  // One flag per open group: does it contain a repeating quantifier?
-  const stack: boolean[] = [false];
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i];
-    if (c === '\\') {
-      i++;
-      if (quantifierLength(src, i + 1)) stack[stack.length - 1] = true;
-      continue;
-    }
-    if (c === '[') {
-      i++;
-      while (i < src.length && src[i] !== ']') {
-        if (src[i] === '\\') i++;
-        i++;
-      }
-      if (quantifierLength(src, i + 1)) stack[stack.length - 1] = true;
-      continue;
-    }
-    if (c === '(') {
-      stack.push(false);
-      continue;
-    }
-    if (c === ')') {
-      const inner = stack.length > 1 ? (stack.pop() as boolean) : false;
-      const repeated = quantifierLength(src, i + 1) > 0;
-      if (inner && repeated) return true;
-      if (inner || repeated) stack[stack.length - 1] = true;
-      continue;
-    }
-    if (quantifierLength(src, i) === 0 && quantifierLength(src, i + 1) > 0) stack[stack.length - 1] = true;
-  }
-  return false;
+  return linearPatternProblem(pattern);
 }
 
 interface CompiledCondition {
   path: PathSegment[];
   operator: ConditionOperator;
   value: unknown;
-  regex?: RegExp;
+  regex?: LinearRegex;
 }
 
 /** Evaluates checked conditions against the context. */
@@ -162,7 +110,7 @@ function compile(c: RuleCondition): CompiledCondition {
     path: parseContextPath(c.field),
     operator: c.operator,
     value: c.value,
-    regex: c.operator === 'matches' && typeof c.value === 'string' ? new RegExp(c.value) : undefined,
+    regex: c.operator === 'matches' && typeof c.value === 'string' ? compileLinearRegex(c.value) : undefined,
   };
 }
 

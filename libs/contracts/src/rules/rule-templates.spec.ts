@@ -1,4 +1,4 @@
-import { checkTemplates, renderTemplates, templatedPaths } from './rule-templates';
+import { checkTemplates, commandTemplateProblems, renderTemplates, templatedPaths } from './rule-templates';
 import type { RuleContext } from './rule-context';
 
 const context = (payload: unknown): RuleContext => ({
@@ -135,5 +135,14 @@ describe('checkTemplates', () => {
 describe('templatedPaths', () => {
   it('lists the parameters holding placeholders', () => {
     expect(templatedPaths({ a: '{{ event.id }}', b: 'x', c: { d: 'y {{ event.id }}' }, e: ['{{ event.id }}'] })).toEqual(['a', 'c.d', 'e.0']);
+  });
+});
+
+describe('commandTemplateProblems', () => {
+  const schema = { properties: { cmd: { type: 'string', 'x-attune-command': true }, note: { type: 'string' } } };
+  it('refuses templates in a parameter run as a shell command, and nothing else', () => {
+    expect(commandTemplateProblems(schema, { cmd: 'echo {{ event.payload.x }}' })).toEqual([{ field: 'cmd', message: expect.stringContaining('may not hold a template') }]);
+    expect(commandTemplateProblems(schema, { cmd: 'true', note: '{{ event.payload.x }}' })).toEqual([]);
+    expect(commandTemplateProblems({ properties: { cmd: { type: 'string' } } }, { cmd: '{{ event.payload.x }}' })).toEqual([]);
   });
 });

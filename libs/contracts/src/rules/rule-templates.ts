@@ -151,3 +151,31 @@ function stringProblems(text: string): string[] {
 function clip(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
+
+/**
+ * The annotation marking a parameter whose value an action runs as shell command text
+ * (`core.local`'s `cmd`). JSON Schema validators ignore it.
+ */
+export const COMMAND_PARAMETER_ANNOTATION = 'x-attune-command';
+
+/**
+ * Templates in a command parameter: one problem per such parameter. Rendering would put event
+ * text (anyone holding a webhook key writes it) into a shell command line, where `;` or `$( )`
+ * run code, so rules may not do that. Event data reaches a command safely as a parameter of an
+ * action of its own, which its process receives as an environment variable (`$PARAM_NAME`).
+ */
+export function commandTemplateProblems(schema: { properties?: Record<string, unknown> } | null | undefined, params: Record<string, unknown>): TemplateProblem[] {
+  const properties = schema?.properties ?? {};
+  const problems: TemplateProblem[] = [];
+  for (const [name, spec] of Object.entries(properties)) {
+    if (!isPlainObject(spec) || spec[COMMAND_PARAMETER_ANNOTATION] !== true) continue;
+    if (!Object.prototype.hasOwnProperty.call(params, name) || !templatedPaths(params[name]).length) continue;
+    problems.push({
+      field: name,
+      message:
+        'is run as a shell command and may not hold a template (event text would become shell code); ' +
+        'pass event data as a parameter of an action that reads it from its environment instead',
+    });
+  }
+  return problems;
+}

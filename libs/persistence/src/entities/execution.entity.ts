@@ -12,6 +12,8 @@ export class ExecutionEntity {
   @Column({ type: 'text', name: 'action_ref' }) actionRef!: string;
   /** The parameters after defaults. */
   @Column({ type: 'jsonb', default: () => "'{}'" }) config!: Record<string, unknown>;
+  /** The secret parameters' values, encrypted (ParameterSecrets); `config` shows them masked. */
+  @Column({ type: 'text', name: 'secret_parameters', nullable: true }) secretParameters!: string | null;
   @Column({ type: 'jsonb', name: 'env_vars', default: () => "'{}'" }) envVars!: Record<string, string>;
   @Column({ type: 'bigint', nullable: true }) parent!: number | null;
   @Column({ type: 'bigint', nullable: true }) enforcement!: number | null;

@@ -125,8 +125,8 @@ export class EnforcementRepository {
 
 async function insertExecution(em: EntityManager, e: NewExecution): Promise<number> {
   const rows: Row[] = await em.query(
-    `INSERT INTO executions (action, action_ref, config, env_vars, parent, enforcement, executor, status, timeout_seconds)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8) RETURNING id`,
+    `INSERT INTO executions (action, action_ref, config, env_vars, parent, enforcement, executor, status, timeout_seconds, secret_parameters)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9) RETURNING id`,
     [
       e.action,
       e.actionRef,
@@ -136,6 +136,7 @@ async function insertExecution(em: EntityManager, e: NewExecution): Promise<numb
       e.enforcement ?? null,
       e.executor ?? null,
       e.timeoutSeconds,
+      e.secretParameters ?? null,
     ],
   );
   return Number(rows[0].id);

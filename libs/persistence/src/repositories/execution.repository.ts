@@ -8,7 +8,10 @@ import { LOG_NOTIFY_CHANNEL } from './execution-log.repository';
 export interface NewExecution {
   action: number | null;
   actionRef: string;
+  /** The parameters with secrets masked (ParameterSecrets.seal). */
   config: Record<string, unknown>;
+  /** The secret parameters, sealed; null or absent when there are none. */
+  secretParameters?: string | null;
   envVars?: Record<string, string>;
   parent?: number | null;
   enforcement?: number | null;
@@ -40,6 +43,7 @@ function fromRow(r: Row): ExecutionEntity {
     action: r.action === null ? null : Number(r.action),
     actionRef: r.action_ref,
     config: r.config,
+    secretParameters: r.secret_parameters ?? null,
     envVars: r.env_vars,
     parent: r.parent === null ? null : Number(r.parent),
     enforcement: r.enforcement === null ? null : Number(r.enforcement),
@@ -64,8 +68,8 @@ export class ExecutionRepository {
 
   async create(input: NewExecution): Promise<ExecutionEntity> {
     const rows: Row[] = await this.repo.query(
-      `INSERT INTO executions (action, action_ref, config, env_vars, parent, enforcement, executor, status, timeout_seconds)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8) RETURNING *`,
+      `INSERT INTO executions (action, action_ref, config, env_vars, parent, enforcement, executor, status, timeout_seconds, secret_parameters)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9) RETURNING *`,
       [
         input.action,
         input.actionRef,
@@ -75,6 +79,7 @@ export class ExecutionRepository {
         input.enforcement ?? null,
         input.executor ?? null,
         input.timeoutSeconds,
+        input.secretParameters ?? null,
       ],
     );
     return fromRow(rows[0]);
