@@ -28,6 +28,8 @@ export interface Artifact {
   retentionLimit: number | null;
   data: unknown;
   latestVersion: number | null;
+  /** A login, `execution:<id>`, or `platform`; null for artifacts from before it was recorded. */
+  createdBy: string | null;
   created: Date;
   updated: Date;
 }
@@ -59,10 +61,12 @@ export interface NewArtifact {
   retentionPolicy?: RetentionPolicy | null;
   retentionLimit?: number | null;
   data?: unknown;
+  /** Who asks: a login, `execution:<id>`; unset means the platform itself. */
+  createdBy?: string | null;
 }
 
 /** Fields to change; `undefined` leaves a field as it is. */
-export type ArtifactPatch = Partial<Omit<NewArtifact, 'ref' | 'type' | 'execution' | 'origin'>>;
+export type ArtifactPatch = Partial<Omit<NewArtifact, 'ref' | 'type' | 'execution' | 'origin' | 'createdBy'>>;
 
 export interface ArtifactFilter {
   type?: ArtifactType;
@@ -153,6 +157,7 @@ function artifactFromRow(r: Row): Artifact {
     retentionLimit: numOrNull(r.retention_limit),
     data: r.data ?? null,
     latestVersion: numOrNull(r.latest_version),
+    createdBy: (r.created_by as string | null) ?? null,
     created: r.created as Date,
     updated: r.updated as Date,
   };
@@ -328,8 +333,8 @@ export class ArtifactRepository {
   async createArtifact(input: NewArtifact): Promise<Artifact> {
     try {
       const rows: Row[] = await this.ds.query(
-        `INSERT INTO artifacts (ref, type, scope, owner, name, description, content_type, execution, retention_policy, retention_limit, data, origin)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+        `INSERT INTO artifacts (ref, type, scope, owner, name, description, content_type, execution, retention_policy, retention_limit, data, origin, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
         [
           input.ref,
           input.type,
@@ -343,6 +348,7 @@ export class ArtifactRepository {
           input.retentionLimit ?? null,
           input.data === undefined ? null : JSON.stringify(input.data),
           input.origin ?? 'user',
+          input.createdBy ?? 'platform',
         ],
       );
       return artifactFromRow(rows[0]);
