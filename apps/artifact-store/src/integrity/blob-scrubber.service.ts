@@ -16,7 +16,7 @@ const scrubbedBytes = new Counter({ name: 'attune_artifact_scrub_bytes_total', h
 export interface ScrubReport {
   checked: number;
   bytes: number;
-  /** Blobs whose bytes were not what was committed (or were gone), by sha256. */
+  /** Blobs this pass found corrupt (bytes not what was committed, or gone), by sha256; not those known so before. */
   corrupt: string[];
 }
 
@@ -65,7 +65,8 @@ export class BlobScrubber extends PeriodicSweeper {
       const outcome = sound ? 'sound' : found.missing ? 'missing' : 'corrupt';
       scrubbed.inc({ outcome });
       scrubbedBytes.inc(found.bytes);
-      if (!sound && recorded) {
+      if (recorded === 'known') this.logger.warn({ sha256: blob.sha256, key: blob.key, outcome }, 'stored blob still fails its integrity check');
+      if (recorded === 'new') {
         report.corrupt.push(blob.sha256);
         this.logger.error(
           { sha256: blob.sha256, key: blob.key, size_bytes: blob.sizeBytes, found_bytes: found.bytes, found_sha256: found.sha256, outcome },

@@ -631,17 +631,19 @@ export class ArtifactRepository {
   /**
    * What the scrub found at `key`: a corrupt blob keeps the time it was first found so; a sound
    * one is cleared (restored by hand). Nothing changes if the blob moved to another key meanwhile
-   * (a re-upload replaced it). Answers whether the row was updated.
+   * (a re-upload replaced it). Answers `new` when this check is the first to find it corrupt,
+   * `known` when it was already, and `sound` or `moved` otherwise.
    */
-  async recordScrub(sha256: string, key: string, sound: boolean): Promise<boolean> {
+  async recordScrub(sha256: string, key: string, sound: boolean): Promise<'new' | 'known' | 'sound' | 'moved'> {
     const rows = rowsOf(
       await this.ds.query(
         `UPDATE artifact_blobs SET corrupt_since = CASE WHEN $3 THEN NULL ELSE COALESCE(corrupt_since, now()) END
-          WHERE sha256 = $1 AND storage_key = $2 RETURNING sha256`,
+          WHERE sha256 = $1 AND storage_key = $2 RETURNING corrupt_since = now() AS newly`,
         [sha256, key, sound],
       ),
     );
-    return rows.length > 0;
+    if (!rows.length) return 'moved';
+    return sound ? 'sound' : rows[0].newly === true ? 'new' : 'known';
   }
 
   async blobKey(sha256: string): Promise<string | null> {
