@@ -6,9 +6,10 @@ import { type Principal, roleRank } from '../auth/auth.decorators';
  * Who may write what among artifacts; the one place the rules live (ArtifactsService applies them).
  *
  * - Refs in the `execution.` namespace are the platform's (execution logs are
- *   `execution.<id>.stdout|stderr`): no caller of the API creates one (422), nobody uploads a
- *   version to one (403: logs are written by the platform only), and only an admin changes one
- *   (its retention, say).
+ *   `execution.<id>.stdout|stderr`): no caller of the API creates one (422).
+ * - Logs (`origin` log; an artifact of the reserved namespace made before origins counts too) are
+ *   written by the platform only: nobody uploads a version or adds to one (403), and only an
+ *   admin changes one (its retention, say).
  * - An artifact linked to an execution is part of that run's record: only that execution's token
  *   or an admin creates it, adds versions or progress entries to it, or changes it. An operator
  *   may not link an artifact or a version to an execution either.
@@ -18,6 +19,11 @@ export const RESERVED_REF_PREFIX = 'execution.';
 
 export function isReservedRef(ref: string): boolean {
   return ref.toLowerCase().startsWith(RESERVED_REF_PREFIX);
+}
+
+/** An execution's log: written by the platform only. */
+export function isLog(artifact: Artifact): boolean {
+  return artifact.origin === 'log' || isReservedRef(artifact.ref);
 }
 
 export function isAdmin(principal: Principal): boolean {
@@ -42,7 +48,7 @@ export function checkCreate(principal: Principal, ref: string, execution: number
 
 /** Versions (uploads, JSON bodies) and progress entries. */
 export function checkContentWrite(principal: Principal, artifact: Artifact): void {
-  if (isReservedRef(artifact.ref)) {
+  if (isLog(artifact)) {
     throw new DomainError('FORBIDDEN', `artifact ${artifact.id} is an execution log: only the platform writes it`);
   }
   if (artifact.execution !== null && principal.kind === 'user' && !isAdmin(principal)) {
@@ -53,7 +59,7 @@ export function checkContentWrite(principal: Principal, artifact: Artifact): voi
 /** Changes of the artifact itself (PUT): retention, name… */
 export function checkChange(principal: Principal, artifact: Artifact): void {
   if (isAdmin(principal)) return;
-  if (isReservedRef(artifact.ref)) throw new DomainError('FORBIDDEN', `artifact ${artifact.id} is an execution log: only an admin may change it`);
+  if (isLog(artifact)) throw new DomainError('FORBIDDEN', `artifact ${artifact.id} is an execution log: only an admin may change it`);
   if (artifact.execution !== null) {
     throw new DomainError('FORBIDDEN', `artifact ${artifact.id} belongs to execution ${artifact.execution}: only an admin may change it`);
   }

@@ -96,8 +96,12 @@ describe('ArtifactsService', () => {
     await expect(service.appendProgress(operator, 7, { percent: 1 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(service.writableForVersions(token(42), 7)).resolves.toMatchObject({ id: 7 });
     await expect(service.writableForVersions(admin, 7)).resolves.toMatchObject({ id: 7 });
-    // A log: nobody uploads; only an admin changes it.
-    const log = artifact({ ref: 'execution.42.stdout' });
+    // A log (by origin, whatever its ref; or by a reserved ref from before origins): nobody uploads; only an admin changes it.
+    for (const older of [artifact({ ref: 'execution.42.stdout', origin: 'user' }), artifact({ ref: 'whatever', origin: 'log' })]) {
+      findById.mockResolvedValueOnce(older);
+      await expect(service.writableForVersions(admin, 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+    const log = artifact({ ref: 'execution.42.stdout', origin: 'log' });
     for (const who of [admin, operator, token(42)]) {
       findById.mockResolvedValueOnce(log);
       await expect(service.writableForVersions(who, 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });

@@ -15,7 +15,7 @@ export class ArtifactIntegrity1765300000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE artifacts ADD COLUMN created_by text`);
-    await q.query(`UPDATE artifacts SET created_by = 'platform' WHERE ref ~ '^execution\\.[0-9]+\\.(stdout|stderr)$'`);
+    await q.query(`UPDATE artifacts SET created_by = 'platform' WHERE origin = 'log'`);
     // Inserts that do not say (the log recorder's) are the platform's own.
     await q.query(`ALTER TABLE artifacts ALTER COLUMN created_by SET DEFAULT 'platform'`);
     await q.query(`ALTER TABLE artifact_blobs ADD COLUMN verified_at timestamptz, ADD COLUMN corrupt_since timestamptz`);
