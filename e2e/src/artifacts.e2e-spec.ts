@@ -428,8 +428,12 @@ describe('integrity and errors', () => {
     const v = await uploadBytes(a.id, content);
     await corrupt(v.sha256, content.length);
     const res = await download(`/api/v1/artifacts/${a.id}/download`);
-    expect(res.status).toBe(500);
-    expect(JSON.parse(res.body.toString())).toMatchObject({ code: 'INTERNAL_ERROR', error: expect.stringContaining('fails its checksum') });
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body.toString())).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      error: expect.stringContaining('fails its checksum'),
+      details: { reason: 'CORRUPT_CONTENT', sha256: v.sha256 },
+    });
   });
 
   it('aborts a streamed download of a big blob that no longer matches its sha256, so the client sees a failure', async () => {

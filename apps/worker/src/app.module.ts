@@ -6,6 +6,7 @@ import { HeartbeatService } from './heartbeat/heartbeat.service';
 import { CancelListener } from './runner/cancel-listener.service';
 import { DispatchConsumer } from './runner/dispatch.consumer';
 import { ExecutionRunner } from './runner/execution-runner.service';
+import { RunIdentities } from './runner/run-identity';
 import { PackCache } from './packs/pack-cache.service';
 
 /** Workers hold no database connection: everything they need arrives in the dispatch. */
@@ -25,6 +26,7 @@ export class AppModule {
         { provide: WorkerConfig, useValue: config },
         { provide: ROOT_LOGGER, useValue: logger },
         ExecutionRunner,
+        RunIdentities,
         PackCache,
         HeartbeatService,
         CancelListener,

@@ -4,6 +4,7 @@ import { AmqpServer } from '@attune/messaging';
 import { createRootLogger, runMain, tuneGcForStreaming, startService } from '@attune/service-kit';
 import { AppModule } from './app.module';
 import { WorkerConfig } from './config/worker.config';
+import { probeIdentity } from './runner/run-identity';
 import { detectRuntimes } from './runtimes/runtime-probe';
 
 tuneGcForStreaming();
@@ -11,7 +12,7 @@ tuneGcForStreaming();
 runMain('worker', async () => {
   const config = WorkerConfig.fromEnv();
   const logger = createRootLogger('worker', config.logLevel).child({ worker: config.name });
-  config.runtimes = await detectRuntimes(config);
+  config.runtimes = await detectRuntimes(config, undefined, probeIdentity(config));
   const runtimeSet = runtimeSetKey(config.runtimes);
   logger.info({ runtimes: config.runtimes }, 'runtimes available');
   await startService({

@@ -76,6 +76,8 @@ class ArtifactFieldsV1 {
 /** api → artifact-store (request/reply): create an artifact. Replies with the ArtifactRecordV1. */
 export class ArtifactCreateV1 extends ArtifactFieldsV1 {
   @IsString() @IsNotEmpty() @MaxLength(255) @Matches(ARTIFACT_REF_PATTERN) ref!: string;
+  /** Who asks: a login or `execution:<id>` (the api always says); unset means the platform. */
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(255) created_by?: string | null;
   @IsIn(ARTIFACT_TYPES) type!: ArtifactType;
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(1) execution?: number | null;
   /** `user` unless said; `log` is never accepted here (log artifacts are made by artifact-store alone). */
@@ -148,6 +150,8 @@ export interface ArtifactRecordV1 {
   retention_limit: number | null;
   data: unknown;
   latest_version: number | null;
+  /** A login, `execution:<id>`, or `platform`; null for artifacts from before it was recorded. */
+  created_by: string | null;
   created: string;
   updated: string;
 }

@@ -22,6 +22,7 @@ import { LogUploads1765000000000 } from './migrations/1765000000000-log-uploads'
 import { CaseInsensitiveLogins1765100000000 } from './migrations/1765100000000-case-insensitive-logins';
 import { RefreshTokens1765100010000 } from './migrations/1765100010000-refresh-tokens';
 import { SecretParameters1765200000000 } from './migrations/1765200000000-secret-parameters';
+import { ArtifactIntegrity1765300000000 } from './migrations/1765300000000-artifact-integrity';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
 // parse them as numbers once here rather than at every use.
@@ -42,6 +43,7 @@ export const MIGRATIONS = [
   CaseInsensitiveLogins1765100000000,
   RefreshTokens1765100010000,
   SecretParameters1765200000000,
+  ArtifactIntegrity1765300000000,
 ];
 
 export interface DatabaseOptions {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { assertValidBlobKey, assertValidBlobPrefix, assertValidRange, normalizeSha256 } from './blob-key';
@@ -21,6 +21,9 @@ interface BlobMeta {
 }
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
+/** Blobs are private to the service: files 0600 in directories 0700. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 const PATH_CONFLICT = new Set(['EEXIST', 'ENOTDIR', 'EISDIR', 'ENOTEMPTY', 'ERR_FS_EISDIR']);
 
 function codeOf(err: unknown): string | undefined {
@@ -34,6 +37,7 @@ function codeOf(err: unknown): string | undefined {
  *   objects/<key>  the bytes
  *   meta/<key>     JSON sidecar {sha256, size, contentType}
  *   .tmp/          writes in progress (same filesystem, so the final rename is atomic)
+ * Files are 0600 and directories 0700 (the root included): only the service's user reads blobs.
  * Keeping sidecars in their own tree means no key is reserved and list() never has to filter.
  *
  * Crash safety: bytes are written and fsynced under .tmp/, then renamed into place. The old
@@ -51,6 +55,7 @@ export class FsBlobStore implements BlobStore {
   private readonly objectsDir: string;
   private readonly metaDir: string;
   private readonly tmpDir: string;
+  private prepared?: Promise<void>;
 
   constructor(opts: FsBlobStoreOptions) {
     if (!opts?.root) throw new Error('FsBlobStore: root is required');
@@ -64,12 +69,12 @@ export class FsBlobStore implements BlobStore {
     const dataPath = this.pathIn(this.objectsDir, key);
     const metaPath = this.pathIn(this.metaDir, key);
     const expected = opts.expectedSha256 === undefined ? undefined : normalizeSha256(opts.expectedSha256);
-    await mkdir(this.tmpDir, { recursive: true });
+    await this.prepare();
     const tmpData = path.join(this.tmpDir, randomUUID());
     const tmpMeta = `${tmpData}.meta`;
     try {
       const hasher = new HashingCounter(key, { maxBytes: opts.maxBytes, size: opts.size, expectedSha256: expected });
-      await pipeline(toReadable(body), hasher, createWriteStream(tmpData, { flags: 'wx' }));
+      await pipeline(toReadable(body), hasher, createWriteStream(tmpData, { flags: 'wx', mode: FILE_MODE }));
       await fsyncPath(tmpData);
       const sha256 = hasher.digest();
       if (expected !== undefined && expected !== sha256) throw new ChecksumMismatchError(key, expected, sha256);
@@ -84,6 +89,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
+    await this.prepare();
     const dataPath = this.pathIn(this.objectsDir, key);
     if (range) assertValidRange(key, range);
     const fh = await this.openBlob(key, dataPath);
@@ -131,7 +137,7 @@ export class FsBlobStore implements BlobStore {
       if (!(await this.exists(fromKey))) throw new BlobNotFoundError(fromKey);
       return;
     }
-    await mkdir(this.tmpDir, { recursive: true });
+    await this.prepare();
     const tmpData = path.join(this.tmpDir, randomUUID());
     const tmpMeta = `${tmpData}.meta`;
     try {
@@ -142,7 +148,7 @@ export class FsBlobStore implements BlobStore {
       let size: number;
       try {
         size = (await fh.stat()).size;
-        await pipeline(fh.createReadStream({ autoClose: false }), createWriteStream(tmpData, { flags: 'wx' }));
+        await pipeline(fh.createReadStream({ autoClose: false }), createWriteStream(tmpData, { flags: 'wx', mode: FILE_MODE }));
       } finally {
         await fh.close();
       }
@@ -172,14 +178,37 @@ export class FsBlobStore implements BlobStore {
   }
 
   async check(): Promise<void> {
-    await mkdir(this.tmpDir, { recursive: true });
+    await this.prepare();
     const probe = path.join(this.tmpDir, `health-${randomUUID()}`);
-    await writeFile(probe, 'ok', { flag: 'wx' });
+    await writeFile(probe, 'ok', { flag: 'wx', mode: FILE_MODE });
     await unlink(probe);
   }
 
   async close(): Promise<void> {
     // Nothing held open between calls.
+  }
+
+  /**
+   * Creates the store's directories 0700 and, once per process, takes the root to 0700 too: an
+   * older version made it 0755 with 0644 files, readable by every local user (actions included).
+   * With the root closed, nothing under it can be reached by others, whatever its own mode. A
+   * root this process does not own (EPERM) is left as it is.
+   */
+  private prepare(): Promise<void> {
+    this.prepared ??= (async () => {
+      await Promise.all([this.root, this.objectsDir, this.metaDir, this.tmpDir].map((d) => mkdir(d, { recursive: true, mode: DIR_MODE })));
+      await Promise.all(
+        [this.root, this.objectsDir, this.metaDir, this.tmpDir].map((d) =>
+          chmod(d, DIR_MODE).catch((err: unknown) => {
+            if (codeOf(err) !== 'EPERM') throw err;
+          }),
+        ),
+      );
+    })().catch((err: unknown) => {
+      this.prepared = undefined;
+      throw err;
+    });
+    return this.prepared;
   }
 
   /** Maps a validated key under `base`; the check after join is a second line of defence. */
@@ -225,8 +254,8 @@ export class FsBlobStore implements BlobStore {
     // A concurrent delete may prune a parent directory between our mkdir and rename.
     for (let attempt = 1; ; attempt++) {
       try {
-        await mkdir(path.dirname(dataPath), { recursive: true });
-        await mkdir(path.dirname(metaPath), { recursive: true });
+        await mkdir(path.dirname(dataPath), { recursive: true, mode: DIR_MODE });
+        await mkdir(path.dirname(metaPath), { recursive: true, mode: DIR_MODE });
         await rm(metaPath, { force: true });
         await rename(tmpData, dataPath);
         if (tmpMeta) await rename(tmpMeta, metaPath);
@@ -287,7 +316,7 @@ async function fsyncPath(file: string): Promise<void> {
 }
 
 async function writeDurably(file: string, content: string): Promise<void> {
-  const fh = await open(file, 'wx');
+  const fh = await open(file, 'wx', FILE_MODE);
   try {
     await fh.writeFile(content);
     await fh.sync();

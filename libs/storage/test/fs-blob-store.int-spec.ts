@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -57,6 +58,34 @@ describe('FsBlobStore specifics', () => {
       { key: 'only/two', size: 2 },
     ]);
     expect(await readdir(path.join(cleanRoot, '.tmp'))).toEqual([]);
+  });
+
+  it('keeps blobs private: files 0600 in directories 0700, and closes a root an older version left open', async () => {
+    const oldRoot = path.join(base, 'old');
+    // As an older version left it: everything readable by every local user.
+    await mkdir(path.join(oldRoot, 'objects', 'blobs', 'u'), { recursive: true, mode: 0o755 });
+    await writeFile(path.join(oldRoot, 'objects', 'blobs', 'u', 'old'), 'old secret', { mode: 0o644 });
+    await chmod(oldRoot, 0o755);
+    const store = new FsBlobStore({ root: oldRoot });
+    await store.put('blobs/u/new/one', Buffer.from('new secret'));
+    for (const dir of ['', 'objects', 'meta', '.tmp', 'objects/blobs/u/new', 'meta/blobs/u/new']) {
+      expect([dir, (await stat(path.join(oldRoot, dir))).mode & 0o777]).toEqual([dir, 0o700]);
+    }
+    for (const file of ['objects/blobs/u/new/one', 'meta/blobs/u/new/one']) {
+      expect([file, (await stat(path.join(oldRoot, file))).mode & 0o777]).toEqual([file, 0o600]);
+    }
+    if (process.getuid?.() === 0) {
+      // Another local user (an action's uid) reaches neither the new blob nor the old one.
+      const probe = spawnSync('/bin/cat', [path.join(oldRoot, 'objects/blobs/u/new/one'), path.join(oldRoot, 'objects/blobs/u/old')], {
+        uid: 250_500,
+        gid: 250_500,
+        cwd: '/',
+        encoding: 'utf8',
+      });
+      expect(probe.stdout).toBe('');
+      expect(probe.stderr.match(/Permission denied/g)).toHaveLength(2);
+    }
+    expect((await readAll(await store.get('blobs/u/new/one'))).toString()).toBe('new secret');
   });
 
   it('cannot be steered outside its root', async () => {

@@ -30,6 +30,19 @@ export class CorruptContentError extends Error {
   }
 }
 
+/**
+ * The stored bytes of a version are known to be wrong: 503 SERVICE_UNAVAILABLE (the content is
+ * unavailable until it is restored; nothing is wrong with the request) with `details.reason`
+ * CORRUPT_CONTENT. Uploading the same content again to any artifact restores it.
+ */
+function corruptContent(artifactId: number, version: ArtifactVersion, what: string): DomainError {
+  return new DomainError(
+    'SERVICE_UNAVAILABLE',
+    `the stored content of artifact ${artifactId} version ${version.version} ${what}; it is not served until the same content is uploaded again`,
+    { reason: 'CORRUPT_CONTENT', sha256: version.sha256 },
+  );
+}
+
 function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
@@ -41,8 +54,9 @@ function contentDisposition(name: string): string {
  * (up to ATTUNE_ARTIFACT_VERIFY_BUFFER_BYTES) before the first byte is sent, so a mismatch is a
  * clean 500; bigger ones while streaming, where a mismatch aborts the response before its last
  * chunk. Either way it is logged and counted (attune_artifact_checksum_failures_total); wrong
- * bytes are never served as a complete response. A ranged read of a big content is not verified
- * (it would mean reading all of it): check the assembled file against X-Checksum-Sha256.
+ * bytes are never served as a complete response. A ranged read streams just its bytes and is not
+ * verified (that would mean reading all of it): blobs the integrity scrub (artifact-store) found
+ * corrupt are refused, and a client can check the assembled file against X-Checksum-Sha256.
  */
 @Injectable()
 export class ArtifactDownloads {
@@ -75,10 +89,15 @@ export class ArtifactDownloads {
       res.status(416).json({ error: `range ${req.headers.range} is not satisfiable for ${size} bytes`, code: 'RANGE_NOT_SATISFIABLE' });
       return;
     }
-    const key = await this.artifacts.blobKey(version.sha256);
-    if (!key) {
+    const blob = await this.artifacts.blobForDownload(version.sha256);
+    if (!blob) {
       this.logger.error({ artifact_id: artifact.id, version: version.version, sha256: version.sha256 }, 'a committed version has no blob row');
       throw new DomainError('INTERNAL_ERROR', 'the stored content of this version is missing');
+    }
+    const key = blob.key;
+    if (blob.corruptSince) {
+      // Found corrupt by the integrity scrub: refused whole and in part (a range is not hashed on the way).
+      throw corruptContent(artifact.id, version, `failed its integrity check on ${blob.corruptSince.toISOString()}`);
     }
     const start = range.kind === 'range' ? range.start : 0;
     const end = range.kind === 'range' ? range.end : size - 1;
@@ -90,19 +109,22 @@ export class ArtifactDownloads {
       return err;
     };
 
-    if (size <= this.config.artifactVerifyBufferBytes) {
-      // Small: read it all, check it, then answer; a mismatch is an ordinary error response.
+    if (range.kind !== 'range' && size <= this.config.artifactVerifyBufferBytes) {
+      // Small and whole: read it all, check it, then answer; a mismatch is an ordinary error response.
       const whole = size === 0 ? Buffer.alloc(0) : await this.readAll(key, size);
       const actual = createHash('sha256').update(whole).digest('hex');
       if (whole.length !== size || actual !== version.sha256) {
         mismatch(whole.length !== size ? `${whole.length} bytes instead of ${size}` : actual);
-        throw new DomainError('INTERNAL_ERROR', `the stored content of artifact ${artifact.id} version ${version.version} fails its checksum; it is not served`);
+        throw corruptContent(artifact.id, version, 'fails its checksum');
       }
-      this.writeHead(res, range.kind === 'range', start, end, size, length, version.contentType);
-      res.end(range.kind === 'range' ? whole.subarray(start, end + 1) : whole);
+      this.writeHead(res, false, start, end, size, length, version.contentType);
+      res.end(whole);
       return;
     }
 
+    // A range is streamed from the store as it is, whatever the size: only its bytes are read
+    // (never the whole object into memory). It is not hashed; the scrub is what catches a blob
+    // that rotted, after which it is refused above.
     const source = await this.open(key, range.kind === 'range' ? { start, end } : undefined);
     this.writeHead(res, range.kind === 'range', start, end, size, length, version.contentType);
     // The whole content is hashed on the way and its last chunk held back until it matches, so a

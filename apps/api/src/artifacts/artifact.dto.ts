@@ -41,6 +41,12 @@ export class ArtifactDto {
   @ApiPropertyOptional({ nullable: true, type: Number }) retention_limit!: number | null;
   @ApiPropertyOptional({ description: 'Free JSON; for progress artifacts the array of entries' }) data!: unknown;
   @ApiPropertyOptional({ nullable: true, type: Number }) latest_version!: number | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'Who created it: a login, execution:<id> for an execution token, or platform (execution logs); null before this was recorded',
+  })
+  created_by!: string | null;
   @ApiProperty() created!: string;
   @ApiProperty() updated!: string;
 }
@@ -67,7 +73,7 @@ export class ArtifactVersionDto {
   @ApiProperty() content_type!: string;
   @ApiProperty() size_bytes!: number;
   @ApiProperty({ description: 'Lowercase hex SHA-256 of the content' }) sha256!: string;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Login, or execution:<id> for an execution token' }) created_by!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Login, execution:<id> for an execution token, or platform' }) created_by!: string | null;
   @ApiProperty() created!: string;
 }
 

@@ -235,13 +235,16 @@ export class ArtifactsController {
   @Get(':id/download')
   @RequireRole('viewer')
   @AllowExecutionToken()
-  @ApiOperation({ summary: 'Download the latest version (Range supported; checked against its sha256)' })
+  @ApiOperation({
+    summary: 'Download the latest version (Range supported; checked against its sha256)',
+    description: 'Content found corrupt (by this check or the integrity scrub) is refused with 503, `details.reason` CORRUPT_CONTENT.',
+  })
   @ApiProduces('application/octet-stream')
   @ApiHeader({ name: 'Range', required: false, description: 'bytes=first-last, bytes=first- or bytes=-suffix' })
   @ApiResponse({ status: 200, description: 'The content', headers: DOWNLOAD_HEADERS })
   @ApiResponse({ status: 206, description: 'The requested range', headers: DOWNLOAD_HEADERS })
   @ApiResponse({ status: 416, description: 'Range not satisfiable' })
-  @ApiErrors(400, 404, 500)
+  @ApiErrors(400, 404, 500, 503)
   async downloadLatest(
     @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,
@@ -255,13 +258,16 @@ export class ArtifactsController {
   @Get(':id/versions/:version/download')
   @RequireRole('viewer')
   @AllowExecutionToken()
-  @ApiOperation({ summary: 'Download one version (Range supported; checked against its sha256)' })
+  @ApiOperation({
+    summary: 'Download one version (Range supported; checked against its sha256)',
+    description: 'Content found corrupt (by this check or the integrity scrub) is refused with 503, `details.reason` CORRUPT_CONTENT.',
+  })
   @ApiProduces('application/octet-stream')
   @ApiHeader({ name: 'Range', required: false })
   @ApiResponse({ status: 200, description: 'The content', headers: DOWNLOAD_HEADERS })
   @ApiResponse({ status: 206, description: 'The requested range', headers: DOWNLOAD_HEADERS })
   @ApiResponse({ status: 416, description: 'Range not satisfiable' })
-  @ApiErrors(400, 404, 500)
+  @ApiErrors(400, 404, 500, 503)
   async downloadVersion(
     @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,

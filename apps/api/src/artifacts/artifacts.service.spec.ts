@@ -10,11 +10,12 @@ import { ArtifactsService } from './artifacts.service';
 
 const token = (executionId: number): Principal => ({ kind: 'execution', executionId });
 const admin: Principal = { kind: 'user', id: 1, login: 'admin', roles: ['admin'] };
+const operator: Principal = { kind: 'user', id: 2, login: 'op@x', roles: ['operator'] };
 
 function artifact(over: Partial<Artifact> = {}): Artifact {
   return {
     id: 7, ref: 'r', type: 'file_text', scope: 'system', owner: '', name: null, description: null, contentType: null, sizeBytes: 0,
-    execution: 42, origin: 'user', retentionPolicy: null, retentionLimit: null, data: null, latestVersion: null, created: new Date(), updated: new Date(),
+    execution: 42, origin: 'user', retentionPolicy: null, retentionLimit: null, data: null, latestVersion: null, createdBy: null, created: new Date(), updated: new Date(),
     ...over,
   };
 }
@@ -63,6 +64,59 @@ describe('ArtifactsService', () => {
     expect(request).not.toHaveBeenCalled();
     findById.mockResolvedValueOnce(null);
     await expect(service.appendProgress(admin, 7, {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses refs in the reserved execution. namespace to everyone (422), before asking artifact-store', async () => {
+    for (const who of [admin, operator, token(42)]) {
+      await expect(service.create(who, { ref: 'execution.43.stdout', type: 'file_text' })).rejects.toMatchObject({
+        code: 'VALIDATION_ERROR',
+        details: [expect.objectContaining({ field: 'ref' })],
+      });
+    }
+    await expect(service.create(operator, { ref: 'Execution.43.stderr', type: 'file_text' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect(request).not.toHaveBeenCalled();
+  });
+
+  it("lets only an admin or the execution's token link an artifact to an execution, and records who created it", async () => {
+    await expect(service.create(operator, { ref: 'a', type: 'file_text', execution: 42 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(request).not.toHaveBeenCalled();
+    await service.create(operator, { ref: 'a', type: 'file_text' });
+    expect(request).toHaveBeenLastCalledWith(MessageTypes.ArtifactCreate, expect.objectContaining({ execution: null, created_by: 'op@x' }), expect.anything());
+    await service.create(admin, { ref: 'b', type: 'file_text', execution: 42 });
+    expect(request).toHaveBeenLastCalledWith(MessageTypes.ArtifactCreate, expect.objectContaining({ execution: 42, created_by: 'admin' }), expect.anything());
+    await service.create(token(42), { ref: 'c', type: 'file_text' });
+    expect(request).toHaveBeenLastCalledWith(MessageTypes.ArtifactCreate, expect.objectContaining({ execution: 42, created_by: 'execution:42' }), expect.anything());
+  });
+
+  it("keeps operators from adding to or changing an execution's artifacts, and everyone from writing a log", async () => {
+    // Linked to execution 42.
+    await expect(service.writableForVersions(operator, 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(service.update(operator, 7, { retention_limit: 1 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    findById.mockResolvedValueOnce(artifact({ type: 'progress' }));
+    await expect(service.appendProgress(operator, 7, { percent: 1 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(service.writableForVersions(token(42), 7)).resolves.toMatchObject({ id: 7 });
+    await expect(service.writableForVersions(admin, 7)).resolves.toMatchObject({ id: 7 });
+    // A log (by origin, whatever its ref; or by a reserved ref from before origins): nobody uploads; only an admin changes it.
+    for (const older of [artifact({ ref: 'execution.42.stdout', origin: 'user' }), artifact({ ref: 'whatever', origin: 'log' })]) {
+      findById.mockResolvedValueOnce(older);
+      await expect(service.writableForVersions(admin, 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+    const log = artifact({ ref: 'execution.42.stdout', origin: 'log' });
+    for (const who of [admin, operator, token(42)]) {
+      findById.mockResolvedValueOnce(log);
+      await expect(service.writableForVersions(who, 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+    findById.mockResolvedValueOnce(log);
+    await expect(service.update(operator, 7, { retention_limit: 1 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(request).not.toHaveBeenCalled();
+    findById.mockResolvedValueOnce(log);
+    await service.update(admin, 7, { retention_limit: 5 });
+    expect(request).toHaveBeenCalledTimes(1);
+    // An unlinked artifact stays the operators' own, but they may not pin its versions on an execution.
+    findById.mockResolvedValue(artifact({ execution: null }));
+    await expect(service.writableForVersions(operator, 7)).resolves.toMatchObject({ id: 7 });
+    expect(() => service.versionExecution(operator, artifact({ execution: null }), 42)).toThrow('only an admin may record an execution on a version');
+    expect(service.versionExecution(admin, artifact({ execution: null }), 42)).toBe(42);
   });
 
   it("passes artifact-store's DomainErrors on, and turns no answer into 503", async () => {

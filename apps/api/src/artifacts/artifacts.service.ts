@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.decorators';
 import { ApiConfig } from '../config/api.config';
 import type { CleanupDto, CreateArtifactDto, CreateJsonVersionDto, UpdateArtifactDto } from './artifact.dto';
+import { checkChange, checkContentWrite, checkCreate, checkVersionExecution, writer } from './artifact-write-policy';
 
 /** What a staged upload measured, and how to commit it. */
 export interface StagedUpload {
@@ -95,11 +96,16 @@ export class ArtifactsService {
       }
       execution = principal.executionId;
     }
-    return this.command<ArtifactRecordV1>(MessageTypes.ArtifactCreate, { ...dto, execution, origin: principal.kind === 'execution' ? 'action' : 'user' }, execution);
+    checkCreate(principal, dto.ref, execution);
+    return this.command<ArtifactRecordV1>(
+      MessageTypes.ArtifactCreate,
+      { ...dto, execution, origin: principal.kind === 'execution' ? 'action' : 'user', created_by: writer(principal) },
+      execution,
+    );
   }
 
   async update(principal: Principal, id: number, dto: UpdateArtifactDto): Promise<ArtifactRecordV1> {
-    await this.get(principal, id);
+    checkChange(principal, await this.get(principal, id));
     return this.command<ArtifactRecordV1>(MessageTypes.ArtifactUpdate, { ...dto, artifact_id: id });
   }
 
@@ -110,6 +116,7 @@ export class ArtifactsService {
 
   async appendProgress(principal: Principal, id: number, entry: unknown): Promise<ArtifactRecordV1> {
     const artifact = await this.get(principal, id);
+    checkContentWrite(principal, artifact);
     if (artifact.type !== 'progress') {
       throw new DomainError('BAD_REQUEST', `artifact ${id} is of type ${artifact.type}; progress entries go to progress artifacts only`);
     }
@@ -147,9 +154,13 @@ export class ArtifactsService {
 
   // ---------------------------------------------------------------- uploads (used by ArtifactUploads)
 
-  /** The artifact a principal may add versions to: its own execution's for a token, never a progress artifact. */
+  /**
+   * The artifact a principal may add versions to: its own execution's for a token, one of an
+   * execution for an admin only, never a log or a progress artifact.
+   */
   async writableForVersions(principal: Principal, id: number): Promise<Artifact> {
     const artifact = await this.get(principal, id);
+    checkContentWrite(principal, artifact);
     if (artifact.type === 'progress') {
       throw new DomainError('BAD_REQUEST', `artifact ${id} is a progress artifact: append entries to /progress instead of uploading versions`);
     }
@@ -164,6 +175,7 @@ export class ArtifactsService {
       }
       return principal.executionId;
     }
+    checkVersionExecution(principal, requested);
     return requested ?? artifact.execution;
   }
 
@@ -185,7 +197,7 @@ export class ArtifactsService {
       sha256: staged.sha256,
       content_type: staged.contentType,
       execution: staged.execution,
-      created_by: principal.kind === 'user' ? principal.login : `execution:${principal.executionId}`,
+      created_by: writer(principal),
     };
     return this.commitStaged<ArtifactVersionRecordV1>(MessageTypes.ArtifactCommit, cmd, staged.key, staged.execution);
   }

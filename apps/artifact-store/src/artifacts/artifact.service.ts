@@ -40,6 +40,7 @@ export class ArtifactService {
       retentionLimit: cmd.retention_limit,
       data: cmd.type === 'progress' ? (cmd.data ?? []) : cmd.data,
       origin: cmd.origin,
+      createdBy: cmd.created_by,
     });
     return toArtifactRecord(artifact);
   }

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ROOT_LOGGER, type Logger } from '@attune/service-kit';
 import { ArtifactStoreConfig } from '../config/artifact-store.config';
+import { BlobScrubber } from '../integrity/blob-scrubber.service';
 import { ArtifactCleanup } from '../retention/artifact-cleanup.service';
 import { BlobCollector } from '../retention/blob-collector.service';
 import { RetentionSweeper } from '../retention/retention-sweeper.service';
@@ -8,7 +9,7 @@ import { ArtifactCommandsConsumer } from './artifact-commands.consumer';
 import { ArtifactService } from './artifact.service';
 import { VersionCommitter } from './version-committer.service';
 
-const SERVICES = [ArtifactService, VersionCommitter, BlobCollector, ArtifactCleanup, RetentionSweeper];
+const SERVICES = [ArtifactService, VersionCommitter, BlobCollector, ArtifactCleanup, RetentionSweeper, BlobScrubber];
 
 /**
  * Artifacts, versions and blobs: the commands from the api, the commit of staged uploads, and

@@ -18,6 +18,12 @@ export class ArtifactStoreConfig extends DatabaseServiceConfig {
    * began on them finishes; then the sweep removes them.
    */
   @IsInt() @Min(0) logChunkGraceMs = 10 * 60_000;
+  /** How often the integrity scrub re-reads a batch of stored blobs (0: never). */
+  @IsInt() @Min(0) scrubIntervalMs = 3_600_000;
+  /** Blobs re-read per scrub pass at most. */
+  @IsInt() @Min(1) scrubBatch = 200;
+  /** Bytes re-read per scrub pass, about (the blob that crosses it is finished). */
+  @IsInt() @Min(1) scrubMaxBytes = 1024 ** 3;
   /** Blob store settings (ATTUNE_STORAGE_*, ATTUNE_S3_*). */
   storage!: StorageSettings;
 
@@ -29,6 +35,9 @@ export class ArtifactStoreConfig extends DatabaseServiceConfig {
       stagingTtlMs: env.ATTUNE_ARTIFACT_STAGING_TTL_MS,
       logPrefetch: env.ATTUNE_LOG_CHUNK_PREFETCH,
       logChunkGraceMs: env.ATTUNE_LOG_CHUNK_GRACE_MS,
+      scrubIntervalMs: env.ATTUNE_BLOB_SCRUB_INTERVAL_MS,
+      scrubBatch: env.ATTUNE_BLOB_SCRUB_BATCH,
+      scrubMaxBytes: env.ATTUNE_BLOB_SCRUB_MAX_BYTES,
     });
     config.storage = StorageSettings.fromEnv(env);
     return config;

@@ -1,9 +1,25 @@
-import { validateConfig, ServiceConfig, serviceEnv } from '@attune/service-kit';
+import { ConfigError, validateConfig, ServiceConfig, serviceEnv } from '@attune/service-kit';
 import { RUNTIMES, type Runtime } from '@attune/contracts';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, Allow } from 'class-validator';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { envBool } from '@attune/service-kit';
+
+const ID_RANGE = /^\s*\d+\s*-\s*\d+\s*$/;
+
+/** An inclusive range of ids, parsed from `first-last`. */
+export interface IdRange {
+  first: number;
+  last: number;
+}
+
+export function parseIdRange(text: string): IdRange | undefined {
+  const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(text);
+  if (!m) return undefined;
+  const first = Number(m[1]);
+  const last = Number(m[2]);
+  return first >= 1 && last >= first && last < 2 ** 32 - 1 ? { first, last } : undefined;
+}
 
 /** The worker's settings. This is the only place in the app that reads process.env. */
 export class WorkerConfig extends ServiceConfig {
@@ -62,9 +78,22 @@ export class WorkerConfig extends ServiceConfig {
   @IsInt() @Min(1) packMaxEntries = 10_000;
   /** How long fetching a pack archive from the api may take. */
   @IsInt() @Min(1000) packFetchTimeoutMs = 60_000;
+  /**
+   * How actions are kept apart (ATTUNE_RUN_ISOLATION). `uid`: when the worker is root, each
+   * execution runs as a uid of its own from runUidRange; a worker that is not root says once at
+   * start that it cannot. `none`: actions run as the worker's user.
+   */
+  @IsIn(['uid', 'none']) runIsolation: 'uid' | 'none' = 'uid';
+  /** ATTUNE_RUN_UID_RANGE (`first-last`): uids no account on the host uses; at least `concurrency` of them. */
+  @Matches(ID_RANGE) runUidRangeText = '200000-299999';
+  /** ATTUNE_RUN_GID_RANGE: the primary gid of each run, at the same offset as its uid (default: the uid range). */
+  @IsOptional() @Matches(ID_RANGE) runGidRangeText?: string;
+  /** The two ranges, parsed (set by fromEnv). */
+  @Allow() runUidRange: IdRange = { first: 200_000, last: 299_999 };
+  @Allow() runGidRange: IdRange = { first: 200_000, last: 299_999 };
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-    return validateConfig(WorkerConfig, {
+    const config = validateConfig(WorkerConfig, {
       ...serviceEnv(env, 'WORKER'),
       name: env.ATTUNE_WORKER_NAME,
       pool: env.ATTUNE_WORKER_POOL,
@@ -89,6 +118,20 @@ export class WorkerConfig extends ServiceConfig {
       packMaxExtractedBytes: env.ATTUNE_PACK_MAX_EXTRACTED_BYTES,
       packMaxEntries: env.ATTUNE_PACK_MAX_ENTRIES,
       packFetchTimeoutMs: env.ATTUNE_PACK_FETCH_TIMEOUT_MS,
+      runIsolation: env.ATTUNE_RUN_ISOLATION,
+      runUidRangeText: env.ATTUNE_RUN_UID_RANGE,
+      runGidRangeText: env.ATTUNE_RUN_GID_RANGE,
     });
+    const problems: string[] = [];
+    config.runUidRange = parseIdRange(config.runUidRangeText) as IdRange;
+    config.runGidRange = parseIdRange(config.runGidRangeText ?? config.runUidRangeText) as IdRange;
+    const size = (r: IdRange) => r.last - r.first + 1;
+    if (!config.runUidRange || !config.runGidRange) {
+      throw new ConfigError(['ATTUNE_RUN_UID_RANGE and ATTUNE_RUN_GID_RANGE must be first-last with 1 <= first <= last < 4294967295']);
+    }
+    if (size(config.runGidRange) !== size(config.runUidRange)) problems.push('ATTUNE_RUN_GID_RANGE must hold as many ids as ATTUNE_RUN_UID_RANGE');
+    if (size(config.runUidRange) < config.concurrency) problems.push(`ATTUNE_RUN_UID_RANGE must hold at least ATTUNE_WORKER_CONCURRENCY (${config.concurrency}) uids`);
+    if (problems.length) throw new ConfigError(problems);
+    return config;
   }
 }

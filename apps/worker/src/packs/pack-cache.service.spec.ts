@@ -1,7 +1,7 @@
 import type { ExecutionDispatchV1 } from '@attune/contracts';
 import { buildTarGz } from '@attune/testing';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, readdir, readFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,22 @@ describe('PackCache', () => {
     await cache.directory(dispatch(digest, 9));
     expect(requests).toHaveLength(1);
     expect((await readdir(cacheDir)).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+  });
+
+  it('leaves the pack readable by every user (actions run as uids of their own), the cache root unlistable', async () => {
+    const digest = sha256(archive);
+    const dir = await cache.directory(dispatch(digest));
+    expect((await stat(cacheDir)).mode & 0o777).toBe(0o711);
+    expect((await stat(dir)).mode & 0o777).toBe(0o755);
+    expect((await stat(join(dir, 'actions'))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(dir, 'actions/run.py'))).mode & 0o044).toBe(0o044);
+    // A directory an older worker left private is opened up on its next use.
+    await chmod(join(dir, 'actions/run.py'), 0o600);
+    await chmod(dir, 0o700);
+    await cache.directory(dispatch(digest, 8));
+    expect((await stat(dir)).mode & 0o777).toBe(0o755);
+    expect((await stat(join(dir, 'actions/run.py'))).mode & 0o777).toBe(0o644);
+    expect(requests).toHaveLength(1);
   });
 
   it('refuses an archive whose SHA-256 is not the registered one, keeping nothing', async () => {

@@ -4,7 +4,7 @@ import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,6 +30,7 @@ const ATTEMPTS = 3;
 export class PackCache {
   /** Fetches in progress here, so concurrent runs of one version fetch it once. */
   private readonly pending = new Map<string, Promise<string>>();
+  private rootReady = false;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -40,7 +41,11 @@ export class PackCache {
   async directory(d: ExecutionDispatchV1): Promise<string> {
     const digest = d.action.pack_digest as string;
     const dir = join(this.config.packCacheDir, digest);
-    if (await isDirectory(dir)) {
+    await this.cacheRoot();
+    const found = await directoryMode(dir);
+    if (found !== undefined) {
+      // An older worker left it readable by the worker's user only; actions run as other uids.
+      if ((found & 0o005) !== 0o005) await makeReadableByAll(dir);
       fetches.inc({ outcome: 'cached' });
       return dir;
     }
@@ -73,7 +78,7 @@ export class PackCache {
   private async fetch(d: ExecutionDispatchV1, dir: string): Promise<void> {
     const digest = d.action.pack_digest as string;
     const work = join(this.config.packCacheDir, `.tmp-${randomUUID()}`);
-    await mkdir(work, { recursive: true, mode: 0o700 });
+    await mkdir(work, { mode: 0o700 });
     try {
       const url = `${this.config.apiUrl}/api/v1/executions/${d.execution_id}/pack`;
       const res = await fetch(url, { headers: { authorization: `Bearer ${d.token}` }, signal: AbortSignal.timeout(this.config.packFetchTimeoutMs) });
@@ -99,6 +104,8 @@ export class PackCache {
       try {
         await extractPackArchive(archive, tree, { maxExtractedBytes: this.config.packMaxExtractedBytes, maxEntries: this.config.packMaxEntries });
         const root = await findPackRoot(tree);
+        // Pack code is read by actions, which run as uids other than the worker's.
+        await makeReadableByAll(join(tree, root));
         await rename(join(tree, root), dir).catch(async (err: NodeJS.ErrnoException) => {
           // Another process on this host put the same digest in place first: use theirs.
           if (!['EEXIST', 'ENOTEMPTY'].includes(err.code ?? '') || !(await isDirectory(dir))) throw err;
@@ -112,12 +119,39 @@ export class PackCache {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
     }
   }
+
+  /** The cache root: 0711, so actions reach a pack by its digest but cannot list the others. */
+  private async cacheRoot(): Promise<void> {
+    if (this.rootReady) return;
+    await mkdir(this.config.packCacheDir, { recursive: true, mode: 0o711 });
+    await chmod(this.config.packCacheDir, 0o711);
+    this.rootReady = true;
+  }
 }
 
 async function isDirectory(path: string): Promise<boolean> {
+  return (await directoryMode(path)) !== undefined;
+}
+
+/** The permission bits of a directory, or undefined when there is none. */
+async function directoryMode(path: string): Promise<number | undefined> {
   try {
-    return (await stat(path)).isDirectory();
+    const s = await stat(path);
+    return s.isDirectory() ? s.mode & 0o7777 : undefined;
   } catch {
-    return false;
+    return undefined;
+  }
+}
+
+/**
+ * Lets every user read (and enter) an extracted pack: directories 0755, files 0644, 0755 when
+ * the archive made them executable. Symbolic links are left alone (chmod would follow them).
+ */
+async function makeReadableByAll(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await makeReadableByAll(path);
+    else if (entry.isFile()) await chmod(path, ((await lstat(path)).mode & 0o100) !== 0 ? 0o755 : 0o644);
   }
 }

@@ -3,7 +3,7 @@ import { MessagePublisher } from '@attune/messaging';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Gauge, Histogram } from 'prom-client';
 import { WorkerConfig } from '../config/worker.config';
@@ -12,6 +12,8 @@ import { LogSpool, type LogSummary } from './log-spool';
 import { LogNotStoredError, uploadLog } from './log-uploader';
 import { buildEnvironment } from './process-environment';
 import { runProcess } from './process-runner';
+import { prepareRunDirectory, type RunDirectory } from './run-directory';
+import { type HeldIdentity, RunIdentities } from './run-identity';
 import { buildResult } from './result-builder';
 
 const runningGauge = new Gauge({ name: 'attune_worker_running_executions', help: 'Processes running on this worker' });
@@ -49,6 +51,7 @@ export class ExecutionRunner {
     private readonly publisher: MessagePublisher,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly packs: PackCache,
+    private readonly identities: RunIdentities,
   ) {}
 
   get runningCount(): number {
@@ -120,10 +123,15 @@ export class ExecutionRunner {
     const startedAt = new Date();
     this.running++;
     runningGauge.set(this.running);
-    await mkdir(this.config.workDir, { recursive: true });
-    const workDir = await mkdtemp(join(this.config.workDir, `exec-${d.execution_id}-`));
+    const stdin = JSON.stringify(d.parameters);
+    let identity: HeldIdentity | undefined;
+    let runDir: RunDirectory | undefined;
     let spools: string[] = [];
     try {
+      // The action runs as a uid of its own (when the worker is root) that owns only its work dir.
+      identity = await this.identities.acquire();
+      runDir = await prepareRunDirectory(this.config.workDir, d.execution_id, identity, stdin);
+      const { workDir, artifactsDir, parameterFile } = runDir;
       const started: ExecutionStartedV1 = {
         execution_id: d.execution_id,
         attempt: d.attempt,
@@ -133,11 +141,6 @@ export class ExecutionRunner {
       // The start report travels while the process runs; it must be confirmed before the result.
       const startReported = this.publisher.publish(MessageTypes.ExecutionStarted, started, { correlationId });
       startReported.catch(() => undefined);
-
-      const artifactsDir = join(workDir, 'artifacts');
-      const parameterFile = join(workDir, 'parameters.json');
-      const stdin = JSON.stringify(d.parameters);
-      await Promise.all([mkdir(artifactsDir), writeFile(parameterFile, stdin, { mode: 0o600 })]);
 
       const spoolDir = join(this.config.workDir, 'spool');
       await mkdir(spoolDir, { recursive: true, mode: 0o700 });
@@ -161,6 +164,7 @@ export class ExecutionRunner {
           captureBytes: Math.max(this.config.previewChars * 4, d.action.output_format === 'text' ? 0 : this.config.maxParsedOutputBytes),
           signal,
           sinks: logs,
+          identity,
         });
       } catch (err) {
         if (!(err instanceof UnrunnableActionError)) {
@@ -217,7 +221,8 @@ export class ExecutionRunner {
     } finally {
       this.running--;
       runningGauge.set(this.running);
-      if (!this.config.keepWorkDirs) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+      await identity?.release();
+      if (runDir && !this.config.keepWorkDirs) await rm(runDir.root, { recursive: true, force: true }).catch(() => undefined);
       await Promise.all(spools.map((f) => rm(f, { force: true }).catch(() => undefined)));
     }
   }

@@ -21,6 +21,8 @@ export interface RunSpec {
   signal?: AbortSignal;
   /** Where the full output goes (the log), besides the bounded head kept here. */
   sinks?: { stdout?: OutputSink; stderr?: OutputSink };
+  /** Run as this uid/gid (no supplementary groups) instead of the worker's own; needs root. */
+  identity?: { uid: number; gid: number };
 }
 
 export interface CapturedStream {
@@ -106,6 +108,8 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       env: spec.env,
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
+      // libuv drops the supplementary groups (setgroups(0)) before setgid/setuid.
+      ...(spec.identity ? { uid: spec.identity.uid, gid: spec.identity.gid } : {}),
     });
     child.on('error', (err) => finish(null, null, err.message));
     const forward = (pipe: NodeJS.ReadableStream, capture: Capture, sink?: OutputSink) =>

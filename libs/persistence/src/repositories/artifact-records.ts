@@ -22,6 +22,7 @@ export function toArtifactRecord(a: Artifact): ArtifactRecordV1 {
     retention_limit: a.retentionLimit,
     data: a.data,
     latest_version: a.latestVersion,
+    created_by: a.createdBy,
     created: new Date(a.created).toISOString(),
     updated: new Date(a.updated).toISOString(),
   };

@@ -28,6 +28,8 @@ export interface Artifact {
   retentionLimit: number | null;
   data: unknown;
   latestVersion: number | null;
+  /** A login, `execution:<id>`, or `platform`; null for artifacts from before it was recorded. */
+  createdBy: string | null;
   created: Date;
   updated: Date;
 }
@@ -59,10 +61,12 @@ export interface NewArtifact {
   retentionPolicy?: RetentionPolicy | null;
   retentionLimit?: number | null;
   data?: unknown;
+  /** Who asks: a login, `execution:<id>`; unset means the platform itself. */
+  createdBy?: string | null;
 }
 
 /** Fields to change; `undefined` leaves a field as it is. */
-export type ArtifactPatch = Partial<Omit<NewArtifact, 'ref' | 'type' | 'execution' | 'origin'>>;
+export type ArtifactPatch = Partial<Omit<NewArtifact, 'ref' | 'type' | 'execution' | 'origin' | 'createdBy'>>;
 
 export interface ArtifactFilter {
   type?: ArtifactType;
@@ -153,6 +157,7 @@ function artifactFromRow(r: Row): Artifact {
     retentionLimit: numOrNull(r.retention_limit),
     data: r.data ?? null,
     latestVersion: numOrNull(r.latest_version),
+    createdBy: (r.created_by as string | null) ?? null,
     created: r.created as Date,
     updated: r.updated as Date,
   };
@@ -328,8 +333,8 @@ export class ArtifactRepository {
   async createArtifact(input: NewArtifact): Promise<Artifact> {
     try {
       const rows: Row[] = await this.ds.query(
-        `INSERT INTO artifacts (ref, type, scope, owner, name, description, content_type, execution, retention_policy, retention_limit, data, origin)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+        `INSERT INTO artifacts (ref, type, scope, owner, name, description, content_type, execution, retention_policy, retention_limit, data, origin, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
         [
           input.ref,
           input.type,
@@ -343,6 +348,7 @@ export class ArtifactRepository {
           input.retentionLimit ?? null,
           input.data === undefined ? null : JSON.stringify(input.data),
           input.origin ?? 'user',
+          input.createdBy ?? 'platform',
         ],
       );
       return artifactFromRow(rows[0]);
@@ -446,15 +452,20 @@ export class ArtifactRepository {
           `INSERT INTO artifact_blobs (sha256, size_bytes, storage_key)
            SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM artifact_versions WHERE upload_key = $3)
            ON CONFLICT (sha256) DO UPDATE SET last_referenced = now()
-           RETURNING storage_key, (xmax = 0) AS inserted`,
+           RETURNING storage_key, corrupt_since IS NOT NULL AS corrupt, (xmax = 0) AS inserted`,
           [input.sha256, input.sizeBytes, input.stagedKey],
         ),
       );
       if (!blob) return (await this.findEarlierCommit(input, m)) as CommitOutcome;
       let adopted = blob.inserted === true || blob.storage_key === input.stagedKey;
-      if (!adopted && !(await isStored(blob.storage_key as string))) {
-        // The row's object is gone (lost or removed by hand): the new upload takes its place.
-        await m.query(`UPDATE artifact_blobs SET storage_key = $2 WHERE sha256 = $1`, [input.sha256, input.stagedKey]);
+      if (!adopted && (blob.corrupt === true || !(await isStored(blob.storage_key as string)))) {
+        // The row's object is gone (lost or removed by hand), or the scrub found other bytes there:
+        // the new upload, whose sha256 the producer measured, takes its place. The old object is
+        // then named by no row, and the orphan collection removes it.
+        await m.query(`UPDATE artifact_blobs SET storage_key = $2, corrupt_since = NULL, verified_at = NULL WHERE sha256 = $1`, [
+          input.sha256,
+          input.stagedKey,
+        ]);
         adopted = true;
       }
       let inserted: Row[];
@@ -593,6 +604,48 @@ export class ArtifactRepository {
   }
 
   /** Where the bytes of a content live, or null when no blob row exists. */
+  /** Where a content's bytes are, and since when the scrub has found them corrupt (null: not known to be). */
+  async blobForDownload(sha256: string): Promise<{ key: string; corruptSince: Date | null } | null> {
+    const rows: Row[] = await this.ds.query(`SELECT storage_key, corrupt_since FROM artifact_blobs WHERE sha256 = $1`, [sha256]);
+    return rows.length ? { key: rows[0].storage_key as string, corruptSince: (rows[0].corrupt_since as Date | null) ?? null } : null;
+  }
+
+  /**
+   * The blob checked longest ago (never checked first) among those not checked since `passStart`,
+   * stamped as checked now so a concurrent scrub (another replica) takes another one.
+   */
+  async claimBlobToScrub(passStart: Date): Promise<{ sha256: string; sizeBytes: number; key: string } | null> {
+    const rows = rowsOf(
+      await this.ds.query(
+        `UPDATE artifact_blobs SET verified_at = now()
+          WHERE sha256 = (SELECT sha256 FROM artifact_blobs
+                           WHERE verified_at IS NULL OR verified_at < $1
+                           ORDER BY verified_at ASC NULLS FIRST, sha256 LIMIT 1 FOR UPDATE SKIP LOCKED)
+          RETURNING sha256, size_bytes, storage_key`,
+        [passStart],
+      ),
+    );
+    return rows.length ? { sha256: rows[0].sha256 as string, sizeBytes: num(rows[0].size_bytes), key: rows[0].storage_key as string } : null;
+  }
+
+  /**
+   * What the scrub found at `key`: a corrupt blob keeps the time it was first found so; a sound
+   * one is cleared (restored by hand). Nothing changes if the blob moved to another key meanwhile
+   * (a re-upload replaced it). Answers `new` when this check is the first to find it corrupt,
+   * `known` when it was already, and `sound` or `moved` otherwise.
+   */
+  async recordScrub(sha256: string, key: string, sound: boolean): Promise<'new' | 'known' | 'sound' | 'moved'> {
+    const rows = rowsOf(
+      await this.ds.query(
+        `UPDATE artifact_blobs SET corrupt_since = CASE WHEN $3 THEN NULL ELSE COALESCE(corrupt_since, now()) END
+          WHERE sha256 = $1 AND storage_key = $2 RETURNING corrupt_since = now() AS newly`,
+        [sha256, key, sound],
+      ),
+    );
+    if (!rows.length) return 'moved';
+    return sound ? 'sound' : rows[0].newly === true ? 'new' : 'known';
+  }
+
   async blobKey(sha256: string): Promise<string | null> {
     const rows: Row[] = await this.ds.query(`SELECT storage_key FROM artifact_blobs WHERE sha256 = $1`, [sha256]);
     return rows.length ? (rows[0].storage_key as string) : null;
