@@ -21,6 +21,7 @@ import { BlobStorageKeys1764300000000 } from './migrations/1764300000000-blob-st
 import { LogUploads1765000000000 } from './migrations/1765000000000-log-uploads';
 import { CaseInsensitiveLogins1765100000000 } from './migrations/1765100000000-case-insensitive-logins';
 import { RefreshTokens1765100010000 } from './migrations/1765100010000-refresh-tokens';
+import { CompatFields1765400000000 } from './migrations/1765400000000-compat-fields';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
 // parse them as numbers once here rather than at every use.
@@ -40,6 +41,7 @@ export const MIGRATIONS = [
   LogUploads1765000000000,
   CaseInsensitiveLogins1765100000000,
   RefreshTokens1765100010000,
+  CompatFields1765400000000,
 ];
 
 export interface DatabaseOptions {

@@ -1,3 +1,4 @@
+import { IsIdFilter } from '../common/id.pipe';
 import { CONDITION_MODES, type ConditionMode, ENFORCEMENT_STATUSES, type EnforcementStatus, type RuleCondition } from '@attune/contracts';
 import type { EnforcementEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
@@ -8,7 +9,8 @@ import { RuleConditionDto } from '../rules/rule.dto';
 
 export class EnforcementListQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() rule_ref?: string;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) event?: number;
+  @ApiPropertyOptional({ description: 'The rule\'s id (Attune\'s filter); out of the bigint range gives 422' }) @IsOptional() @IsIdFilter() rule?: number;
+  @ApiPropertyOptional() @IsOptional() @IsIdFilter() event?: number;
   @ApiPropertyOptional({ enum: ENFORCEMENT_STATUSES }) @IsOptional() @IsIn(ENFORCEMENT_STATUSES) status?: EnforcementStatus;
 }
 

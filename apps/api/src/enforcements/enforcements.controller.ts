@@ -19,7 +19,7 @@ export class EnforcementsController {
   @ApiPaginatedResponse(EnforcementDto)
   @ApiErrors(422)
   async list(@Query() q: EnforcementListQuery): Promise<Paginated<EnforcementDto>> {
-    const { items, total } = await this.enforcements.list({ ruleRef: q.rule_ref, event: q.event, status: q.status }, q.page, q.per_page);
+    const { items, total } = await this.enforcements.list({ ruleRef: q.rule_ref, rule: q.rule, event: q.event, status: q.status }, q.page, q.per_page);
     return paginated(items, total, q);
   }
 
