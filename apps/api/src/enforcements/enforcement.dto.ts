@@ -1,11 +1,11 @@
 import { IsIdFilter } from '../common/id.pipe';
-import { CONDITION_MODES, type ConditionMode, ENFORCEMENT_STATUSES, type EnforcementStatus, type RuleCondition } from '@attune/contracts';
+import { CONDITION_MODES, type ConditionMode, ENFORCEMENT_STATUSES, type EnforcementStatus, type RuleConditions } from '@attune/contracts';
 import type { EnforcementEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
 import { PageQuery } from '../common/pagination';
-import { RuleConditionDto } from '../rules/rule.dto';
+import { CONDITIONS_SCHEMA } from '../rules/rule.dto';
 
 export class EnforcementListQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() rule_ref?: string;
@@ -26,7 +26,7 @@ export class EnforcementDto {
   })
   status!: EnforcementStatus;
   @ApiProperty({ enum: CONDITION_MODES }) condition!: ConditionMode;
-  @ApiProperty({ type: [RuleConditionDto], description: 'The rule conditions that matched' }) conditions!: RuleCondition[];
+  @ApiProperty({ ...CONDITIONS_SCHEMA, description: 'The rule conditions that matched (list form or Attune\'s {expression})' }) conditions!: RuleConditions;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'The action parameters rendered from the event' })
   config!: Record<string, unknown> | null;
   @ApiPropertyOptional({ nullable: true, type: String, description: 'Why no execution was created' }) error!: string | null;

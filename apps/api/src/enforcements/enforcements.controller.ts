@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiTags } from '@nestjs/swagger';
+import { RuleConditionDto, RuleExpressionCriteriaDto } from '../rules/rule.dto';
 import { RequireRole } from '../auth/auth.decorators';
 import { idPipe } from '../common/id.pipe';
 import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
@@ -7,6 +8,7 @@ import { paginated, type Paginated } from '../common/pagination';
 import { EnforcementDto, EnforcementListQuery } from './enforcement.dto';
 import { EnforcementsService } from './enforcements.service';
 
+@ApiExtraModels(RuleConditionDto, RuleExpressionCriteriaDto)
 @ApiTags('enforcements')
 @ApiBearerAuth()
 @ApiErrors(401, 403)

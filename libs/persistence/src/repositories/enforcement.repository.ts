@@ -1,4 +1,4 @@
-import type { ConditionMode, EnforcementStatus, RuleCondition } from '@attune/contracts';
+import type { ConditionMode, EnforcementStatus, RuleConditions } from '@attune/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
@@ -12,7 +12,7 @@ export interface NewEnforcement {
   triggerRef: string;
   event: number;
   condition: ConditionMode;
-  conditions: RuleCondition[];
+  conditions: RuleConditions;
 }
 
 export interface EnforcementFilter {
