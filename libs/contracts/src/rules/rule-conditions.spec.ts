@@ -163,7 +163,7 @@ describe('Attune expression criteria', () => {
     expect(checkConditions({ expression: "{{ event.payload.status == 'critical' }}" })).toEqual([]);
     expect(checkConditions({ expression: 'event.payload.count > 2 and rule.pack_ref == "demo"' })).toEqual([]);
     expect(checkConditions({ expression: '{{ event.payload.status == }}' })[0].field).toBe('conditions.expression');
-    expect(checkConditions({ expression: '{{ event.constructor }}' })[0].message).toMatch(/may not be used/);
+    expect(checkConditions({ expression: '{{ event.prototype }}' })[0].message).toMatch(/may not be used/);
     expect(checkConditions({ expression: 5 })[0].field).toBe('conditions.expression');
     expect(checkConditions({ expression: 'true', extra: 1 })[0].message).toMatch(/unknown key/);
   });
