@@ -140,3 +140,20 @@ export function packAttributesOf(dto: PackAttributesDto) {
     dependencies: dto.dependencies,
   };
 }
+
+export class RegisterPackDto {
+  @ApiProperty({ example: '/opt/attune/packs/monitoring', description: 'An absolute path to a pack directory inside one of ATTUNE_PACK_ROOTS' })
+  @IsString() @IsNotEmpty() @MaxLength(4096)
+  path!: string;
+  @ApiPropertyOptional({ default: false, description: 'Accepted for Attune clients and ignored: registering always replaces the pack (as an upload does)' })
+  @IsOptional() @IsBoolean()
+  force?: boolean;
+  @ApiPropertyOptional({ default: false, description: 'Accepted for Attune clients and ignored: this platform runs no pack tests' })
+  @IsOptional() @IsBoolean()
+  skip_tests?: boolean;
+}
+
+export class PackRegisterResultDto extends PackUploadResultDto {
+  @ApiProperty({ description: 'Attune\'s field: always true, this platform runs no pack tests' }) tests_skipped!: boolean;
+  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true, description: 'Attune\'s field: always null (no pack tests)' }) test_result!: null;
+}
