@@ -13,7 +13,9 @@ import { type CreateActionDto, IGNORED_ATTUNE_ACTION_FIELDS, type UpdateActionDt
  */
 export function attuneToOwn(raw: Record<string, unknown>): Record<string, unknown> {
   const out = { ...raw };
-  if (typeof out.runtime === 'number') delete out.runtime;
+  // Attune's clients send their numeric runtime id, or null, here.
+  if (typeof out.runtime === 'number' || out.runtime === null) delete out.runtime;
+  if (out.runtime_ref === null) delete out.runtime_ref;
   const required = out.required_worker_runtimes;
   if (out.runtime === undefined && out.runtime_ref === undefined && required && typeof required === 'object' && !Array.isArray(required)) {
     const runtimes = [...new Set(Object.keys(required).map((k) => resolveRuntime(k)).filter((r) => r !== undefined))];
