@@ -13,7 +13,6 @@ import {
 } from '@attune/contracts';
 import { type Artifact, type ArtifactVersion, toArtifactRecord, toVersionRecord } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { Allow, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQuery } from '../common/pagination';
 

@@ -2,8 +2,7 @@ import { IsIdFilter } from '../common/id.pipe';
 import { CONDITION_MODES, type ConditionMode, ENFORCEMENT_STATUSES, type EnforcementStatus, type RuleConditions } from '@attune/contracts';
 import type { EnforcementEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { PageQuery } from '../common/pagination';
 import { CONDITIONS_SCHEMA } from '../rules/rule.dto';
 

@@ -2,7 +2,6 @@ import { IsIdFilter } from '../common/id.pipe';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '@attune/contracts';
 import type { ExecutionEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../common/pagination';
 

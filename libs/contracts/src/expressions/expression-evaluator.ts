@@ -1,3 +1,5 @@
+// jexl ships no types: the reference pulls its declaration into every program that compiles contracts.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./jexl.d.ts" />
 import jexlModule, { type JexlAst, type JexlExpression } from 'jexl';
 import { isPlainObject, jsonEquals } from '../rules/object-path';
