@@ -13,8 +13,8 @@ export const MAX_PAGE = Math.floor(Number.MAX_SAFE_INTEGER / MAX_PER_PAGE);
  */
 function pageSize(raw: unknown): unknown {
   if (raw === undefined) return DEFAULT_PER_PAGE;
-  const n = typeof raw === 'string' && /^[0-9]{1,20}$/.test(raw) ? Number(raw) : raw;
-  return typeof n === 'number' && Number.isInteger(n) && n > MAX_PER_PAGE ? MAX_PER_PAGE : n;
+  if (typeof raw === 'string' && /^[0-9]{1,1000}$/.test(raw)) return Math.min(Number(raw), MAX_PER_PAGE);
+  return typeof raw === 'number' && Number.isInteger(raw) && raw > MAX_PER_PAGE ? MAX_PER_PAGE : raw;
 }
 
 export class PageQuery {
