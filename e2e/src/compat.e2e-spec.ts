@@ -2,6 +2,7 @@ import { ApiClient, buildTarGz, type TarEntry, waitFor } from '@attune/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { type E2eContext, execute, ROOT, startPlatform, stopPlatform, waitForTerminal } from './support';
 
 // Attune compatibility: each request is sent with the JSON shape Attune's own client sends, and
@@ -185,6 +186,28 @@ describe('packs and actions as Attune\'s client writes them', () => {
     const updated = await ctx.api.request('PUT', `/api/v1/packs/${ref}`, { tags: ['changed'], meta: { v: 2 } });
     expect(updated.status).toBe(200);
     expect(updated.body.data).toMatchObject({ tags: ['changed'], meta: { v: 2 }, config: ATTRIBUTES.config });
+  });
+
+  it('masks config values that conf_schema marks secret, and keeps them when the mask is sent back', async () => {
+    const ref = `secret${RUN}`;
+    const created = await ctx.api.post('/api/v1/packs', {
+      ref, label: 'Secretive', version: '1.0.0',
+      conf_schema: { token: { type: 'string', secret: true }, url: { type: 'string' } },
+      config: { token: 'xoxb-very-secret', url: 'https://a.example.test' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.data.config).toEqual({ token: '********', url: 'https://a.example.test' });
+    const put = await ctx.api.request('PUT', `/api/v1/packs/${ref}`, { config: { ...created.body.data.config, url: 'https://b.example.test' } });
+    expect(put.status).toBe(200);
+    expect(put.body.data.config).toEqual({ token: '********', url: 'https://b.example.test' });
+    const db = new pg.Client({ connectionString: ctx.databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query(`SELECT config FROM packs WHERE ref = $1`, [ref]);
+      expect(rows[0].config).toEqual({ token: 'xoxb-very-secret', url: 'https://b.example.test' });
+    } finally {
+      await db.end();
+    }
   });
 
   it('shows is_adhoc on triggers', async () => {

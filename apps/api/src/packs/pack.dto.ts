@@ -27,10 +27,10 @@ export class PackDto {
   @ApiProperty() updated!: string;
 }
 
-const MASK = '********';
+export const MASK = '********';
 
 /** Keys that conf_schema marks secret, in the flat form or under JSON Schema `properties`. */
-function secretKeys(confSchema: Record<string, unknown>): Set<string> {
+export function secretKeys(confSchema: Record<string, unknown>): Set<string> {
   const props = (confSchema.type === 'object' && typeof confSchema.properties === 'object' && confSchema.properties !== null
     ? confSchema.properties
     : confSchema) as Record<string, unknown>;
