@@ -465,7 +465,7 @@ describe('acceptance 2: timers fire once per tick with two executors', () => {
       return events.length ? events : undefined;
     }, { timeoutMs: 15_000, intervalMs: 200, what: 'the date-time timer to fire' });
     expect(fired).toHaveLength(1);
-    expect(fired[0].payload).toEqual({ type: 'datetime', fire_at: fireAt, executed_at: new Date(fireAt).toISOString() });
+    expect(fired[0].payload).toEqual({ type: 'datetime', fire_at: fireAt, timezone: 'UTC', executed_at: new Date(fireAt).toISOString() });
     const [enforcement] = await enforcementsOf(fired[0].id);
     expect((await onlyExecutionOf(enforcement)).result.stdout).toBe(`once ${fireAt}\n`);
 
