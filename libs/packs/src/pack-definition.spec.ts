@@ -30,7 +30,10 @@ describe('readPackDefinition', () => {
       'actions/greet.yml': 'name: greet\nrunner_type: shell\nentry_point: echo hi\ntags: [a]\n',
     });
     const def = await readPackDefinition(dir, files);
-    expect(def.pack).toEqual({ ref: 'demo', label: 'Demo', version: '1', description: null });
+    expect(def.pack).toEqual({
+      ref: 'demo', label: 'Demo', version: '1', description: null,
+      confSchema: {}, config: {}, meta: {}, tags: [], runtimeDeps: [], dependencies: [],
+    });
     expect(def.actions.map((a) => [a.ref, a.runtime, a.entrypoint, a.entrypointInline])).toEqual([
       ['demo.greet', 'shell', 'echo hi', true],
       ['demo.hello', 'python', 'actions/hello.py', false],
@@ -106,5 +109,37 @@ describe('a pack made with GNU tar, as the README shows', () => {
     expect(await findPackRoot(join(dir, 'out'))).toBe('');
     const def = await readPackDefinition(join(dir, 'out'), new Set(extracted.files.map((f) => f.path)));
     expect(def.actions.map((a) => [a.ref, a.entrypoint, a.paramSchema.required])).toEqual([['hello.greet', 'actions/greet.py', ['name']]]);
+  });
+
+  it('keeps what Attune packs declare (conf_schema, config, meta, tags, runtime_deps, dependencies) as written', async () => {
+    const files = await write({
+      'pack.yaml': [
+        'ref: attunish', 'version: 2.1.0', 'label: Attunish',
+        'conf_schema:', '  api_url: {type: string, required: true}', '  token: {type: string, secret: true}',
+        'config:', '  api_url: https://example.test', '  retries: 3',
+        'meta:', '  author: Ops', '  nested: {a: [1, 2]}',
+        'tags: [ops, alerts]', 'runtime_deps: [shell, python]', 'dependencies: [core]', '',
+      ].join('\n'),
+    });
+    const def = await readPackDefinition(dir, files);
+    expect(def.pack).toMatchObject({
+      confSchema: { api_url: { type: 'string', required: true }, token: { type: 'string', secret: true } },
+      config: { api_url: 'https://example.test', retries: 3 },
+      meta: { author: 'Ops', nested: { a: [1, 2] } },
+      tags: ['ops', 'alerts'],
+      runtimeDeps: ['shell', 'python'],
+      dependencies: ['core'],
+    });
+    expect(def.warnings).toEqual([]);
+  });
+
+  it('refuses Attune attributes of the wrong shape', async () => {
+    const files = await write({ 'pack.yaml': 'ref: bad\nversion: 1\ntags: ops\nmeta: [1]\n' });
+    await expect(readPackDefinition(dir, files)).rejects.toMatchObject({
+      details: [
+        { field: 'pack.yaml: meta', message: 'must be a mapping' },
+        { field: 'pack.yaml: tags', message: 'must be a list of strings' },
+      ],
+    });
   });
 });

@@ -9,6 +9,13 @@ export interface PackMetadata {
   label: string;
   version: string;
   description: string | null;
+  /** What Attune packs declare besides the basics, kept as written (absent: empty). */
+  confSchema: Record<string, unknown>;
+  config: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  tags: string[];
+  runtimeDeps: string[];
+  dependencies: string[];
 }
 
 export interface PackDefinition {
@@ -30,7 +37,33 @@ export class PackDefinitionError extends Error {
 }
 
 const MAX_YAML_BYTES = 1024 * 1024;
-const PACK_KEYS = new Set(['ref', 'name', 'label', 'version', 'description']);
+const PACK_KEYS = new Set(['ref', 'name', 'label', 'version', 'description', 'conf_schema', 'config', 'meta', 'tags', 'runtime_deps', 'dependencies']);
+
+const OBJECT_ATTRIBUTES = [['conf_schema', 'confSchema'], ['config', 'config'], ['meta', 'meta']] as const;
+const LIST_ATTRIBUTES = [['tags', 'tags'], ['runtime_deps', 'runtimeDeps'], ['dependencies', 'dependencies']] as const;
+type PackAttributes = Pick<PackMetadata, 'confSchema' | 'config' | 'meta' | 'tags' | 'runtimeDeps' | 'dependencies'>;
+
+/**
+ * Attune's pack attributes (`conf_schema`, `config`, `meta`: mappings; `tags`, `runtime_deps`,
+ * `dependencies`: lists of strings), checked for shape only and otherwise kept as written.
+ * `fail` receives the key and what is wrong with it.
+ */
+export function packAttributes(doc: Record<string, unknown>, fail: (key: string, message: string) => void): PackAttributes {
+  const out: PackAttributes = { confSchema: {}, config: {}, meta: {}, tags: [], runtimeDeps: [], dependencies: [] };
+  for (const [key, field] of OBJECT_ATTRIBUTES) {
+    const v = doc[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'object' || Array.isArray(v)) fail(key, 'must be a mapping');
+    else out[field] = v as Record<string, unknown>;
+  }
+  for (const [key, field] of LIST_ATTRIBUTES) {
+    const v = doc[key];
+    if (v === undefined || v === null) continue;
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) fail(key, 'must be a list of strings');
+    else out[field] = v as string[];
+  }
+  return out;
+}
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -94,8 +127,15 @@ function packMetadata(doc: Record<string, unknown>, errors: FieldError[]): PackM
   if (typeof label !== 'string' || !label.trim() || label.length > 255) fail('label', 'must be a non-empty string of at most 255 characters');
   const description = doc.description ?? null;
   if (description !== null && typeof description !== 'string') fail('description', 'must be a string');
+  const attributes = packAttributes(doc, fail);
   if (errors.length) return undefined;
-  return { ref: ref as string, label: (label as string).trim(), version: (version as string).trim(), description: description as string | null };
+  return {
+    ref: ref as string,
+    label: (label as string).trim(),
+    version: (version as string).trim(),
+    description: description as string | null,
+    ...attributes,
+  };
 }
 
 /**

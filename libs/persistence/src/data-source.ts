@@ -23,6 +23,7 @@ import { CaseInsensitiveLogins1765100000000 } from './migrations/1765100000000-c
 import { RefreshTokens1765100010000 } from './migrations/1765100010000-refresh-tokens';
 import { SecretParameters1765200000000 } from './migrations/1765200000000-secret-parameters';
 import { ArtifactIntegrity1765300000000 } from './migrations/1765300000000-artifact-integrity';
+import { CompatFields1765400000000 } from './migrations/1765400000000-compat-fields';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
 // parse them as numbers once here rather than at every use.
@@ -44,6 +45,7 @@ export const MIGRATIONS = [
   RefreshTokens1765100010000,
   SecretParameters1765200000000,
   ArtifactIntegrity1765300000000,
+  CompatFields1765400000000,
 ];
 
 export interface DatabaseOptions {

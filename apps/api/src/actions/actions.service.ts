@@ -1,9 +1,29 @@
 import { DomainError } from '@attune/contracts';
-import { type ActionDefinition, buildActionDefinition } from '@attune/packs';
+import { type ActionDefinition, buildActionDefinition, resolveRuntime } from '@attune/packs';
 import { type ActionEntity, ActionRepository, isRefusal, PackRegistryRepository, PackRepository } from '@attune/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { refusalError } from '../packs/packs.service';
-import type { CreateActionDto, UpdateActionDto } from './action.dto';
+import { type CreateActionDto, IGNORED_ATTUNE_ACTION_FIELDS, type UpdateActionDto } from './action.dto';
+
+/**
+ * An action body written for Attune, in this platform's terms: a numeric `runtime` (Attune's
+ * runtime id) is dropped in favour of `runtime_ref` or inference; `required_worker_runtimes`
+ * names the runtime when nothing else does and it lists exactly one; the other Attune-only
+ * fields are dropped (accepted and ignored, see docs/compatibility.md).
+ */
+export function attuneToOwn(raw: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...raw };
+  // Attune's clients send their numeric runtime id, or null, here.
+  if (typeof out.runtime === 'number' || out.runtime === null) delete out.runtime;
+  if (out.runtime_ref === null) delete out.runtime_ref;
+  const required = out.required_worker_runtimes;
+  if (out.runtime === undefined && out.runtime_ref === undefined && required && typeof required === 'object' && !Array.isArray(required)) {
+    const runtimes = [...new Set(Object.keys(required).map((k) => resolveRuntime(k)).filter((r) => r !== undefined))];
+    if (runtimes.length === 1) out.runtime = runtimes[0];
+  }
+  for (const key of IGNORED_ATTUNE_ACTION_FIELDS) delete out[key];
+  return out;
+}
 
 @Injectable()
 export class ActionsService {
@@ -27,8 +47,8 @@ export class ActionsService {
 
   async create(dto: CreateActionDto): Promise<ActionEntity> {
     const packRef = dto.ref.split('.')[0];
-    const definition = await this.define(packRef, { ...dto });
-    const out = await this.registry.createAction(packRef, definition);
+    const definition = await this.define(packRef, attuneToOwn({ ...dto }));
+    const out = await this.registry.createAction(packRef, { ...definition, isAdhoc: true });
     if (isRefusal(out)) throw refusalError(out, out.refused === 'not_found' ? `pack "${packRef}"` : `action "${dto.ref}"`);
     this.logger.log({ action: out.ref }, 'action created');
     return out;
@@ -49,10 +69,10 @@ export class ActionsService {
       timeout_seconds: current.timeoutSeconds,
       enabled: current.enabled,
       on_worker_lost: current.onWorkerLost,
-      ...Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined)),
+      ...attuneToOwn(Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined))),
     };
     // An unchanged script entrypoint stays valid even if the pack's archive moved on since.
-    const unchanged = dto.entrypoint === undefined && dto.runtime === undefined && !current.entrypointInline;
+    const unchanged = dto.entrypoint === undefined && merged.runtime === current.runtime && merged.runtime_ref === undefined && !current.entrypointInline;
     const definition = await this.define(current.packRef, merged, unchanged ? current.entrypoint : undefined);
     const out = await this.registry.updateAction(ref, definition);
     if (isRefusal(out)) throw refusalError(out, `action "${ref}"`);

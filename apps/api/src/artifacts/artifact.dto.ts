@@ -1,3 +1,4 @@
+import { IsIdFilter } from '../common/id.pipe';
 import {
   ARTIFACT_REF_PATTERN,
   ARTIFACT_SCOPES,
@@ -14,7 +15,6 @@ import {
 } from '@attune/contracts';
 import { type Artifact, type ArtifactVersion, toArtifactRecord, toVersionRecord } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { Allow, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQuery } from '../common/pagination';
 
@@ -118,7 +118,7 @@ export class ArtifactListQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ARTIFACT_TYPES }) @IsOptional() @IsIn(ARTIFACT_TYPES) type?: ArtifactType;
   @ApiPropertyOptional({ enum: ARTIFACT_SCOPES }) @IsOptional() @IsIn(ARTIFACT_SCOPES) scope?: ArtifactScope;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) owner?: string;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) execution?: number;
+  @ApiPropertyOptional() @IsOptional() @IsIdFilter() execution?: number;
   @ApiPropertyOptional({ description: 'Substring of the name, case-insensitive' }) @IsOptional() @IsString() @MaxLength(255) name?: string;
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601() created_before?: string;
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601() created_after?: string;

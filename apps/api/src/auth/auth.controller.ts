@@ -60,7 +60,7 @@ export class AuthController {
 
   @Public()
   @Post('register')
-  @HttpCode(201)
+  @HttpCode(200)
   @ApiOperation({
     summary: 'Create an account',
     description:
@@ -68,7 +68,7 @@ export class AuthController {
       'an administrator grants more with PUT /api/v1/users/{id}. 403 when registration is disabled, 409 when the login is taken ' +
       '(in any case). 429 with Retry-After past ATTUNE_REGISTER_MAX_PER_ADDRESS attempts from one address in the window.',
   })
-  @ApiDataResponse(TokensDto, 201)
+  @ApiDataResponse(TokensDto, 200, 'The account is created and signed in (200, as Attune answers)')
   @ApiErrors(400, 403, 409, 413, 422, 429)
   async register(@Body() body: RegisterDto, @Req() req: Request): Promise<TokensResponse> {
     return { data: await this.auth.register(body, clientAddress(req)) };

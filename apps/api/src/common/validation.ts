@@ -1,5 +1,5 @@
 import { DomainError } from '@attune/contracts';
-import { type ValidationError, ValidationPipe } from '@nestjs/common';
+import { type ArgumentMetadata, type ValidationError, ValidationPipe } from '@nestjs/common';
 
 export interface FieldError {
   field: string;
@@ -14,9 +14,21 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   });
 }
 
+/**
+ * Path parameters reach their own pipes (idPipe) as the text that was sent. ValidationPipe would
+ * otherwise turn a parameter typed `number` into a float first, and a bigint id such as
+ * 9223372036854775807 would be rounded before idPipe saw it.
+ */
+class ApiValidationPipe extends ValidationPipe {
+  protected override transformPrimitive(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type === 'param') return value;
+    return super.transformPrimitive(value, metadata);
+  }
+}
+
 /** Request DTO validation: unknown fields are refused, failures answer 422 with each field. */
 export function apiValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new ApiValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

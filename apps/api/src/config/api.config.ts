@@ -12,7 +12,7 @@ import { StorageSettings } from '@attune/storage';
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 export const DEV_ADMIN_LOGIN = 'test@attune.local';
 export const DEV_ADMIN_PASSWORD = 'TestPass123!';
@@ -96,6 +96,11 @@ export class ApiConfig extends DatabaseServiceConfig {
   @IsInt() @Min(1) packMaxEntries = 10_000;
   /** Scratch space for pack uploads while they are checked; each upload's directory is removed after. */
   @IsString() packStagingDir = join(tmpdir(), 'attune-pack-staging');
+  /**
+   * Directories the server may register packs from (POST /api/v1/packs/register {path}): absolute
+   * paths, from ATTUNE_PACK_ROOTS (comma-separated). Empty (the default): that route is refused.
+   */
+  @IsString({ each: true }) packRoots: string[] = [];
   /** The built web UI served at / (apps/web, built into dist/apps/web); the api runs without it. */
   @IsString() webDir = defaultWebDir();
   /** Blob store settings (ATTUNE_STORAGE_*, ATTUNE_S3_*): the api streams uploads into staging objects. */
@@ -133,6 +138,7 @@ export class ApiConfig extends DatabaseServiceConfig {
       packMaxExtractedBytes: env.ATTUNE_PACK_MAX_EXTRACTED_BYTES,
       packMaxEntries: env.ATTUNE_PACK_MAX_ENTRIES,
       packStagingDir: env.ATTUNE_PACK_STAGING_DIR,
+      packRoots: env.ATTUNE_PACK_ROOTS === undefined ? undefined : env.ATTUNE_PACK_ROOTS.split(',').map((p) => p.trim()).filter(Boolean),
       webDir: env.ATTUNE_WEB_DIR,
       webhookMaxBytes: env.ATTUNE_WEBHOOK_MAX_BYTES,
       webhookRateLimitPerSecond: env.ATTUNE_WEBHOOK_RATE_LIMIT_PER_SECOND,
@@ -160,6 +166,8 @@ export class ApiConfig extends DatabaseServiceConfig {
       }
       if (problems.length) throw new ConfigError(problems);
     }
+    const relativeRoots = config.packRoots.filter((p) => !isAbsolute(p));
+    if (relativeRoots.length) throw new ConfigError([`ATTUNE_PACK_ROOTS must hold absolute paths (got ${relativeRoots.join(', ')})`]);
     if (config.defaultTimeoutSeconds > config.maxTimeoutSeconds) {
       throw new ConfigError(['ATTUNE_DEFAULT_TIMEOUT_SECONDS must not exceed ATTUNE_MAX_TIMEOUT_SECONDS']);
     }

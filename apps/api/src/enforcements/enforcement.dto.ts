@@ -1,14 +1,15 @@
-import { CONDITION_MODES, type ConditionMode, ENFORCEMENT_STATUSES, type EnforcementStatus, type RuleCondition } from '@attune/contracts';
+import { IsIdFilter } from '../common/id.pipe';
+import { CONDITION_MODES, type ConditionMode, ENFORCEMENT_STATUSES, type EnforcementStatus, type RuleConditions } from '@attune/contracts';
 import type { EnforcementEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { PageQuery } from '../common/pagination';
-import { RuleConditionDto } from '../rules/rule.dto';
+import { CONDITIONS_SCHEMA } from '../rules/rule.dto';
 
 export class EnforcementListQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() rule_ref?: string;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) event?: number;
+  @ApiPropertyOptional({ description: 'The rule\'s id (Attune\'s filter); out of the bigint range gives 422' }) @IsOptional() @IsIdFilter() rule?: number;
+  @ApiPropertyOptional() @IsOptional() @IsIdFilter() event?: number;
   @ApiPropertyOptional({ enum: ENFORCEMENT_STATUSES }) @IsOptional() @IsIn(ENFORCEMENT_STATUSES) status?: EnforcementStatus;
 }
 
@@ -24,7 +25,7 @@ export class EnforcementDto {
   })
   status!: EnforcementStatus;
   @ApiProperty({ enum: CONDITION_MODES }) condition!: ConditionMode;
-  @ApiProperty({ type: [RuleConditionDto], description: 'The rule conditions that matched' }) conditions!: RuleCondition[];
+  @ApiProperty({ ...CONDITIONS_SCHEMA, description: 'The rule conditions that matched (list form or Attune\'s {expression})' }) conditions!: RuleConditions;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'The action parameters rendered from the event' })
   config!: Record<string, unknown> | null;
   @ApiPropertyOptional({ nullable: true, type: String, description: 'Why no execution was created' }) error!: string | null;

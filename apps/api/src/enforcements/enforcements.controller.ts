@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiTags } from '@nestjs/swagger';
+import { RuleConditionDto, RuleExpressionCriteriaDto } from '../rules/rule.dto';
 import { RequireRole } from '../auth/auth.decorators';
 import { idPipe } from '../common/id.pipe';
 import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
@@ -7,6 +8,7 @@ import { paginated, type Paginated } from '../common/pagination';
 import { EnforcementDto, EnforcementListQuery } from './enforcement.dto';
 import { EnforcementsService } from './enforcements.service';
 
+@ApiExtraModels(RuleConditionDto, RuleExpressionCriteriaDto)
 @ApiTags('enforcements')
 @ApiBearerAuth()
 @ApiErrors(401, 403)
@@ -19,7 +21,7 @@ export class EnforcementsController {
   @ApiPaginatedResponse(EnforcementDto)
   @ApiErrors(422)
   async list(@Query() q: EnforcementListQuery): Promise<Paginated<EnforcementDto>> {
-    const { items, total } = await this.enforcements.list({ ruleRef: q.rule_ref, event: q.event, status: q.status }, q.page, q.per_page);
+    const { items, total } = await this.enforcements.list({ ruleRef: q.rule_ref, rule: q.rule, event: q.event, status: q.status }, q.page, q.per_page);
     return paginated(items, total, q);
   }
 

@@ -2,6 +2,7 @@ import { EVENT_SOURCES, type EventSource } from '@attune/contracts';
 import type { EventEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIdFilter } from '../common/id.pipe';
 import { PageQuery } from '../common/pagination';
 
 export class CreateEventDto {
@@ -14,6 +15,7 @@ export class CreateEventDto {
 
 export class EventListQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() trigger_ref?: string;
+  @ApiPropertyOptional({ description: 'The trigger\'s id (Attune\'s filter); out of the bigint range gives 422' }) @IsOptional() @IsIdFilter() trigger?: number;
   @ApiPropertyOptional({ description: 'Timer events: the rule whose schedule fired them' }) @IsOptional() @IsString() rule_ref?: string;
   @ApiPropertyOptional({ enum: EVENT_SOURCES }) @IsOptional() @IsIn(EVENT_SOURCES) source?: EventSource;
 }

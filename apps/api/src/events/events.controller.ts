@@ -19,7 +19,7 @@ export class EventsController {
   @ApiPaginatedResponse(EventDto)
   @ApiErrors(422)
   async list(@Query() q: EventListQuery): Promise<Paginated<EventDto>> {
-    const { items, total } = await this.events.list({ triggerRef: q.trigger_ref, ruleRef: q.rule_ref, source: q.source }, q.page, q.per_page);
+    const { items, total } = await this.events.list({ triggerRef: q.trigger_ref, trigger: q.trigger, ruleRef: q.rule_ref, source: q.source }, q.page, q.per_page);
     return paginated(items.map(toEventDto), total, q);
   }
 

@@ -1,7 +1,7 @@
+import { IsIdFilter } from '../common/id.pipe';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '@attune/contracts';
 import type { ExecutionEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../common/pagination';
 
@@ -26,8 +26,8 @@ export class ExecuteDto {
 export class ExecutionListQuery extends PageQuery {
   @ApiPropertyOptional({ enum: EXECUTION_STATUSES }) @IsOptional() @IsIn(EXECUTION_STATUSES) status?: ExecutionStatus;
   @ApiPropertyOptional() @IsOptional() @IsString() action_ref?: string;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) parent?: number;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) enforcement?: number;
+  @ApiPropertyOptional() @IsOptional() @IsIdFilter() parent?: number;
+  @ApiPropertyOptional() @IsOptional() @IsIdFilter() enforcement?: number;
 }
 
 export class ExecutionResultDto {

@@ -12,16 +12,20 @@ import { isRefusal, PackRegistryRepository, PackRepository, type UploadRegistere
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import busboy from 'busboy';
+import { create as createTar } from 'tar';
 import type { Request, Response } from 'express';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Counter } from 'prom-client';
 import type { Principal } from '../auth/auth.decorators';
 import { ApiConfig } from '../config/api.config';
+
+/** Form fields Attune's client sends beside the archive (accepted and ignored). */
+export const ATTUNE_UPLOAD_FIELDS = ['force', 'skip_tests'] as const;
 
 /** Multipart framing around the file: what a Content-Length may exceed the limit by. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
@@ -100,6 +104,96 @@ export class PackUploadService {
     }
   }
 
+  /**
+   * `POST /api/v1/packs/register {path}`: a pack directory the server can read, inside one of the
+   * configured pack roots (ATTUNE_PACK_ROOTS). The path is resolved with every symlink followed
+   * and must then lie inside a root, so neither `..` nor a link leads out. The directory is
+   * walked within the upload's limits, packed into a .tar.gz (links stored as links, never
+   * followed) and then goes through exactly the upload's checks and registration.
+   */
+  async registerDirectory(principal: Principal, path: string): Promise<PackUploadResult> {
+    const dirPath = await this.confine(path);
+    const dir = join(this.config.packStagingDir, randomUUID());
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await this.checkTree(dirPath);
+      const staged = await this.pack(dirPath, join(dir, 'pack.tar.gz'));
+      const result = await this.register(staged, dir, principal.kind === 'user' ? principal.id : null);
+      uploads.inc({ outcome: 'registered' });
+      return result;
+    } catch (err) {
+      uploads.inc({ outcome: 'refused' });
+      throw err;
+    } finally {
+      await rm(dir, { recursive: true, force: true }).catch((err: Error) =>
+        this.logger.warn({ dir, err: err.message }, 'could not remove a pack staging directory'),
+      );
+    }
+  }
+
+  /** The real path of `path` when it is a directory inside a configured root; 403 or 422 otherwise. */
+  private async confine(path: string): Promise<string> {
+    const roots = this.config.packRoots;
+    if (!roots.length) throw new DomainError('FORBIDDEN', 'registering packs from server paths is off: the operator sets ATTUNE_PACK_ROOTS to allow it');
+    if (!isAbsolute(path) || path.includes('\0')) {
+      throw new DomainError('VALIDATION_ERROR', 'the path is invalid', [{ field: 'path', message: 'must be an absolute path' }]);
+    }
+    let real: string;
+    try {
+      real = await realpath(path);
+    } catch {
+      throw new DomainError('VALIDATION_ERROR', 'the path is invalid', [{ field: 'path', message: 'does not exist or cannot be read' }]);
+    }
+    const inside = await Promise.all(
+      roots.map(async (root) => {
+        const realRoot = await realpath(root).catch(() => undefined);
+        return realRoot !== undefined && (real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep));
+      }),
+    );
+    if (!inside.some(Boolean)) throw new DomainError('FORBIDDEN', 'the path is outside the configured pack roots (ATTUNE_PACK_ROOTS)');
+    if (!(await stat(real)).isDirectory()) {
+      throw new DomainError('VALIDATION_ERROR', 'the path is invalid', [{ field: 'path', message: 'must be a pack directory (with pack.yaml)' }]);
+    }
+    return real;
+  }
+
+  /** Walks the tree without following links, refusing it as soon as it passes the upload limits. */
+  private async checkTree(root: string): Promise<void> {
+    let entries = 0;
+    let bytes = 0;
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      if (depth > 32) throw new DomainError('VALIDATION_ERROR', 'the pack directory is nested too deeply', [{ field: 'path', message: 'more than 32 levels' }]);
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        if (++entries > this.config.packMaxEntries) {
+          throw new DomainError('PAYLOAD_TOO_LARGE', `the pack directory has more than ${this.config.packMaxEntries} entries`);
+        }
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full, depth + 1);
+        else if (entry.isFile()) {
+          bytes += (await lstat(full)).size;
+          if (bytes > this.config.packMaxExtractedBytes) {
+            throw new DomainError('PAYLOAD_TOO_LARGE', `the pack directory holds more than ${this.config.packMaxExtractedBytes} bytes`);
+          }
+        }
+        // Links, devices and the rest are packed as they are and judged by the archive checks.
+      }
+    };
+    await walk(root, 0);
+  }
+
+  /** Packs the directory into a .tar.gz at `target`, hashed as it is written, within the upload limit. */
+  private async pack(root: string, target: string): Promise<StagedArchive> {
+    const names = (await readdir(root)).sort();
+    if (!names.length) throw new DomainError('VALIDATION_ERROR', 'the pack directory is empty', [{ field: 'path', message: 'is empty' }]);
+    const archive = createTar({ cwd: root, gzip: true, portable: true, follow: false, noDirRecurse: false }, names) as unknown as Readable;
+    try {
+      return await this.stage(archive, target, this.config.packMaxUploadBytes);
+    } catch (err) {
+      if (err instanceof TooLarge) throw new DomainError('PAYLOAD_TOO_LARGE', `the packed directory exceeds the limit of ${this.config.packMaxUploadBytes} bytes`);
+      throw err;
+    }
+  }
+
   /** Checks the staged archive and, if it is a valid pack, stores and registers it. */
   private async register(staged: StagedArchive, dir: string, uploadedBy: number | null): Promise<PackUploadResult> {
     const tree = join(dir, 'tree');
@@ -163,7 +257,10 @@ export class PackUploadService {
     return new Promise<StagedArchive>((resolve, reject) => {
       let bb: busboy.Busboy;
       try {
-        bb = busboy({ headers: req.headers, limits: { files: 1, fields: 0, fieldNameSize: 100, fileSize: maxBytes + 1 } });
+        bb = busboy({
+          headers: req.headers,
+          limits: { files: 1, fields: ATTUNE_UPLOAD_FIELDS.length, fieldNameSize: 100, fieldSize: 64, fileSize: maxBytes + 1 },
+        });
       } catch (err) {
         reject(new DomainError('BAD_REQUEST', `not a multipart body: ${(err as Error).message}`));
         return;
@@ -180,7 +277,14 @@ export class PackUploadService {
       };
       const unexpected = (name: string) =>
         fail(new DomainError('VALIDATION_ERROR', 'unexpected multipart field', [{ field: name, message: 'is not accepted; send the .tar.gz in the field "pack"' }]));
-      bb.on('field', (name) => unexpected(name));
+      // Attune's client sends force and skip_tests with every upload: accepted (booleans) and
+      // ignored; this platform runs no pack tests and an upload always replaces the pack.
+      bb.on('field', (name, value: string) => {
+        if (!(ATTUNE_UPLOAD_FIELDS as readonly string[]).includes(name)) return unexpected(name);
+        if (!/^(true|false|1|0|yes|no|on|off)?$/i.test(value.trim())) {
+          fail(new DomainError('VALIDATION_ERROR', 'invalid multipart field', [{ field: name, message: 'must be true or false' }]));
+        }
+      });
       bb.on('fieldsLimit', () => unexpected('(field)'));
       bb.on('filesLimit', () => unexpected('(second file)'));
       bb.on('file', (name, stream: Readable) => {

@@ -1,8 +1,12 @@
 import { PACK_REF_PATTERN } from '@attune/contracts';
 import type { PackEntity, PackVersionEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ActionDto } from '../actions/action.dto';
+
+const CONF_SCHEMA_DOC =
+  'Schema of the pack configuration (Attune\'s flat form `{key: {type, required?, secret?}}` or JSON Schema), kept as written';
+const CONFIG_DOC = 'Pack configuration values, kept as written; a value whose conf_schema entry has `secret: true` is shown as "********"';
 
 export class PackDto {
   @ApiProperty() id!: number;
@@ -13,8 +17,30 @@ export class PackDto {
   @ApiProperty({ description: 'Built-in packs (core) are registered by the platform and cannot be changed' }) is_standard!: boolean;
   @ApiPropertyOptional({ nullable: true, type: String, description: 'SHA-256 of the current archive; null until one is uploaded' })
   digest!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: CONF_SCHEMA_DOC }) conf_schema!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: CONFIG_DOC }) config!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Free-form metadata (author, homepage…), as written' }) meta!: Record<string, unknown>;
+  @ApiProperty({ type: [String] }) tags!: string[];
+  @ApiProperty({ type: [String], description: 'Runtimes the pack needs (shell, python, nodejs…), as written' }) runtime_deps!: string[];
+  @ApiProperty({ type: [String], description: 'Refs of packs this pack needs, as written (not enforced)' }) dependencies!: string[];
   @ApiProperty() created!: string;
   @ApiProperty() updated!: string;
+}
+
+export const MASK = '********';
+
+/** Keys that conf_schema marks secret, in the flat form or under JSON Schema `properties`. */
+export function secretKeys(confSchema: Record<string, unknown>): Set<string> {
+  const props = (confSchema.type === 'object' && typeof confSchema.properties === 'object' && confSchema.properties !== null
+    ? confSchema.properties
+    : confSchema) as Record<string, unknown>;
+  return new Set(Object.entries(props).filter(([, v]) => typeof v === 'object' && v !== null && (v as { secret?: unknown }).secret === true).map(([k]) => k));
+}
+
+function maskedConfig(config: Record<string, unknown>, confSchema: Record<string, unknown>): Record<string, unknown> {
+  const secret = secretKeys(confSchema);
+  if (!secret.size) return config;
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, secret.has(k) && v !== null && v !== undefined ? MASK : v]));
 }
 
 export function toPackDto(p: PackEntity): PackDto {
@@ -26,6 +52,12 @@ export function toPackDto(p: PackEntity): PackDto {
     description: p.description,
     is_standard: p.isStandard,
     digest: p.digest ?? null,
+    conf_schema: p.confSchema ?? {},
+    config: maskedConfig(p.config ?? {}, p.confSchema ?? {}),
+    meta: p.meta ?? {},
+    tags: p.tags ?? [],
+    runtime_deps: p.runtimeDeps ?? [],
+    dependencies: p.dependencies ?? [],
     created: new Date(p.created).toISOString(),
     updated: new Date(p.updated).toISOString(),
   };
@@ -69,7 +101,20 @@ export class PackUploadResultDto {
   @ApiProperty({ type: [String], description: 'Keys in the YAML that nothing reads (typos?)' }) warnings!: string[];
 }
 
-export class CreatePackDto {
+/** Attune's pack attributes, accepted on create and update and stored as written. */
+class PackAttributesDto {
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: CONF_SCHEMA_DOC }) @IsOptional() @IsObject() conf_schema?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Pack configuration values' }) @IsOptional() @IsObject() config?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() meta?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) tags?: string[];
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) runtime_deps?: string[];
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) dependencies?: string[];
+  @ApiPropertyOptional({ description: 'Accepted for Attune clients and ignored: packs created over the API are never built in' })
+  @IsOptional() @IsBoolean()
+  is_standard?: boolean;
+}
+
+export class CreatePackDto extends PackAttributesDto {
   @ApiProperty({ example: 'demo', description: 'Lowercase letters, digits, _ and -' })
   @IsString() @Matches(PACK_REF_PATTERN, { message: 'ref must be lowercase letters, digits, _ and - (at most 64)' })
   ref!: string;
@@ -78,8 +123,37 @@ export class CreatePackDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(10_000) description?: string;
 }
 
-export class UpdatePackDto {
+export class UpdatePackDto extends PackAttributesDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(255) label?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(64) version?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(10_000) description?: string;
+}
+
+/** The attributes of a create or update body, in the registry's names; absent ones stay undefined. */
+export function packAttributesOf(dto: PackAttributesDto) {
+  return {
+    confSchema: dto.conf_schema,
+    config: dto.config,
+    meta: dto.meta,
+    tags: dto.tags,
+    runtimeDeps: dto.runtime_deps,
+    dependencies: dto.dependencies,
+  };
+}
+
+export class RegisterPackDto {
+  @ApiProperty({ example: '/opt/attune/packs/monitoring', description: 'An absolute path to a pack directory inside one of ATTUNE_PACK_ROOTS' })
+  @IsString() @IsNotEmpty() @MaxLength(4096)
+  path!: string;
+  @ApiPropertyOptional({ default: false, description: 'Accepted for Attune clients and ignored: registering always replaces the pack (as an upload does)' })
+  @IsOptional() @IsBoolean()
+  force?: boolean;
+  @ApiPropertyOptional({ default: false, description: 'Accepted for Attune clients and ignored: this platform runs no pack tests' })
+  @IsOptional() @IsBoolean()
+  skip_tests?: boolean;
+}
+
+export class PackRegisterResultDto extends PackUploadResultDto {
+  @ApiProperty({ description: 'Attune\'s field: always true, this platform runs no pack tests' }) tests_skipped!: boolean;
+  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true, description: 'Attune\'s field: always null (no pack tests)' }) test_result!: null;
 }

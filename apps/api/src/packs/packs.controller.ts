@@ -5,7 +5,16 @@ import { toActionDto } from '../actions/action.dto';
 import { CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
 import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { PageQuery, paginated, type Paginated } from '../common/pagination';
-import { CreatePackDto, PackDto, PackUploadResultDto, toPackDto, toPackVersionDto, UpdatePackDto } from './pack.dto';
+import {
+  CreatePackDto,
+  PackDto,
+  PackRegisterResultDto,
+  PackUploadResultDto,
+  RegisterPackDto,
+  toPackDto,
+  toPackVersionDto,
+  UpdatePackDto,
+} from './pack.dto';
 import { PackUploadService } from './pack-upload.service';
 import { PacksService } from './packs.service';
 
@@ -55,7 +64,15 @@ export class PacksController {
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
-    schema: { type: 'object', required: ['pack'], properties: { pack: { type: 'string', format: 'binary', description: 'The .tar.gz' } } },
+    schema: {
+      type: 'object',
+      required: ['pack'],
+      properties: {
+        pack: { type: 'string', format: 'binary', description: 'The .tar.gz' },
+        force: { type: 'boolean', description: 'Sent by Attune\'s client; accepted and ignored (an upload always replaces the pack)' },
+        skip_tests: { type: 'boolean', description: 'Sent by Attune\'s client; accepted and ignored (no pack tests are run)' },
+      },
+    },
   })
   @ApiDataResponse(PackUploadResultDto, 201)
   @ApiErrors(400, 409, 413, 422)
@@ -69,6 +86,35 @@ export class PacksController {
         actions: out.actions.map(toActionDto),
         removed_actions: out.removedActions,
         warnings: out.warnings,
+      },
+    };
+  }
+
+  @Post('register')
+  @HttpCode(201)
+  @RequireRole('admin')
+  @ApiOperation({
+    summary: 'Register a pack from a directory the server can read (admin)',
+    description:
+      'Attune\'s route for packs mounted into the containers. `path` must resolve (symlinks followed, `..` applied) to a directory ' +
+      'inside one of the configured pack roots (ATTUNE_PACK_ROOTS); 403 when it does not or when no roots are configured. The ' +
+      'directory then goes through exactly the checks of an upload (links leaving the pack, sizes, YAML, scripts: 413/422) and is ' +
+      'stored and registered the same way. `force` and `skip_tests` are accepted and ignored.',
+  })
+  @ApiDataResponse(PackRegisterResultDto, 201)
+  @ApiErrors(400, 403, 409, 413, 422)
+  async register(@CurrentPrincipal() principal: Principal, @Body() body: RegisterPackDto): Promise<{ data: PackRegisterResultDto }> {
+    const out = await this.uploads.registerDirectory(principal, body.path);
+    return {
+      data: {
+        pack: toPackDto(out.pack),
+        version: toPackVersionDto(out.version, out.pack.digest),
+        new_version: out.newVersion,
+        actions: out.actions.map(toActionDto),
+        removed_actions: out.removedActions,
+        warnings: out.warnings,
+        tests_skipped: true,
+        test_result: null,
       },
     };
   }

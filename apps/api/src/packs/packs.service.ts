@@ -2,7 +2,7 @@ import { DomainError } from '@attune/contracts';
 import { isRefusal, type PackEntity, PackRegistryRepository, PackRepository, type PackVersionEntity, type RegistryRefusal } from '@attune/persistence';
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { CreatePackDto, UpdatePackDto } from './pack.dto';
+import { type CreatePackDto, MASK, packAttributesOf, secretKeys, type UpdatePackDto } from './pack.dto';
 
 /** Turns a registry refusal about `what` into the HTTP answer a client can act on. */
 export function refusalError(refusal: RegistryRefusal, what: string): DomainError {
@@ -43,13 +43,29 @@ export class PacksService {
   }
 
   async create(dto: CreatePackDto): Promise<PackEntity> {
-    const out = await this.registry.createPack({ ref: dto.ref, label: dto.label, version: dto.version, description: dto.description ?? null, isStandard: false });
+    const out = await this.registry.createPack({
+      ref: dto.ref,
+      label: dto.label,
+      version: dto.version,
+      description: dto.description ?? null,
+      isStandard: false,
+      ...packAttributesOf(dto),
+    });
     if (isRefusal(out)) throw refusalError(out, `pack "${dto.ref}"`);
     return out;
   }
 
   async update(ref: string, dto: UpdatePackDto): Promise<PackEntity> {
-    const out = await this.registry.updatePack(ref, dto);
+    const attributes = packAttributesOf(dto);
+    if (attributes.config) {
+      // A client that sends back what it read sends the mask for secret values: keep the stored ones.
+      const current = await this.get(ref);
+      const secret = secretKeys(attributes.confSchema ?? current.confSchema ?? {});
+      attributes.config = Object.fromEntries(
+        Object.entries(attributes.config).map(([k, v]) => [k, secret.has(k) && v === MASK ? current.config?.[k] : v]),
+      );
+    }
+    const out = await this.registry.updatePack(ref, { label: dto.label, version: dto.version, description: dto.description, ...attributes });
     if (isRefusal(out)) throw refusalError(out, `pack "${ref}"`);
     return out;
   }

@@ -1,6 +1,6 @@
-import { CONDITION_MODES, CONDITION_OPERATORS, type ConditionMode, type RuleCondition } from '@attune/contracts';
+import { CONDITION_MODES, CONDITION_OPERATORS, type ConditionMode, type RuleConditions } from '@attune/contracts';
 import type { RuleEntity } from '@attune/persistence';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { Allow, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { COMPONENT_REF, COMPONENT_REF_MESSAGE } from '../common/component-ref';
@@ -13,8 +13,24 @@ export class RuleConditionDto {
   value?: unknown;
 }
 
+export class RuleExpressionCriteriaDto {
+  @ApiProperty({
+    example: "{{ event.payload.status == 'critical' }}",
+    description:
+      'Attune\'s criteria: one expression (braces optional) over `event` and `rule`; the rule matches when it is truthy. ' +
+      'Operators == != < <= > >= and or not in, arithmetic, filters (| length, | lower, | default(x)…); see docs/compatibility.md',
+  })
+  expression!: string;
+}
+
+/** OpenAPI for `conditions`: the list form or Attune's expression form. */
+export const CONDITIONS_SCHEMA = {
+  oneOf: [{ type: 'array', items: { $ref: getSchemaPath(RuleConditionDto) } }, { $ref: getSchemaPath(RuleExpressionCriteriaDto) }],
+};
+
 const CONDITIONS_DOC =
-  'Each {field, operator, value} is checked against the event; `condition` combines them. Types are compared strictly ("5" is not 5); ' +
+  'Either a list, or Attune\'s `{"expression": "{{ … }}"}` (then `condition` does not apply). ' +
+  'List form: each {field, operator, value} is checked against the event; `condition` combines them. Types are compared strictly ("5" is not 5); ' +
   'gt/gte/lt/lte compare two numbers or two strings; a missing field matches only not_equals and exists:false; `matches` is an unanchored ' +
   'JavaScript regular expression (nested quantifiers such as (a+)+ are refused).';
 
@@ -42,7 +58,7 @@ export class CreateRuleDto {
   @IsOptional() @IsObject()
   action_params?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: [RuleConditionDto], description: CONDITIONS_DOC })
+  @ApiPropertyOptional({ ...CONDITIONS_SCHEMA, description: CONDITIONS_DOC })
   @Allow()
   conditions?: unknown;
 
@@ -60,7 +76,7 @@ export class UpdateRuleDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(255) action_ref?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() trigger_params?: Record<string, unknown>;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: ACTION_PARAMS_DOC }) @IsOptional() @IsObject() action_params?: Record<string, unknown>;
-  @ApiPropertyOptional({ type: [RuleConditionDto], description: CONDITIONS_DOC }) @Allow() conditions?: unknown;
+  @ApiPropertyOptional({ ...CONDITIONS_SCHEMA, description: CONDITIONS_DOC }) @Allow() conditions?: unknown;
   @ApiPropertyOptional({ enum: CONDITION_MODES }) @IsOptional() @IsIn(CONDITION_MODES) condition?: ConditionMode;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
 }
@@ -90,7 +106,7 @@ export class RuleDto {
   @ApiProperty() action_ref!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) trigger_params!: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true }) action_params!: Record<string, unknown>;
-  @ApiProperty({ type: [RuleConditionDto] }) conditions!: RuleCondition[];
+  @ApiProperty({ ...CONDITIONS_SCHEMA, description: 'The list form, or Attune\'s {expression}' }) conditions!: RuleConditions;
   @ApiProperty({ enum: CONDITION_MODES }) condition!: ConditionMode;
   @ApiProperty() enabled!: boolean;
   @ApiProperty() created!: string;

@@ -1,11 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { RuleConditionDto, RuleExpressionCriteriaDto } from './rule.dto';
 import { RequireRole } from '../auth/auth.decorators';
 import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
 import { paginated, type Paginated } from '../common/pagination';
 import { CreateRuleDto, RuleDto, RuleListQuery, toRuleDto, UpdateRuleDto } from './rule.dto';
 import { RulesService } from './rules.service';
 
+@ApiExtraModels(RuleConditionDto, RuleExpressionCriteriaDto)
 @ApiTags('rules')
 @ApiBearerAuth()
 @ApiErrors(401, 403)

@@ -7,7 +7,7 @@ import {
   DomainError,
   isTimerTrigger,
   ParameterSchemaValidator,
-  type RuleCondition,
+  type RuleConditions,
   templatedPaths,
 } from '@attune/contracts';
 import {
@@ -91,7 +91,7 @@ export class RulesService {
         actionRef: action.ref,
         triggerParams: body.triggerParams,
         actionParams: body.actionParams,
-        conditions: body.conditions as RuleCondition[],
+        conditions: body.conditions as RuleConditions,
         condition: body.condition,
         enabled: dto.enabled ?? true,
       });
@@ -128,7 +128,7 @@ export class RulesService {
       actionRef: action.ref,
       triggerParams: body.triggerParams,
       actionParams: body.actionParams,
-      conditions: body.conditions as RuleCondition[],
+      conditions: body.conditions as RuleConditions,
       condition: body.condition,
       enabled: dto.enabled,
     });

@@ -62,6 +62,7 @@ export class TriggerDto {
   })
   webhook_key!: string | null;
   @ApiProperty({ description: 'Registered by the platform (the timers); cannot be changed' }) is_builtin!: boolean;
+  @ApiProperty({ description: 'Attune\'s field: true for triggers created over the API (every trigger that is not built in)' }) is_adhoc!: boolean;
   @ApiProperty() created!: string;
   @ApiProperty() updated!: string;
 }
@@ -80,6 +81,7 @@ export function toTriggerDto(t: TriggerEntity, opts: { showWebhookKey: boolean }
     webhook_enabled: t.webhookEnabled,
     webhook_key: opts.showWebhookKey ? t.webhookKey : null,
     is_builtin: t.isBuiltin,
+    is_adhoc: !t.isBuiltin,
     created: new Date(t.created).toISOString(),
     updated: new Date(t.updated).toISOString(),
   };

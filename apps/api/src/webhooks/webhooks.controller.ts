@@ -21,14 +21,14 @@ export class WebhooksController {
    */
   @Post(':key')
   @Public()
-  @HttpCode(202)
+  @HttpCode(200)
   @ApiBody({
     required: false,
     description: 'JSON. `{"payload": {...}}` records `payload` as the event payload; any other JSON body is recorded whole.',
     schema: { type: 'object', properties: { payload: { type: 'object', additionalProperties: true } }, example: { payload: { severity: 'critical', host: 'web-1' } } },
   })
   @ApiHeader({ name: 'Content-Length', required: false, description: 'Checked against the size limit before the body is read' })
-  @ApiDataResponse(EventIdDto, 202, 'The event is recorded')
+  @ApiDataResponse(EventIdDto, 200, 'The event is recorded (200, as Attune answers)')
   @ApiErrors(400, 404, 413, 422, 429)
   async receive(@Param('key') key: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<{ data: EventIdDto }> {
     const declared = Number(req.headers['content-length']);

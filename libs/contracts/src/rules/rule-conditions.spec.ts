@@ -168,3 +168,25 @@ describe('matches runs in linear time', () => {
     expect(m('(?i)^ERROR', 'error: x')).toBe(true);
   });
 });
+
+describe('Attune expression criteria', () => {
+  const ctx = (payload: unknown) =>
+    ({ event: { id: 1, trigger_ref: 'demo.hook', payload, source: 'webhook', created: '2030-01-01T00:00:00.000Z' }, rule: { ref: 'demo.r', pack_ref: 'demo' } }) as const;
+
+  it('accepts {expression} with or without braces and refuses bad ones', () => {
+    expect(checkConditions({ expression: "{{ event.payload.status == 'critical' }}" })).toEqual([]);
+    expect(checkConditions({ expression: 'event.payload.count > 2 and rule.pack_ref == "demo"' })).toEqual([]);
+    expect(checkConditions({ expression: '{{ event.payload.status == }}' })[0].field).toBe('conditions.expression');
+    expect(checkConditions({ expression: '{{ event.prototype }}' })[0].message).toMatch(/may not be used/);
+    expect(checkConditions({ expression: 5 })[0].field).toBe('conditions.expression');
+    expect(checkConditions({ expression: 'true', extra: 1 })[0].message).toMatch(/unknown key/);
+  });
+
+  it('matches when the expression is truthy', () => {
+    const criteria = { expression: "{{ event.payload.status == 'critical' }}" };
+    expect(evaluateConditions(criteria, 'all', ctx({ status: 'critical' }) as any)).toBe(true);
+    expect(evaluateConditions(criteria, 'any', ctx({ status: 'warning' }) as any)).toBe(false);
+    expect(evaluateConditions(criteria, 'all', ctx('not an object') as any)).toBe(false);
+    expect(evaluateConditions({ expression: "{{ 'web' in event.payload.host and event.payload.n >= 3 }}" }, 'all', ctx({ host: 'web-1', n: 3 }) as any)).toBe(true);
+  });
+});

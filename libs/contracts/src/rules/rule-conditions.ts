@@ -1,4 +1,5 @@
 import { compileLinearRegex, type LinearRegex, linearPatternProblem } from '../linear-regex';
+import { evaluateCondition, ExpressionError, expressionProblem, wholeExpression } from '../expressions/expression-evaluator';
 import { isPlainObject, jsonEquals, lookupPath, type PathSegment, PathSyntaxError } from './object-path';
 import { parseContextPath, type RuleContext } from './rule-context';
 
@@ -21,6 +22,22 @@ export interface RuleCondition {
   value?: unknown;
 }
 
+/**
+ * Attune's form of criteria: one expression, `{"expression": "{{ event.payload.status == 'critical' }}"}`
+ * (the braces are optional), evaluated by the platform's expression language against `event` and
+ * `rule`. The rule matches when the value is truthy. `condition` (all/any) does not apply to it.
+ */
+export interface RuleExpressionCriteria {
+  expression: string;
+}
+
+/** A rule's criteria: the list form, or Attune's expression form. */
+export type RuleConditions = RuleCondition[] | RuleExpressionCriteria;
+
+export function isExpressionCriteria(c: unknown): c is RuleExpressionCriteria {
+  return isPlainObject(c) && typeof c.expression === 'string';
+}
+
 export const MAX_CONDITIONS = 50;
 
 export interface ConditionProblem {
@@ -31,7 +48,14 @@ export interface ConditionProblem {
 /** Checks conditions as a client sent them; answers one problem per fault, by field path. */
 export function checkConditions(input: unknown, field = 'conditions'): ConditionProblem[] {
   if (input === undefined || input === null) return [];
-  if (!Array.isArray(input)) return [{ field, message: 'must be a list of {field, operator, value}' }];
+  if (isPlainObject(input) && 'expression' in input) {
+    const extra = Object.keys(input).filter((k) => k !== 'expression');
+    if (extra.length) return [{ field, message: `the expression form has only "expression"; unknown key(s) ${extra.map((k) => `"${k}"`).join(', ')}` }];
+    if (typeof input.expression !== 'string') return [{ field: `${field}.expression`, message: 'must be a string such as "{{ event.payload.status == \'critical\' }}"' }];
+    const problem = expressionProblem(wholeExpression(input.expression) ?? input.expression);
+    return problem ? [{ field: `${field}.expression`, message: problem }] : [];
+  }
+  if (!Array.isArray(input)) return [{ field, message: 'must be a list of {field, operator, value}, or {expression: "{{ … }}"}' }];
   if (input.length > MAX_CONDITIONS) return [{ field, message: `may hold at most ${MAX_CONDITIONS} conditions` }];
   const problems: ConditionProblem[] = [];
   input.forEach((c, i) => {
@@ -99,7 +123,16 @@ interface CompiledCondition {
 }
 
 /** Evaluates checked conditions against the context. */
-export function evaluateConditions(conditions: readonly RuleCondition[] | null | undefined, mode: ConditionMode, context: RuleContext): boolean {
+export function evaluateConditions(conditions: RuleConditions | null | undefined, mode: ConditionMode, context: RuleContext): boolean {
+  if (isExpressionCriteria(conditions)) {
+    try {
+      return evaluateCondition(conditions.expression, context as unknown as Record<string, unknown>);
+    } catch (err) {
+      // A filter applied to data of another shape fails at run time: the rule does not match that event.
+      if (err instanceof ExpressionError) return false;
+      throw err;
+    }
+  }
   if (!conditions || conditions.length === 0) return true;
   const compiled = conditions.map(compile);
   return mode === 'any' ? compiled.some((c) => test(c, context)) : compiled.every((c) => test(c, context));

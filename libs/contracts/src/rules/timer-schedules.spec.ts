@@ -1,4 +1,4 @@
-import { checkTimerParams, latestDueTick, TimerTriggers, timerEventPayload } from './timer-schedules';
+import { checkTimerParams, fireAt, latestDueTick, TimerTriggers, timerEventPayload } from './timer-schedules';
 
 const at = (iso: string) => new Date(iso);
 
@@ -74,5 +74,27 @@ describe('timerEventPayload', () => {
       interval: 2,
       executed_at: '2026-01-01T00:00:02.000Z',
     });
+  });
+});
+
+describe('datetime timer fire_at and timezone (Attune)', () => {
+  it('reads an offset as that instant, whatever the timezone', () => {
+    expect(fireAt({ fire_at: '2030-01-02T03:04:05Z', timezone: 'America/New_York' })).toBe(Date.UTC(2030, 0, 2, 3, 4, 5));
+    expect(fireAt({ fire_at: '2030-01-02T03:04:05+02:00' })).toBe(Date.UTC(2030, 0, 2, 1, 4, 5));
+  });
+
+  it('reads a time without offset as wall clock in the timezone, across DST', () => {
+    expect(fireAt({ fire_at: '2030-01-15T09:00:00', timezone: 'Europe/Paris' })).toBe(Date.UTC(2030, 0, 15, 8, 0, 0));
+    expect(fireAt({ fire_at: '2030-07-15T09:00:00', timezone: 'Europe/Paris' })).toBe(Date.UTC(2030, 6, 15, 7, 0, 0));
+    expect(fireAt({ fire_at: '2030-07-15T09:00:00', timezone: 'America/Los_Angeles' })).toBe(Date.UTC(2030, 6, 15, 16, 0, 0));
+    expect(fireAt({ fire_at: '2030-07-15T09:00:00' })).toBe(Date.UTC(2030, 6, 15, 9, 0, 0));
+  });
+
+  it('accepts timezone in trigger_params and refuses unknown zones and bad dates', () => {
+    const now = new Date(Date.UTC(2029, 0, 1));
+    expect(checkTimerParams(TimerTriggers.datetime, { fire_at: '2030-07-15T09:00:00', timezone: 'Asia/Tokyo' }, now)).toEqual([]);
+    expect(checkTimerParams(TimerTriggers.datetime, { fire_at: '2030-07-15T09:00:00', timezone: 'Mars/Base' }, now)[0].field).toBe('trigger_params.timezone');
+    expect(checkTimerParams(TimerTriggers.datetime, { fire_at: '2030-02-30T09:00:00' }, now)[0].field).toBe('trigger_params.fire_at');
+    expect(checkTimerParams(TimerTriggers.datetime, { fire_at: 'tomorrow' }, now)[0].field).toBe('trigger_params.fire_at');
   });
 });

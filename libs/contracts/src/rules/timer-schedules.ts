@@ -70,16 +70,26 @@ export const TIMER_TRIGGER_DEFINITIONS: readonly TimerTriggerDefinition[] = [
   {
     ref: TimerTriggers.datetime,
     label: 'Date and time timer',
-    description: 'Fires once at `fire_at` (ISO-8601 with a time zone offset, in the future when the rule is saved)',
+    description:
+      'Fires once at `fire_at` (ISO-8601, in the future when the rule is saved). Without an offset, `fire_at` is a wall-clock ' +
+      'time in `timezone` (an IANA name, default UTC), as in Attune; with one, the offset wins',
     paramSchema: {
       type: 'object',
-      properties: { fire_at: { type: 'string', format: 'date-time' } },
+      properties: {
+        fire_at: { type: 'string', minLength: 1, maxLength: 64 },
+        timezone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC' },
+      },
       required: ['fire_at'],
       additionalProperties: false,
     },
     outSchema: {
       type: 'object',
-      properties: { type: { const: 'datetime' }, fire_at: { type: 'string' }, executed_at: { type: 'string', format: 'date-time' } },
+      properties: {
+        type: { const: 'datetime' },
+        fire_at: { type: 'string' },
+        timezone: { type: 'string' },
+        executed_at: { type: 'string', format: 'date-time' },
+      },
     },
   },
 ];
@@ -108,11 +118,52 @@ export function checkTimerParams(ref: TimerTriggerRef, params: Record<string, un
       return [];
     }
     case TimerTriggers.datetime: {
-      const at = Date.parse(String(params.fire_at));
-      if (Number.isNaN(at)) return [{ field: `${field}.fire_at`, message: 'is not a valid date-time' }];
+      const timezone = typeof params.timezone === 'string' ? params.timezone : 'UTC';
+      if (!isTimeZone(timezone)) return [{ field: `${field}.timezone`, message: `"${timezone}" is not a known IANA time zone` }];
+      const at = fireAt(params);
+      if (Number.isNaN(at)) return [{ field: `${field}.fire_at`, message: 'is not a valid ISO-8601 date-time' }];
       return at > now.getTime() ? [] : [{ field: `${field}.fire_at`, message: 'must be in the future' }];
     }
   }
+}
+
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * When a datetime timer fires (ms since the epoch; NaN when unreadable). An ISO-8601 time with an
+ * offset (or Z) is that instant; without one it is a wall-clock time in `params.timezone`.
+ */
+export function fireAt(params: Record<string, unknown>): number {
+  const m = ISO_DATE_TIME.exec(String(params.fire_at ?? '').trim());
+  if (!m) return Number.NaN;
+  const [, y, mo, d, h, mi, s = '0', frac = '0', offset] = m;
+  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  if (Number.isNaN(wall) || new Date(wall).getUTCDate() !== Number(d)) return Number.NaN;
+  if (offset) {
+    if (/^z$/i.test(offset)) return wall;
+    const sign = offset.startsWith('-') ? -1 : 1;
+    const digits = offset.slice(1).replace(':', '');
+    return wall - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  }
+  const tz = typeof params.timezone === 'string' ? params.timezone : 'UTC';
+  if (!isTimeZone(tz)) return Number.NaN;
+  // The instant whose wall clock in tz reads `wall`: correct the guess by the zone's offset, twice
+  // so that a guess on the other side of a DST change settles.
+  let t = wall - zoneOffset(wall, tz);
+  t = wall - zoneOffset(t, tz);
+  return t;
+}
+
+/** How far the wall clock in `tz` is ahead of UTC at instant `t`, in ms. */
+function zoneOffset(t: number, tz: string): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .formatToParts(new Date(t))
+      .map((p) => [p.type, p.value]),
+  );
+  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return asUtc - (t - (t % 1000));
 }
 
 function isTimeZone(tz: string): boolean {
@@ -150,7 +201,7 @@ export function latestDueTick(ref: string, params: Record<string, unknown>, anch
       return t.getTime() > a ? t : null;
     }
     case TimerTriggers.datetime: {
-      const t = Date.parse(String(params.fire_at));
+      const t = fireAt(params);
       return !Number.isNaN(t) && t > a && t <= n ? new Date(t) : null;
     }
     default:
@@ -167,6 +218,6 @@ export function timerEventPayload(ref: string, params: Record<string, unknown>, 
     case TimerTriggers.cron:
       return { type: 'cron', expression: params.expression, timezone: params.timezone ?? 'UTC', executed_at };
     default:
-      return { type: 'datetime', fire_at: params.fire_at, executed_at };
+      return { type: 'datetime', fire_at: params.fire_at, timezone: params.timezone ?? 'UTC', executed_at };
   }
 }

@@ -23,6 +23,8 @@ export class ActionEntity {
   @Column({ type: 'text', name: 'on_worker_lost', default: 'abandon' }) onWorkerLost!: WorkerLostPolicy;
   /** Bytes kept of each of stdout and stderr of a run; null: the worker's default. */
   @Column({ type: 'bigint', name: 'max_log_bytes', nullable: true }) maxLogBytes!: number | null;
+  /** Created over the API (POST /actions) rather than registered from a pack archive (Attune's is_adhoc). */
+  @Column({ type: 'boolean', name: 'is_adhoc', default: false }) isAdhoc!: boolean;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
 }

@@ -1,4 +1,4 @@
-import type { ConditionMode, EnforcementStatus, RuleCondition } from '@attune/contracts';
+import type { ConditionMode, EnforcementStatus, RuleConditions } from '@attune/contracts';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** A rule that matched an event. Written by the executor only. */
@@ -12,7 +12,7 @@ export class EnforcementEntity {
   @Column({ type: 'text', default: 'created' }) status!: EnforcementStatus;
   /** The rule's `condition` and `conditions` when it matched. */
   @Column({ type: 'text' }) condition!: ConditionMode;
-  @Column({ type: 'jsonb', default: () => "'[]'" }) conditions!: RuleCondition[];
+  @Column({ type: 'jsonb', default: () => "'[]'" }) conditions!: RuleConditions;
   /** The action parameters rendered from the event (before the action's defaults). */
   @Column({ type: 'jsonb', nullable: true }) config!: Record<string, unknown> | null;
   /** Why no execution was created, when none was. */

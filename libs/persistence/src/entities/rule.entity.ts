@@ -1,4 +1,4 @@
-import type { ConditionMode, RuleCondition } from '@attune/contracts';
+import type { ConditionMode, RuleConditions } from '@attune/contracts';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** Event → action, with conditions and templated parameters. Written by the api. */
@@ -18,7 +18,7 @@ export class RuleEntity {
   @Column({ type: 'text', name: 'action_ref' }) actionRef!: string;
   @Column({ type: 'jsonb', name: 'trigger_params', default: () => "'{}'" }) triggerParams!: Record<string, unknown>;
   @Column({ type: 'jsonb', name: 'action_params', default: () => "'{}'" }) actionParams!: Record<string, unknown>;
-  @Column({ type: 'jsonb', default: () => "'[]'" }) conditions!: RuleCondition[];
+  @Column({ type: 'jsonb', default: () => "'[]'" }) conditions!: RuleConditions;
   @Column({ type: 'text', default: 'all' }) condition!: ConditionMode;
   @Column({ type: 'boolean', default: true }) enabled!: boolean;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;

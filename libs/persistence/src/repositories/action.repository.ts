@@ -4,9 +4,11 @@ import type { Repository } from 'typeorm';
 import { ActionEntity } from '../entities/action.entity';
 import { PackEntity } from '../entities/pack.entity';
 
-export type PackInput = Pick<PackEntity, 'ref' | 'label' | 'version' | 'description' | 'isStandard'>;
-export type ActionInput = Omit<ActionEntity, 'id' | 'packId' | 'packRef' | 'created' | 'updated' | 'onWorkerLost' | 'maxLogBytes'> &
-  Partial<Pick<ActionEntity, 'onWorkerLost' | 'maxLogBytes'>>;
+/** What Attune packs declare besides the basics; absent fields are stored empty. */
+export type PackAttributes = Partial<Pick<PackEntity, 'confSchema' | 'config' | 'meta' | 'tags' | 'runtimeDeps' | 'dependencies'>>;
+export type PackInput = Pick<PackEntity, 'ref' | 'label' | 'version' | 'description' | 'isStandard'> & PackAttributes;
+export type ActionInput = Omit<ActionEntity, 'id' | 'packId' | 'packRef' | 'created' | 'updated' | 'onWorkerLost' | 'maxLogBytes' | 'isAdhoc'> &
+  Partial<Pick<ActionEntity, 'onWorkerLost' | 'maxLogBytes' | 'isAdhoc'>>;
 
 @Injectable()
 export class PackRepository {

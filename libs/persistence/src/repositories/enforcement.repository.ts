@@ -1,4 +1,4 @@
-import type { ConditionMode, EnforcementStatus, RuleCondition } from '@attune/contracts';
+import type { ConditionMode, EnforcementStatus, RuleConditions } from '@attune/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
@@ -12,11 +12,13 @@ export interface NewEnforcement {
   triggerRef: string;
   event: number;
   condition: ConditionMode;
-  conditions: RuleCondition[];
+  conditions: RuleConditions;
 }
 
 export interface EnforcementFilter {
   ruleRef?: string;
+  /** The rule's id (Attune's `?rule=`). */
+  rule?: number;
   event?: number;
   status?: EnforcementStatus;
 }
@@ -104,6 +106,7 @@ export class EnforcementRepository {
   async list(filter: EnforcementFilter, page: number, perPage: number): Promise<{ items: EnforcementEntity[]; total: number }> {
     const where: Record<string, unknown> = {};
     if (filter.ruleRef) where.ruleRef = filter.ruleRef;
+    if (filter.rule !== undefined) where.rule = filter.rule;
     if (filter.event !== undefined) where.event = filter.event;
     if (filter.status) where.status = filter.status;
     const [items, total] = await this.repo.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage });

@@ -16,6 +16,8 @@ export interface NewEvent {
 
 export interface EventFilter {
   triggerRef?: string;
+  /** The trigger's id (Attune's `?trigger=`). */
+  trigger?: number;
   ruleRef?: string;
   source?: EventSource;
 }
@@ -57,6 +59,7 @@ export class EventRepository {
   async list(filter: EventFilter, page: number, perPage: number): Promise<{ items: EventEntity[]; total: number }> {
     const where: Record<string, unknown> = {};
     if (filter.triggerRef) where.triggerRef = filter.triggerRef;
+    if (filter.trigger !== undefined) where.trigger = filter.trigger;
     if (filter.ruleRef) where.ruleRef = filter.ruleRef;
     if (filter.source) where.source = filter.source;
     const [items, total] = await this.repo.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage });

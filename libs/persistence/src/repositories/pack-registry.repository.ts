@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ActionEntity } from '../entities/action.entity';
 import { PackEntity } from '../entities/pack.entity';
 import { type PackFile, PackVersionEntity } from '../entities/pack-version.entity';
-import type { ActionInput, PackInput } from './action.repository';
+import type { ActionInput, PackAttributes, PackInput } from './action.repository';
 
 export interface NewPackVersion {
   digest: string;
@@ -15,7 +15,7 @@ export interface NewPackVersion {
   uploadedBy: number | null;
 }
 
-export type PackPatch = Partial<Pick<PackEntity, 'label' | 'version' | 'description'>>;
+export type PackPatch = Partial<Pick<PackEntity, 'label' | 'version' | 'description'>> & PackAttributes;
 export type ActionPatch = Partial<ActionInput>;
 
 /** Why a registry write was refused; the api turns these into 404/409 answers. */
@@ -43,13 +43,19 @@ class Refused extends Error {
 }
 
 const ACTION_COLUMNS = `ref, pack_id, pack_ref, label, description, runtime, entrypoint, entrypoint_inline,
-  param_schema, out_schema, output_format, timeout_seconds, enabled, on_worker_lost`;
+  param_schema, out_schema, output_format, timeout_seconds, enabled, on_worker_lost, is_adhoc`;
+
+/** The pack's Attune attributes as SQL parameters ($n..$n+5), in PACK_ATTRIBUTE_COLUMNS order; absent ones empty. */
+const PACK_ATTRIBUTE_COLUMNS = 'conf_schema, config, meta, tags, runtime_deps, dependencies';
+function packAttributeParams(p: PackInput): string[] {
+  return [p.confSchema ?? {}, p.config ?? {}, p.meta ?? {}, p.tags ?? [], p.runtimeDeps ?? [], p.dependencies ?? []].map((v) => JSON.stringify(v));
+}
 
 function actionParams(a: ActionInput, packId: number, packRef: string): unknown[] {
   return [
     a.ref, packId, packRef, a.label, a.description, a.runtime, a.entrypoint, a.entrypointInline,
     JSON.stringify(a.paramSchema), a.outSchema === null ? null : JSON.stringify(a.outSchema),
-    a.outputFormat, a.timeoutSeconds, a.enabled, a.onWorkerLost ?? 'abandon',
+    a.outputFormat, a.timeoutSeconds, a.enabled, a.onWorkerLost ?? 'abandon', a.isAdhoc ?? false,
   ];
 }
 
@@ -70,9 +76,10 @@ export class PackRegistryRepository {
 
   async createPack(input: PackInput): Promise<PackEntity | RegistryRefusal> {
     const rows = await this.ds.query(
-      `INSERT INTO packs (ref, label, version, description, is_standard) VALUES ($1, $2, $3, $4, false)
+      `INSERT INTO packs (ref, label, version, description, is_standard, ${PACK_ATTRIBUTE_COLUMNS})
+       VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (ref) DO NOTHING RETURNING id`,
-      [input.ref, input.label, input.version, input.description],
+      [input.ref, input.label, input.version, input.description, ...packAttributeParams(input)],
     );
     if (!rows.length) return { refused: 'exists' };
     return this.ds.manager.findOneByOrFail(PackEntity, { ref: input.ref });
@@ -84,9 +91,14 @@ export class PackRegistryRepository {
       if (pack.isStandard) throw new Refused({ refused: 'standard_pack' });
       const sets: string[] = [];
       const params: unknown[] = [pack.id];
-      for (const [column, value] of [['label', patch.label], ['version', patch.version], ['description', patch.description]] as const) {
+      const columns: Array<[string, unknown]> = [
+        ['label', patch.label], ['version', patch.version], ['description', patch.description],
+        ['conf_schema', patch.confSchema], ['config', patch.config], ['meta', patch.meta], ['tags', patch.tags],
+        ['runtime_deps', patch.runtimeDeps], ['dependencies', patch.dependencies],
+      ];
+      for (const [column, value] of columns) {
         if (value === undefined) continue;
-        params.push(value);
+        params.push(typeof value === 'object' && value !== null ? JSON.stringify(value) : value);
         sets.push(`${column} = $${params.length}`);
       }
       if (sets.length) await em.query(`UPDATE packs SET ${sets.join(', ')}, updated = now() WHERE id = $1`, params);
@@ -112,7 +124,7 @@ export class PackRegistryRepository {
       const pack = await this.lockPack(em, packRef, 'FOR SHARE');
       if (pack.isStandard) throw new Refused({ refused: 'standard_pack' });
       const rows = await em.query(
-        `INSERT INTO actions (${ACTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        `INSERT INTO actions (${ACTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (ref) DO NOTHING RETURNING id`,
         actionParams(input, pack.id, pack.ref),
       );
@@ -170,12 +182,15 @@ export class PackRegistryRepository {
     return this.inTransaction(async (em) => {
       const upserted = rowsOf<{ id: number }>(
         await em.query(
-          `INSERT INTO packs (ref, label, version, description, is_standard, digest) VALUES ($1, $2, $3, $4, false, $5)
+          `INSERT INTO packs (ref, label, version, description, is_standard, digest, ${PACK_ATTRIBUTE_COLUMNS})
+           VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (ref) DO UPDATE SET label = EXCLUDED.label, version = EXCLUDED.version,
-             description = EXCLUDED.description, digest = EXCLUDED.digest, updated = now()
+             description = EXCLUDED.description, digest = EXCLUDED.digest,
+             conf_schema = EXCLUDED.conf_schema, config = EXCLUDED.config, meta = EXCLUDED.meta, tags = EXCLUDED.tags,
+             runtime_deps = EXCLUDED.runtime_deps, dependencies = EXCLUDED.dependencies, updated = now()
            WHERE packs.is_standard = false
            RETURNING id`,
-          [pack.ref, pack.label, pack.version, pack.description, version.digest],
+          [pack.ref, pack.label, pack.version, pack.description, version.digest, ...packAttributeParams(pack)],
         ),
       );
       if (!upserted.length) throw new Refused({ refused: 'standard_pack' });
@@ -197,13 +212,13 @@ export class PackRegistryRepository {
       }
       for (const a of actions) {
         await em.query(
-          `INSERT INTO actions (${ACTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+          `INSERT INTO actions (${ACTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
            ON CONFLICT (ref) DO UPDATE SET pack_id = EXCLUDED.pack_id, pack_ref = EXCLUDED.pack_ref,
              label = EXCLUDED.label, description = EXCLUDED.description, runtime = EXCLUDED.runtime,
              entrypoint = EXCLUDED.entrypoint, entrypoint_inline = EXCLUDED.entrypoint_inline,
              param_schema = EXCLUDED.param_schema, out_schema = EXCLUDED.out_schema,
              output_format = EXCLUDED.output_format, timeout_seconds = EXCLUDED.timeout_seconds,
-             enabled = EXCLUDED.enabled, on_worker_lost = EXCLUDED.on_worker_lost, updated = now()`,
+             enabled = EXCLUDED.enabled, on_worker_lost = EXCLUDED.on_worker_lost, is_adhoc = false, updated = now()`,
           actionParams(a, packId, pack.ref),
         );
       }

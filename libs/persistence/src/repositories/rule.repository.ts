@@ -1,4 +1,4 @@
-import type { ConditionMode, RuleCondition } from '@attune/contracts';
+import type { ConditionMode, RuleConditions } from '@attune/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
@@ -17,7 +17,7 @@ export interface NewRule {
   actionRef: string;
   triggerParams: Record<string, unknown>;
   actionParams: Record<string, unknown>;
-  conditions: RuleCondition[];
+  conditions: RuleConditions;
   condition: ConditionMode;
   enabled: boolean;
 }
