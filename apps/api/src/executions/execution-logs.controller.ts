@@ -45,14 +45,16 @@ export class ExecutionLogsController {
     description:
       'The worker running the execution stores each non-empty log here once the process has ended and before it reports the result, ' +
       'so a log is whole when its execution is terminal. Only the worker\'s log token for this execution is accepted: users and ' +
-      'actions cannot write logs. The body is the raw log; its length and SHA-256 must match the headers. Storing the same log again ' +
+      'actions cannot write logs. The body is the raw log; its length (Content-Length or X-Log-Size) and SHA-256 (header or trailer) ' +
+      'must match what is stored, or nothing is kept (422). Storing the same log again ' +
       'answers the version stored first.',
   })
   @ApiParam({ name: 'stream', enum: LOG_STREAMS })
   @ApiConsumes('application/octet-stream')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
-  @ApiHeader({ name: 'Content-Length', required: true, description: 'Bytes in the log' })
-  @ApiHeader({ name: 'X-Checksum-Sha256', required: true, description: 'SHA-256 of the log, hex' })
+  @ApiHeader({ name: 'Content-Length', required: false, description: 'Bytes in the log (or X-Log-Size with a chunked body)' })
+  @ApiHeader({ name: 'X-Log-Size', required: false, description: 'Bytes in the log, when the body is chunked' })
+  @ApiHeader({ name: 'X-Checksum-Sha256', required: false, description: 'SHA-256 of the log, hex: as a header, or as a trailer (announced in `Trailer`)' })
   @ApiHeader({ name: 'X-Log-Truncated', required: false, description: '`true` when the log hit its size cap and ends with a truncation marker' })
   @ApiCreatedResponse({
     description: 'The log is stored as the version of the execution\'s log artifact',
@@ -79,13 +81,14 @@ export class ExecutionLogsController {
     @Param('id', idPipe) id: number,
     @Param('stream') streamName: string,
     @Headers('content-length') contentLength: string | undefined,
+    @Headers('x-log-size') logSize: string | undefined,
     @Headers('x-checksum-sha256') sha256: string | undefined,
     @Headers('x-log-truncated') truncated: string | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ data: ExecutionLogCommittedV1 }> {
     try {
-      return { data: await this.uploads.store(principal, id, streamParam(streamName), { contentLength, sha256, truncated }, req) };
+      return { data: await this.uploads.store(principal, id, streamParam(streamName), { contentLength, logSize, sha256, truncated }, req) };
     } catch (err) {
       // Refused before or while reading: do not drain what may be a large body.
       if (!req.complete) res.setHeader('Connection', 'close');

@@ -9,6 +9,8 @@ import { ArtifactsService } from '../artifacts/artifacts.service';
 /** What the worker says of the log it sends, from its headers. */
 export interface LogUploadHeaders {
   contentLength?: string;
+  /** The log's length when the body is chunked (its digest then follows as a trailer). */
+  logSize?: string;
   sha256?: string;
   truncated?: string;
 }
@@ -35,37 +37,69 @@ export class LogUploads {
     if (principal.kind !== 'log-writer' || principal.executionId !== executionId) {
       throw new DomainError('FORBIDDEN', 'this log token is for another execution');
     }
-    const size = headers.contentLength !== undefined && /^[1-9][0-9]{0,15}$/.test(headers.contentLength) ? Number(headers.contentLength) : NaN;
-    if (!Number.isSafeInteger(size)) {
-      throw new DomainError('VALIDATION_ERROR', 'a log upload needs its length', [{ field: 'Content-Length', message: 'must be a positive byte count' }]);
+    // The length comes first (Content-Length, X-Log-Size) or, for a log sent while it was still
+    // growing, after the body as a trailer; the digest likewise. Both are checked against what was
+    // stored before anything commits.
+    const trailers = String(req.headers.trailer ?? '').toLowerCase().split(',').map((t) => t.trim());
+    const sizeTrailed = trailers.includes('x-log-size');
+    const announced = headers.logSize ?? headers.contentLength;
+    const byteCount = (v: string | undefined) => (v !== undefined && /^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : NaN);
+    const size = byteCount(announced);
+    if (!sizeTrailed && !Number.isSafeInteger(size)) {
+      throw new DomainError('VALIDATION_ERROR', 'a log upload needs its length', [{ field: 'X-Log-Size', message: 'must be a positive byte count (or Content-Length, or an X-Log-Size trailer)' }]);
     }
     if (size > this.config.artifactMaxUploadBytes) {
       throw new DomainError('PAYLOAD_TOO_LARGE', `the log exceeds the limit of ${this.config.artifactMaxUploadBytes} bytes`);
     }
-    const sha256 = headers.sha256?.toLowerCase();
-    if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) {
-      throw new DomainError('VALIDATION_ERROR', 'a log upload needs its SHA-256', [{ field: 'X-Checksum-Sha256', message: 'must be 64 hex digits' }]);
+    // The digest comes first as a header, or after the body as a trailer (the worker measures it
+    // while sending); either way it is checked against what was stored before anything commits.
+    const trailed = trailers.includes('x-checksum-sha256');
+    const headerSha = headers.sha256?.toLowerCase();
+    if (headerSha !== undefined && !/^[0-9a-f]{64}$/.test(headerSha)) {
+      throw new DomainError('VALIDATION_ERROR', 'X-Checksum-Sha256 is not a SHA-256', [{ field: 'X-Checksum-Sha256', message: 'must be 64 hex digits' }]);
     }
-    if (headers.truncated !== undefined && !['true', 'false'].includes(headers.truncated)) {
-      throw new DomainError('VALIDATION_ERROR', 'X-Log-Truncated is true or false', [{ field: 'X-Log-Truncated', message: 'must be true or false' }]);
-    }
+    const flag = (v: string | undefined) => {
+      if (v !== undefined && !['true', 'false'].includes(v)) {
+        throw new DomainError('VALIDATION_ERROR', 'X-Log-Truncated is true or false', [{ field: 'X-Log-Truncated', message: 'must be true or false' }]);
+      }
+      return v === 'true';
+    };
+    let truncated = flag(headers.truncated);
     const key = this.artifacts.newUploadKey();
+    let sha256: string;
+    let stored: number;
     try {
-      await new Promise<void>((resolve, reject) => {
+      const put = await new Promise<{ sha256: string; size: number }>((resolve, reject) => {
         const aborted = () => reject(new DomainError('BAD_REQUEST', 'the client closed the connection during the upload'));
         req.once('aborted', aborted);
         this.blobs
-          .put(key, req, { size, expectedSha256: sha256, maxBytes: size, contentType: LOG_CONTENT_TYPE })
-          .then(() => resolve(), reject)
+          .put(key, req, {
+            maxBytes: sizeTrailed ? this.config.artifactMaxUploadBytes : size,
+            contentType: LOG_CONTENT_TYPE,
+            ...(sizeTrailed ? {} : { size }),
+            ...(headerSha && !trailed ? { expectedSha256: headerSha } : {}),
+          })
+          .then(resolve, reject)
           .finally(() => req.off('aborted', aborted));
       });
+      sha256 = put.sha256;
+      stored = put.size;
+      if (sizeTrailed) {
+        const claimed = byteCount(String(req.trailers['x-log-size'] ?? ''));
+        if (claimed !== put.size) throw new SizeMismatchError(key, Number.isNaN(claimed) ? -1 : claimed, put.size);
+        truncated = truncated || flag(req.trailers['x-log-truncated']);
+      }
+      if (trailed) {
+        const claimed = String(req.trailers['x-checksum-sha256'] ?? '').toLowerCase();
+        if (claimed !== put.sha256) throw new ChecksumMismatchError(key, claimed, put.sha256);
+      }
     } catch (err) {
       await this.blobs.delete(key).catch(() => undefined);
       if (err instanceof SizeMismatchError || err instanceof BlobTooLargeError) {
-        throw new DomainError('VALIDATION_ERROR', `the body does not hold the ${size} bytes Content-Length announced`, [{ field: 'Content-Length', message: 'does not match the body' }]);
+        throw new DomainError('VALIDATION_ERROR', `the body does not hold the bytes announced`, [{ field: headers.logSize || sizeTrailed ? 'X-Log-Size' : 'Content-Length', message: 'does not match the body' }]);
       }
       if (err instanceof ChecksumMismatchError) {
-        throw new DomainError('VALIDATION_ERROR', `the log hashes to ${err.actualSha256}, not ${sha256}`, [{ field: 'X-Checksum-Sha256', message: 'does not match the body' }]);
+        throw new DomainError('VALIDATION_ERROR', `the log hashes to ${err.actualSha256}, not ${err.expectedSha256}`, [{ field: 'X-Checksum-Sha256', message: 'does not match the body' }]);
       }
       throw err;
     }
@@ -74,9 +108,9 @@ export class LogUploads {
       attempt: principal.attempt,
       stream,
       staged_key: key,
-      size_bytes: size,
+      size_bytes: stored,
       sha256,
-      truncated: headers.truncated === 'true',
+      truncated,
     };
     // A log commit is one HEAD and a transaction: a short wait, so that the worker soon tries
     // again while artifact-store restarts (its retry finds the log stored if this one lands late).

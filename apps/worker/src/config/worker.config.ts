@@ -56,6 +56,10 @@ export class WorkerConfig extends ServiceConfig {
    * it the execution ends `failed`, its result saying which log is incomplete.
    */
   @IsInt() @Min(1000) logStoreTimeoutMs = 300_000;
+  /** A log past this size starts being stored while the process still runs (0: only after). */
+  @IsInt() @Min(0) earlyLogBytes = 8 * 1024 * 1024;
+  /** An upload that follows a running process is given up after this long (then the log is stored after the process). */
+  @IsInt() @Min(1000) earlyLogMaxMs = 60_000;
   /**
    * On shutdown, how long running processes may finish before the worker leaves; a dispatch
    * still running then returns to the queue and runs again elsewhere.
@@ -109,6 +113,8 @@ export class WorkerConfig extends ServiceConfig {
       logFlushMs: env.ATTUNE_LOG_FLUSH_MS,
       liveLogBytesPerSecond: env.ATTUNE_LIVE_LOG_BYTES_PER_SECOND,
       logStoreTimeoutMs: env.ATTUNE_LOG_STORE_TIMEOUT_MS,
+      earlyLogBytes: env.ATTUNE_EARLY_LOG_BYTES,
+      earlyLogMaxMs: env.ATTUNE_EARLY_LOG_MAX_MS,
       drainTimeoutMs: env.ATTUNE_WORKER_DRAIN_TIMEOUT_MS,
       keepWorkDirs: envBool(env.ATTUNE_KEEP_WORK_DIRS),
       python: env.ATTUNE_PYTHON,

@@ -9,7 +9,7 @@ import { Gauge, Histogram } from 'prom-client';
 import { WorkerConfig } from '../config/worker.config';
 import { PackCache, PackUnavailableError } from '../packs/pack-cache.service';
 import { LogSpool, type LogSummary } from './log-spool';
-import { LogNotStoredError, uploadLog } from './log-uploader';
+import { fileSource, LogNotStoredError, type LogSource, uploadLog } from './log-uploader';
 import { buildEnvironment } from './process-environment';
 import { runProcess } from './process-runner';
 import { prepareRunDirectory, type RunDirectory } from './run-directory';
@@ -127,6 +127,7 @@ export class ExecutionRunner {
     let identity: HeldIdentity | undefined;
     let runDir: RunDirectory | undefined;
     let spools: string[] = [];
+    let openSpools: LogSpool[] = [];
     try {
       // The action runs as a uid of its own (when the worker is root) that owns only its work dir.
       identity = await this.identities.acquire();
@@ -150,10 +151,13 @@ export class ExecutionRunner {
         stdout: this.logSpool(d, 'stdout', spools[0], log),
         stderr: this.logSpool(d, 'stderr', spools[1], log),
       };
+      openSpools = [logs.stdout, logs.stderr];
+      const captureBytes = Math.max(this.config.previewChars * 4, d.action.output_format === 'text' ? 0 : this.config.maxParsedOutputBytes);
       let outcome;
+      let early: Array<Promise<string | undefined>> = [];
       try {
         const [command, args] = this.command(d.action, await this.packDirectory(d));
-        outcome = await runProcess({
+        const running = runProcess({
           command,
           args,
           cwd: workDir,
@@ -161,31 +165,36 @@ export class ExecutionRunner {
           stdin,
           timeoutMs: d.timeout_seconds * 1000,
           killGraceMs: this.config.killGraceMs,
-          captureBytes: Math.max(this.config.previewChars * 4, d.action.output_format === 'text' ? 0 : this.config.maxParsedOutputBytes),
+          captureBytes,
           signal,
-          sinks: logs,
+          outputFds: { stdout: logs.stdout.fd, stderr: logs.stderr.fd },
           identity,
         });
+        // A large log starts on its way while the process still writes it.
+        early = [this.earlyStore(d, 'stdout', logs.stdout, running, log), this.earlyStore(d, 'stderr', logs.stderr, running, log)];
+        outcome = await running;
       } catch (err) {
-        if (!(err instanceof UnrunnableActionError)) {
-          logs.stdout.abort();
-          logs.stderr.abort();
-          throw err;
-        }
+        if (!(err instanceof UnrunnableActionError)) throw err;
         outcome = {
           exitCode: null, signal: null, timedOut: false, durationMs: 0,
           stdout: { head: Buffer.alloc(0), totalBytes: 0 }, stderr: { head: Buffer.alloc(0), totalBytes: 0 },
           spawnError: err.message,
         };
       }
+      // The process wrote into the spool files: its previews are their heads.
+      const [out, err] = await Promise.all([logs.stdout.end(), logs.stderr.end()]);
+      outcome.stdout = { head: logs.stdout.head(captureBytes), totalBytes: out.totalBytes + out.droppedBytes };
+      outcome.stderr = { head: logs.stderr.head(captureBytes), totalBytes: err.totalBytes + err.droppedBytes };
       const built = buildResult(outcome, d.action.output_format, d.timeout_seconds, this.config.previewChars);
       let status = built.status;
       const result = built.result;
       // Terminal means complete: both logs are stored whole before the result is reported.
-      const [out, err] = await Promise.all([logs.stdout.end(), logs.stderr.end()]);
+      const [earlyOut, earlyErr] = await Promise.all(early);
+      if (earlyOut) out.sha256 = earlyOut;
+      if (earlyErr) err.sha256 = earlyErr;
       const stored = await Promise.all([
-        this.storeLog(d, 'stdout', spools[0], out, log),
-        this.storeLog(d, 'stderr', spools[1], err, log),
+        earlyOut ? undefined : this.storeLog(d, 'stdout', logs.stdout, spools[0], out, log),
+        earlyErr ? undefined : this.storeLog(d, 'stderr', logs.stderr, spools[1], err, log),
       ]);
       const logPath = `/api/v1/executions/${d.execution_id}/logs`;
       for (const [i, stream] of (['stdout', 'stderr'] as const).entries()) {
@@ -223,6 +232,7 @@ export class ExecutionRunner {
       runningGauge.set(this.running);
       await identity?.release();
       if (runDir && !this.config.keepWorkDirs) await rm(runDir.root, { recursive: true, force: true }).catch(() => undefined);
+      for (const spool of openSpools) spool.close();
       await Promise.all(spools.map((f) => rm(f, { force: true }).catch(() => undefined)));
     }
   }
@@ -243,19 +253,66 @@ export class ExecutionRunner {
     );
   }
 
-  /** Stores a non-empty log through the api; answers why it could not, or undefined once stored. */
-  private async storeLog(d: ExecutionDispatchV1, stream: 'stdout' | 'stderr', path: string, summary: LogSummary, log: Logger): Promise<string | undefined> {
-    if (summary.totalBytes === 0) return undefined;
-    if (!d.log_token) return 'the dispatch carries no log token (an executor older than this worker sent it)';
+  /**
+   * Stores a log while the process still writes it, once it passes `earlyLogBytes`: the upload
+   * follows the spool file and ends with its last bytes, so a large log is stored about when the
+   * process ends rather than after. One attempt, given up (the usual upload then follows the
+   * process) when the process runs past `earlyLogMaxMs` from the start of the upload or anything
+   * fails. Answers the log's SHA-256 once stored, or undefined.
+   */
+  private async earlyStore(d: ExecutionDispatchV1, stream: 'stdout' | 'stderr', spool: LogSpool, running: Promise<unknown>, log: Logger): Promise<string | undefined> {
+    if (!d.log_token || this.config.earlyLogBytes <= 0) return undefined;
+    let ended = false;
+    void running.finally(() => (ended = true));
+    while (!ended && spool.size < this.config.earlyLogBytes) {
+      let timer: NodeJS.Timeout | undefined;
+      // The end of the process ends the wait at once: a short run pays nothing here.
+      await Promise.race([new Promise((r) => (timer = setTimeout(r, 50))), running]);
+      clearTimeout(timer);
+    }
+    if (ended) return undefined;
+    const controller = new AbortController();
+    const giveUp = setTimeout(() => controller.abort(), this.config.earlyLogMaxMs);
+    void running.finally(() => clearTimeout(giveUp));
+    const source: LogSource = { read: () => spool.follow(), final: () => spool.final };
     const started = Date.now();
     try {
-      await uploadLog({
+      const sha256 = await uploadLog({
         apiUrl: this.config.apiUrl,
         executionId: d.execution_id,
         stream,
         token: d.log_token,
-        path,
-        summary,
+        source,
+        deadline: Date.now() + this.config.logStoreTimeoutMs,
+        once: true,
+        signal: controller.signal,
+        logger: log,
+      });
+      logStoreSeconds.observe((Date.now() - started) / 1000);
+      return sha256;
+    } catch (err) {
+      log.info({ stream, err: (err as Error).message }, 'log not stored while running; storing it after the process');
+      return undefined;
+    } finally {
+      clearTimeout(giveUp);
+    }
+  }
+
+  /** Stores a non-empty log through the api, filling in its SHA-256; answers why it could not, or undefined once stored. */
+  private async storeLog(d: ExecutionDispatchV1, stream: 'stdout' | 'stderr', spool: LogSpool, path: string, summary: LogSummary, log: Logger): Promise<string | undefined> {
+    if (summary.totalBytes === 0) return undefined;
+    if (!d.log_token) {
+      summary.sha256 = await spool.digest();
+      return 'the dispatch carries no log token (an executor older than this worker sent it)';
+    }
+    const started = Date.now();
+    try {
+      summary.sha256 = await uploadLog({
+        apiUrl: this.config.apiUrl,
+        executionId: d.execution_id,
+        stream,
+        token: d.log_token,
+        source: fileSource(path, summary),
         deadline: started + this.config.logStoreTimeoutMs,
         logger: log,
       });
@@ -264,6 +321,7 @@ export class ExecutionRunner {
     } catch (err) {
       if (!(err instanceof LogNotStoredError)) throw err;
       log.error({ stream, bytes: summary.totalBytes, err: err.message }, 'log could not be stored');
+      summary.sha256 = await spool.digest();
       return err.message;
     }
   }

@@ -1,8 +1,7 @@
 import { type ExecutionLogV1, type LogStreamName, MAX_LOG_CHUNK_BYTES } from '@attune/contracts';
 import type { Logger } from '@attune/service-kit';
 import { createHash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 
 /** What a LogSpool needs to send a live chunk: a confirmed publish. */
 export type PublishChunk = (chunk: ExecutionLogV1) => Promise<void>;
@@ -15,7 +14,7 @@ export interface LogSpoolOptions {
   path: string;
   /** Bytes kept at most; beyond it the log ends with a truncation marker. */
   maxBytes: number;
-  /** Output is gathered this long at most before a live chunk goes out (a live tail sees slow output promptly). */
+  /** How often the file is looked at for new output (live chunks, the size cap). */
   flushMs: number;
   /** Live chunks carry at most this many bytes a second; the log on disk is not limited. */
   liveBytesPerSecond: number;
@@ -25,7 +24,8 @@ export interface LogSpoolOptions {
 
 export interface LogSummary {
   totalBytes: number;
-  sha256: string;
+  /** Measured while the log is stored (one read of the file), or by digest() when it cannot be. */
+  sha256?: string;
   truncated: boolean;
   /** Bytes the process wrote past the cap, not kept. */
   droppedBytes: number;
@@ -33,174 +33,199 @@ export interface LogSummary {
   liveBytes: number;
 }
 
-/** Bytes buffered towards the file before the producer is asked to wait. */
-const WRITE_HIGH_WATER = 1024 * 1024;
-
 /**
- * One stream (stdout or stderr) of a running execution, kept in two ways:
- * - whole, in a spool file written at disk speed and hashed as it goes; the worker stores it
- *   through the api once the process has ended, before it reports the result (terminal means
- *   complete);
- * - live, as ordered, bounded chunks on the bus read back from the spool, for live tails and so
- *   that a lost worker leaves what it had sent. The live path is rate-limited and lags behind a
- *   fast producer instead of slowing it; it stops when the process ends (the stored log
- *   supersedes it).
- * Memory stays flat: at most WRITE_HIGH_WATER bytes wait for the disk, and `write` answers false
- * when the producer should pause (the caller pauses the child's pipe).
+ * One stream (stdout or stderr) of a running execution. The process writes straight into the
+ * spool file (its stdout or stderr *is* the file descriptor `fd`), so it prints at disk speed
+ * with no copy through the worker. The worker meanwhile:
+ * - reads new output back from the file as ordered, bounded live chunks on the bus, for live
+ *   tails and so that a lost worker leaves what it had sent. The live path is rate-limited and
+ *   lags behind a fast producer instead of slowing it; it stops when the process ends (the
+ *   stored log supersedes it);
+ * - keeps the file within the size cap: past `maxBytes` it cuts the file back at every look,
+ *   so the disk holds at most the cap plus one interval's output, and the log ends with a
+ *   truncation marker.
+ * Once the process has ended, end() answers the totals; the worker then stores the file through
+ * the api, hashing it as it sends it, before it reports the result (terminal means complete).
  */
 export class LogSpool {
-  private readonly hash = createHash('sha256');
+  readonly fd: number;
   private readonly chunkBytes: number;
-  /** Opened on the first output: most streams of most runs stay empty and cost no file. */
-  private file?: WriteStream;
-  private fileError: Promise<never> = new Promise<never>(() => undefined);
-  private kept = 0;
-  private dropped = 0;
-  /** Bytes the file holds (their writes completed), from 0. */
-  private onDisk = 0;
   private liveSent = 0;
   private seq = 0;
+  /** The furthest the process wrote (beyond the cap too). */
+  private highest = 0;
   private stopped = false;
+  /** Set by end(): the final size and the truncation, with the marker written. */
+  private finished?: { totalBytes: number; truncated: boolean };
   private wake?: () => void;
-  private live: Promise<void> = Promise.resolve();
+  private readonly followers = new Set<() => void>();
+  private readonly live: Promise<void>;
 
   constructor(
     private readonly publish: PublishChunk,
     private readonly opts: LogSpoolOptions,
   ) {
     this.chunkBytes = Math.min(opts.chunkBytes ?? MAX_LOG_CHUNK_BYTES, MAX_LOG_CHUNK_BYTES);
-  }
-
-  private openFile(): WriteStream {
-    const file = createWriteStream(this.opts.path, { mode: 0o600, highWaterMark: WRITE_HIGH_WATER });
-    this.file = file;
-    this.fileError = new Promise<never>((_, reject) => file.once('error', reject));
-    this.fileError.catch(() => undefined);
+    this.fd = openSync(opts.path, 'w+', 0o600);
     this.live = this.liveLoop().catch((err: Error) => {
       // The live view is a convenience; the stored log does not depend on it.
-      this.opts.logger.warn({ stream: this.opts.stream, err: err.message }, 'live log chunks stopped');
+      opts.logger.warn({ stream: opts.stream, err: err.message }, 'live log chunks stopped');
     });
-    return file;
-  }
-
-  /** Bytes kept so far. */
-  get bytes(): number {
-    return this.kept;
-  }
-
-  write(data: Buffer): boolean {
-    let rest = data;
-    if (this.kept + rest.length > this.opts.maxBytes) {
-      const room = Math.max(0, this.opts.maxBytes - this.kept);
-      this.dropped += rest.length - room;
-      rest = rest.subarray(0, room);
-    }
-    if (rest.length) this.append(rest);
-    return (this.file?.writableLength ?? 0) < WRITE_HIGH_WATER;
-  }
-
-  /** Resolves when the producer may write again. */
-  waitForDrain(): Promise<void> {
-    const file = this.file;
-    if (!file || file.writableLength < WRITE_HIGH_WATER) return Promise.resolve();
-    return Promise.race([new Promise<void>((r) => file.once('drain', r)), this.fileError]);
   }
 
   /**
-   * The process has ended: stops the live chunks, adds the truncation marker if any, and
-   * answers the totals once every byte is in the file.
+   * The process has ended: stops the live chunks, applies the cap and its marker, and answers the
+   * totals with the SHA-256 of what is kept.
    */
   async end(): Promise<LogSummary> {
     this.stopped = true;
     this.wake?.();
-    const truncated = this.dropped > 0;
-    if (truncated) {
-      this.append(Buffer.from(`\n[attune: output truncated: kept the first ${this.opts.maxBytes} bytes, dropped ${this.dropped} more]\n`));
-    }
-    const file = this.file;
-    if (file) await Promise.race([new Promise<void>((resolve) => file.end(resolve)), this.fileError]);
     await this.live;
-    return { totalBytes: this.kept, sha256: this.hash.digest('hex'), truncated, droppedBytes: this.dropped, liveBytes: this.liveSent };
+    const size = this.keptSize();
+    const dropped = Math.max(0, this.highest - this.opts.maxBytes);
+    const truncated = dropped > 0;
+    let total = Math.min(size, this.opts.maxBytes);
+    if (truncated) {
+      ftruncateSync(this.fd, this.opts.maxBytes);
+      const marker = Buffer.from(`\n[attune: output truncated: kept the first ${this.opts.maxBytes} bytes, dropped ${dropped} more]\n`);
+      writeSync(this.fd, marker, 0, marker.length, this.opts.maxBytes);
+      total = this.opts.maxBytes + marker.length;
+    }
+    this.finished = { totalBytes: total, truncated };
+    for (const wakeFollower of [...this.followers]) wakeFollower();
+    return { totalBytes: total, sha256: total === 0 ? createHash('sha256').digest('hex') : undefined, truncated, droppedBytes: dropped, liveBytes: this.liveSent };
   }
 
-  /** Closes the file without waiting for anything (the run failed before its output mattered). */
-  abort(): void {
+  /** The SHA-256 of what the file keeps (after end()). Storing the log measures it anyway; this is for when it is not stored. */
+  digest(): Promise<string> {
+    return this.hash();
+  }
+
+  /** Bytes the file keeps now (the process may still be writing). */
+  get size(): number {
+    return this.finished?.totalBytes ?? this.keptSize();
+  }
+
+  /**
+   * The log as it is written, for storing it while the process still runs: every byte in order,
+   * waiting for more, and ending with the final bytes (the truncation marker too) after end().
+   */
+  async *follow(): AsyncGenerator<Buffer> {
+    let position = 0;
+    for (;;) {
+      const limit = this.finished?.totalBytes ?? this.keptSize();
+      if (position < limit) {
+        const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, limit - position));
+        const n = readSync(this.fd, buf, 0, buf.length, position);
+        if (n <= 0) throw new Error(`the spool file ended at ${position} of ${limit} bytes`);
+        position += n;
+        yield buf.subarray(0, n);
+        continue;
+      }
+      if (this.finished) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.followers.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, 20);
+        this.followers.add(done);
+      });
+    }
+  }
+
+  /** The totals once end() has run (for a source that followed the file). */
+  get final(): { totalBytes: number; truncated: boolean } {
+    if (!this.finished) throw new Error('the log is not final before end()');
+    return this.finished;
+  }
+
+  /** The first `n` bytes (previews, parsed output), read back from the file. */
+  head(n: number): Buffer {
+    const buf = Buffer.allocUnsafe(Math.max(0, n));
+    const read = n > 0 ? readSync(this.fd, buf, 0, n, 0) : 0;
+    return buf.subarray(0, read);
+  }
+
+  close(): void {
     this.stopped = true;
     this.wake?.();
-    this.file?.destroy();
+    try {
+      closeSync(this.fd);
+    } catch {
+      // closed already
+    }
   }
 
-  private append(bytes: Buffer): void {
-    this.kept += bytes.length;
-    this.hash.update(bytes);
-    (this.file ?? this.openFile()).write(bytes, (err) => {
-      if (err) return;
-      this.onDisk += bytes.length;
-      this.wake?.();
+  /** The file's size now, cut back to the cap when the process went past it. */
+  private keptSize(): number {
+    const size = fstatSync(this.fd).size;
+    this.highest = Math.max(this.highest, size);
+    if (size > this.opts.maxBytes) {
+      // The process's own offset runs on; what it writes past the cap lands beyond it again and
+      // is cut at the next look. The file never keeps more than the cap plus one interval.
+      ftruncateSync(this.fd, this.opts.maxBytes);
+      return this.opts.maxBytes;
+    }
+    return size;
+  }
+
+  private hash(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const hash = createHash('sha256');
+      createReadStream('', { fd: this.fd, start: 0, autoClose: false, highWaterMark: 1024 * 1024 })
+        .on('data', (c) => hash.update(c))
+        .on('error', reject)
+        .on('end', () => resolve(hash.digest('hex')));
     });
   }
 
   /**
-   * Sends what the file holds beyond the last live chunk, in order, one chunk in flight, within
-   * the rate limit. A short wait after new output gathers small writes into one chunk.
+   * Looks at the file every flushMs: keeps the cap, and sends what it holds beyond the last live
+   * chunk, in order, one chunk in flight, within the rate limit.
    */
   private async liveLoop(): Promise<void> {
     const budgetPerMs = this.opts.liveBytesPerSecond / 1000;
     let budget = this.chunkBytes;
     let refilledAt = Date.now();
-    let reader: Awaited<ReturnType<typeof open>> | undefined;
-    try {
-      while (!this.stopped) {
-        if (this.onDisk === this.liveSent) {
-          await this.sleep();
-          continue;
-        }
-        if (this.onDisk - this.liveSent < this.chunkBytes) await this.sleep(this.opts.flushMs);
-        if (this.stopped) break;
-        const size = Math.min(this.chunkBytes, this.onDisk - this.liveSent);
-        const now = Date.now();
-        budget = Math.min(this.chunkBytes, budget + (now - refilledAt) * budgetPerMs);
-        refilledAt = now;
-        if (budget < size) {
-          await this.sleep(Math.ceil((size - budget) / budgetPerMs));
-          continue;
-        }
-        budget -= size;
-        reader ??= await open(this.opts.path, 'r');
-        const buf = Buffer.allocUnsafe(size);
-        const { bytesRead } = await reader.read(buf, 0, size, this.liveSent);
-        if (bytesRead <= 0) continue;
-        await this.publish({
-          execution_id: this.opts.executionId,
-          attempt: this.opts.attempt,
-          stream: this.opts.stream,
-          seq: this.seq,
-          offset: this.liveSent,
-          data: buf.subarray(0, bytesRead).toString('base64'),
-        });
-        this.seq++;
-        this.liveSent += bytesRead;
+    while (!this.stopped) {
+      const available = this.keptSize() - this.liveSent;
+      const now = Date.now();
+      budget = Math.min(this.chunkBytes, budget + (now - refilledAt) * budgetPerMs);
+      refilledAt = now;
+      const size = Math.min(this.chunkBytes, available, Math.floor(budget));
+      if (size <= 0) {
+        await this.sleep(this.opts.flushMs);
+        continue;
       }
-    } finally {
-      await reader?.close();
+      budget -= size;
+      const buf = Buffer.allocUnsafe(size);
+      const bytesRead = readSync(this.fd, buf, 0, size, this.liveSent);
+      if (bytesRead <= 0) continue;
+      await this.publish({
+        execution_id: this.opts.executionId,
+        attempt: this.opts.attempt,
+        stream: this.opts.stream,
+        seq: this.seq,
+        offset: this.liveSent,
+        data: buf.subarray(0, bytesRead).toString('base64'),
+      });
+      this.seq++;
+      this.liveSent += bytesRead;
     }
   }
 
-  /** Until new output is on disk, the spool stops, or `ms` passes (when given). */
-  private sleep(ms?: number): Promise<void> {
+  /** Until `ms` passes or the spool stops. */
+  private sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
       const done = () => {
         clearTimeout(timer);
-        if (this.wake === done || this.wake === onlyStop) this.wake = undefined;
+        if (this.wake === done) this.wake = undefined;
         resolve();
       };
-      // With a timer, only a stop ends the wait early: new output just joins the chunk.
-      const onlyStop = () => {
-        if (this.stopped) done();
-      };
-      if (ms !== undefined) timer = setTimeout(done, ms);
-      this.wake = ms === undefined ? done : onlyStop;
+      const timer = setTimeout(done, ms);
+      this.wake = done;
     });
   }
 }

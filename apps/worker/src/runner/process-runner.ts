@@ -21,6 +21,11 @@ export interface RunSpec {
   signal?: AbortSignal;
   /** Where the full output goes (the log), besides the bounded head kept here. */
   sinks?: { stdout?: OutputSink; stderr?: OutputSink };
+  /**
+   * File descriptors the process writes its stdout and stderr to directly (the log spool files),
+   * instead of pipes: no copy through the worker. Their heads are then the caller's to read.
+   */
+  outputFds?: { stdout: number; stderr: number };
   /** Run as this uid/gid (no supplementary groups) instead of the worker's own; needs root. */
   identity?: { uid: number; gid: number };
 }
@@ -107,7 +112,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       cwd: spec.cwd,
       env: spec.env,
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', spec.outputFds?.stdout ?? 'pipe', spec.outputFds?.stderr ?? 'pipe'],
       // libuv drops the supplementary groups (setgroups(0)) before setgid/setuid.
       ...(spec.identity ? { uid: spec.identity.uid, gid: spec.identity.gid } : {}),
     });
@@ -121,11 +126,11 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
           void sink.waitForDrain().then(() => pipe.resume());
         }
       });
-    forward(child.stdout, stdout, spec.sinks?.stdout);
-    forward(child.stderr, stderr, spec.sinks?.stderr);
+    if (child.stdout) forward(child.stdout, stdout, spec.sinks?.stdout);
+    if (child.stderr) forward(child.stderr, stderr, spec.sinks?.stderr);
     // A process that exits without reading stdin makes the write fail with EPIPE: harmless.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(spec.stdin);
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(spec.stdin);
 
     const stop = () => {
       if (killTimer) return;
