@@ -1,0 +1,4 @@
+export * from './workflow-model';
+export * from './workflow-definition';
+export * from './workflow-expressions';
+export * from './workflow-graph';
