@@ -152,6 +152,8 @@ function writePack(dir: string): void {
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx nx run-many -t build --projects=api,executor,worker,artifact-store,cli)`);
   tmp = mkdtempSync(join(tmpdir(), 'attune-cli-e2e-'));
+  // Actions run as their own uid: they must reach the gate files made here.
+  chmodSync(tmp, 0o755);
   configDir = join(tmp, 'config');
   ctx = await startPlatform('cli');
   const login = await cli(['login', '--url', ctx.platform.apiUrl, '--username', 'test@attune.local'], { env: { ATTUNE_PASSWORD: 'TestPass123!' } });

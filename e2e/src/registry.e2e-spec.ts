@@ -243,7 +243,7 @@ describe('hostile and invalid archives', () => {
     );
     expect(res.status).toBe(422);
     expect(res.body.details).toEqual([
-      { field: 'actions/a.yaml: runtime', message: '"ruby" is not a runtime: use shell, python or node' },
+      { field: 'actions/a.yaml: runtime', message: '"ruby" is not a runtime: use shell, python or node (or core.shell, core.python, core.node)' },
       { field: 'actions/b.yaml: entrypoint', message: `"missing.py" is not a file in pack "${BROKEN}"` },
       { field: 'actions/c.yaml', message: expect.stringContaining('is not valid YAML') },
     ]);

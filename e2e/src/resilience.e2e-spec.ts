@@ -1,6 +1,6 @@
 import { waitFor } from '@attune/testing';
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
@@ -62,6 +62,9 @@ describe('nothing accepted is lost', () => {
 
   it('a batch of 200 with a broker restart in the middle: every one ends, none runs twice', async () => {
     const ledger = join(tmpdir(), `attune-ledger-${Date.now()}`);
+    // Each action runs as its own uid: the ledger must be writable by all of them.
+    writeFileSync(ledger, '');
+    chmodSync(ledger, 0o666);
     const cmd = `echo "$ATTUNE_EXEC_ID" >> ${ledger}; sleep 0.2`;
     const ids: number[] = [];
     let next = 0;
