@@ -45,8 +45,8 @@ export class ExecutionLogsController {
     description:
       'The worker running the execution stores each non-empty log here once the process has ended and before it reports the result, ' +
       'so a log is whole when its execution is terminal. Only the worker\'s log token for this execution is accepted: users and ' +
-      'actions cannot write logs. The body is the raw log; its length (Content-Length or X-Log-Size) and SHA-256 (header or trailer) ' +
-      'must match what is stored, or nothing is kept (422). Storing the same log again ' +
+      'actions cannot write logs. The body is the raw log; its length (Content-Length, X-Log-Size, or an X-Log-Size trailer) and a ' +
+      'SHA-256 sent with it must match what is stored, or nothing is kept (422). The answer carries the stored size and SHA-256. Storing the same log again ' +
       'answers the version stored first.',
   })
   @ApiParam({ name: 'stream', enum: LOG_STREAMS })
@@ -54,7 +54,7 @@ export class ExecutionLogsController {
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiHeader({ name: 'Content-Length', required: false, description: 'Bytes in the log (or X-Log-Size with a chunked body)' })
   @ApiHeader({ name: 'X-Log-Size', required: false, description: 'Bytes in the log, when the body is chunked' })
-  @ApiHeader({ name: 'X-Checksum-Sha256', required: false, description: 'SHA-256 of the log, hex: as a header, or as a trailer (announced in `Trailer`)' })
+  @ApiHeader({ name: 'X-Checksum-Sha256', required: false, description: 'SHA-256 of the log, hex; when sent, what is stored must match it' })
   @ApiHeader({ name: 'X-Log-Truncated', required: false, description: '`true` when the log hit its size cap and ends with a truncation marker' })
   @ApiCreatedResponse({
     description: 'The log is stored as the version of the execution\'s log artifact',

@@ -51,9 +51,8 @@ export class LogUploads {
     if (size > this.config.artifactMaxUploadBytes) {
       throw new DomainError('PAYLOAD_TOO_LARGE', `the log exceeds the limit of ${this.config.artifactMaxUploadBytes} bytes`);
     }
-    // The digest comes first as a header, or after the body as a trailer (the worker measures it
-    // while sending); either way it is checked against what was stored before anything commits.
-    const trailed = trailers.includes('x-checksum-sha256');
+    // A digest sent with the log (a header) is checked against what is stored; the api measures
+    // the digest of what it stores in any case and answers it.
     const headerSha = headers.sha256?.toLowerCase();
     if (headerSha !== undefined && !/^[0-9a-f]{64}$/.test(headerSha)) {
       throw new DomainError('VALIDATION_ERROR', 'X-Checksum-Sha256 is not a SHA-256', [{ field: 'X-Checksum-Sha256', message: 'must be 64 hex digits' }]);
@@ -77,7 +76,7 @@ export class LogUploads {
             maxBytes: sizeTrailed ? this.config.artifactMaxUploadBytes : size,
             contentType: LOG_CONTENT_TYPE,
             ...(sizeTrailed ? {} : { size }),
-            ...(headerSha && !trailed ? { expectedSha256: headerSha } : {}),
+            ...(headerSha ? { expectedSha256: headerSha } : {}),
           })
           .then(resolve, reject)
           .finally(() => req.off('aborted', aborted));
@@ -88,10 +87,6 @@ export class LogUploads {
         const claimed = byteCount(String(req.trailers['x-log-size'] ?? ''));
         if (claimed !== put.size) throw new SizeMismatchError(key, Number.isNaN(claimed) ? -1 : claimed, put.size);
         truncated = truncated || flag(req.trailers['x-log-truncated']);
-      }
-      if (trailed) {
-        const claimed = String(req.trailers['x-checksum-sha256'] ?? '').toLowerCase();
-        if (claimed !== put.sha256) throw new ChecksumMismatchError(key, claimed, put.sha256);
       }
     } catch (err) {
       await this.blobs.delete(key).catch(() => undefined);

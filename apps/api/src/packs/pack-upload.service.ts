@@ -79,9 +79,7 @@ export class PackUploadService {
     if (Number.isFinite(declared) && declared > max + MULTIPART_OVERHEAD_BYTES) {
       refuse(new DomainError('PAYLOAD_TOO_LARGE', `the pack archive exceeds the limit of ${max} bytes`));
     }
-    const dir = join(this.config.packStagingDir, randomUUID());
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    try {
+    return this.inStaging(async (dir) => {
       let staged: StagedArchive;
       try {
         staged = await this.receive(req, join(dir, 'pack.tar.gz'), max);
@@ -91,7 +89,32 @@ export class PackUploadService {
         if (err instanceof DomainError) throw err;
         throw new DomainError('BAD_REQUEST', `the upload could not be read: ${(err as Error).message}`);
       }
-      const result = await this.register(staged, dir, principal.kind === 'user' ? principal.id : null);
+      return this.register(staged, dir, principal.kind === 'user' ? principal.id : null);
+    });
+  }
+
+  /**
+   * `POST /api/v1/packs/register {path}`: a pack directory the server can read, inside one of the
+   * configured pack roots (ATTUNE_PACK_ROOTS). The path is resolved with every symlink followed
+   * and must then lie inside a root, so neither `..` nor a link leads out. The directory is
+   * walked within the upload's limits, packed into a .tar.gz (links stored as links, never
+   * followed) and then goes through exactly the upload's checks and registration.
+   */
+  async registerDirectory(principal: Principal, path: string): Promise<PackUploadResult> {
+    const dirPath = await this.confine(path);
+    return this.inStaging(async (dir) => {
+      await this.checkTree(dirPath);
+      const staged = await this.pack(dirPath, join(dir, 'pack.tar.gz'));
+      return this.register(staged, dir, principal.kind === 'user' ? principal.id : null);
+    });
+  }
+
+  /** Runs `work` in a staging directory of its own, counts the outcome, and always removes the directory. */
+  private async inStaging(work: (dir: string) => Promise<PackUploadResult>): Promise<PackUploadResult> {
+    const dir = join(this.config.packStagingDir, randomUUID());
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      const result = await work(dir);
       uploads.inc({ outcome: 'registered' });
       return result;
     } catch (err) {
@@ -104,32 +127,6 @@ export class PackUploadService {
     }
   }
 
-  /**
-   * `POST /api/v1/packs/register {path}`: a pack directory the server can read, inside one of the
-   * configured pack roots (ATTUNE_PACK_ROOTS). The path is resolved with every symlink followed
-   * and must then lie inside a root, so neither `..` nor a link leads out. The directory is
-   * walked within the upload's limits, packed into a .tar.gz (links stored as links, never
-   * followed) and then goes through exactly the upload's checks and registration.
-   */
-  async registerDirectory(principal: Principal, path: string): Promise<PackUploadResult> {
-    const dirPath = await this.confine(path);
-    const dir = join(this.config.packStagingDir, randomUUID());
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    try {
-      await this.checkTree(dirPath);
-      const staged = await this.pack(dirPath, join(dir, 'pack.tar.gz'));
-      const result = await this.register(staged, dir, principal.kind === 'user' ? principal.id : null);
-      uploads.inc({ outcome: 'registered' });
-      return result;
-    } catch (err) {
-      uploads.inc({ outcome: 'refused' });
-      throw err;
-    } finally {
-      await rm(dir, { recursive: true, force: true }).catch((err: Error) =>
-        this.logger.warn({ dir, err: err.message }, 'could not remove a pack staging directory'),
-      );
-    }
-  }
 
   /** The real path of `path` when it is a directory inside a configured root; 403 or 422 otherwise. */
   private async confine(path: string): Promise<string> {

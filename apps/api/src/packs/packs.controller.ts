@@ -15,7 +15,7 @@ import {
   toPackVersionDto,
   UpdatePackDto,
 } from './pack.dto';
-import { PackUploadService } from './pack-upload.service';
+import { type PackUploadResult, PackUploadService } from './pack-upload.service';
 import { PacksService } from './packs.service';
 
 @ApiTags('packs')
@@ -77,17 +77,7 @@ export class PacksController {
   @ApiDataResponse(PackUploadResultDto, 201)
   @ApiErrors(400, 409, 413, 422)
   async upload(@CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<{ data: PackUploadResultDto }> {
-    const out = await this.uploads.upload(principal, req, res);
-    return {
-      data: {
-        pack: toPackDto(out.pack),
-        version: toPackVersionDto(out.version, out.pack.digest),
-        new_version: out.newVersion,
-        actions: out.actions.map(toActionDto),
-        removed_actions: out.removedActions,
-        warnings: out.warnings,
-      },
-    };
+    return { data: toUploadResultDto(await this.uploads.upload(principal, req, res)) };
   }
 
   @Post('register')
@@ -107,12 +97,7 @@ export class PacksController {
     const out = await this.uploads.registerDirectory(principal, body.path);
     return {
       data: {
-        pack: toPackDto(out.pack),
-        version: toPackVersionDto(out.version, out.pack.digest),
-        new_version: out.newVersion,
-        actions: out.actions.map(toActionDto),
-        removed_actions: out.removedActions,
-        warnings: out.warnings,
+        ...toUploadResultDto(out),
         tests_skipped: true,
         test_result: null,
       },
@@ -149,4 +134,16 @@ export class PacksController {
   async delete(@Param('ref') ref: string): Promise<void> {
     await this.packs.delete(ref);
   }
+}
+
+/** What an upload or a registration from a directory answers. */
+function toUploadResultDto(out: PackUploadResult): PackUploadResultDto {
+  return {
+    pack: toPackDto(out.pack),
+    version: toPackVersionDto(out.version, out.pack.digest),
+    new_version: out.newVersion,
+    actions: out.actions.map(toActionDto),
+    removed_actions: out.removedActions,
+    warnings: out.warnings,
+  };
 }

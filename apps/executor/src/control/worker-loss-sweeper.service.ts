@@ -70,12 +70,13 @@ export class WorkerLossSweeper extends PeriodicSweeper {
   private async handle(e: ExecutionEntity): Promise<void> {
     const log = this.logger.child({ execution_id: e.id, worker: e.worker, attempt: e.attempt });
     const silentFor = `${Math.round(this.config.workerLostAfterMs / 1000)}s`;
-    const base: ExecutionResult = { exit_code: null, succeeded: false, duration_ms: 0, stdout: '', stdout_truncated: false, ...(await this.logsLeft(e)) };
+    // Only the ended ones need their logs looked up; a retried one starts its logs over.
+    const base = async (): Promise<ExecutionResult> => ({ exit_code: null, succeeded: false, duration_ms: 0, stdout: '', stdout_truncated: false, ...(await this.logsLeft(e)) });
     if (e.status === 'canceling') {
       const done = await this.executions.transition(e.id, 'cancelled', {
         attempt: e.attempt,
         finishedAt: new Date(),
-        result: { ...base, cancelled: true, error: `Cancelled; worker ${e.worker} was lost (no heartbeat for ${silentFor})` },
+        result: { ...(await base()), cancelled: true, error: `Cancelled; worker ${e.worker} was lost (no heartbeat for ${silentFor})` },
       });
       if (done) {
         handled.inc({ outcome: 'cancelled' });
@@ -96,7 +97,7 @@ export class WorkerLossSweeper extends PeriodicSweeper {
     const done = await this.executions.transition(e.id, 'abandoned', {
       attempt: e.attempt,
       finishedAt: new Date(),
-      result: { ...base, error: `Worker ${e.worker ?? '(unknown)'} was lost (no heartbeat for ${silentFor}); abandoned (${why})` },
+      result: { ...(await base()), error: `Worker ${e.worker ?? '(unknown)'} was lost (no heartbeat for ${silentFor}); abandoned (${why})` },
     });
     if (done) {
       handled.inc({ outcome: 'abandoned' });
