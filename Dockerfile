@@ -61,9 +61,10 @@ RUN npx nx run-many -t build --projects=api,executor,worker,artifact-store,web -
 # ---------------------------------------------------------------------------------------------
 FROM base AS runtime
 # tini is PID 1: it forwards SIGTERM to node (which closes consumers and drains in-flight work)
-# and reaps the worker's orphaned action processes. python3 and curl are for the worker's actions.
+# and reaps the worker's orphaned action processes. python3 and curl are for the worker's actions;
+# python3-venv builds the virtualenvs of packs with a requirements.txt (npm comes with node).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini python3 curl ca-certificates \
+ && apt-get install -y --no-install-recommends tini python3 python3-venv curl ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 ENV NODE_ENV=production \
@@ -72,6 +73,10 @@ ENV NODE_ENV=production \
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The example pack (workflows), registered by the api at startup when not in production
+# (ATTUNE_EXAMPLES); kept outside packs/ so that mounting packs there does not hide it.
+COPY packs/examples ./share/packs/examples
+ENV ATTUNE_EXAMPLES_DIR=/app/share/packs/examples
 
 # var/ is the root of the embedded `fs` blob driver (ATTUNE_STORAGE_FS_ROOT, default /app/var/blobs);
 # packs/ is where the worker looks for pack scripts (ATTUNE_PACKS_DIR, default /app/packs: mount

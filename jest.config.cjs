@@ -8,5 +8,7 @@ const projects = ['apps', 'libs'].flatMap((dir) =>
     .filter((f) => existsSync(f)),
 );
 
-// testTimeout is a global option: in projects mode the presets' value does not apply.
-module.exports = { projects, testTimeout: 30000 };
+// testTimeout and maxWorkers are global options: in projects mode the presets' values do not apply.
+// One worker: libs/messaging's reconnect test stops and restarts the broker, and the integration
+// tests share one Postgres and one RabbitMQ, so no two files may run at once (npm test also says --runInBand).
+module.exports = { projects, testTimeout: 30000, maxWorkers: 1 };

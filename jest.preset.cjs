@@ -4,7 +4,7 @@
 const path = require('node:path');
 
 const root = __dirname;
-const libs = ['contracts', 'messaging', 'packs', 'persistence', 'storage', 'testing', 'service-kit', 'workflows'];
+const libs = ['api-client', 'contracts', 'messaging', 'packs', 'persistence', 'storage', 'testing', 'service-kit', 'workflows'];
 
 module.exports = {
   testEnvironment: 'node',

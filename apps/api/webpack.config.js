@@ -1,3 +1,6 @@
 module.exports = require('../../webpack.app.cjs')('api', {
-  additionalEntryPoints: [{ entryName: 'migrate', entryPath: './src/migrate.ts' }],
+  additionalEntryPoints: [
+    { entryName: 'migrate', entryPath: './src/migrate.ts' },
+    { entryName: 'openapi', entryPath: './src/openapi-export.ts' },
+  ],
 });

@@ -12,6 +12,8 @@ export default defineConfig({
   root,
   base: '/',
   plugins: [react()],
+  // The one workspace lib the UI uses: the api's generated client and types (tsconfig.base.json paths).
+  resolve: { alias: { '@attune/api-client': fileURLToPath(new URL('../../libs/api-client/src/index.ts', import.meta.url)) } },
   build: {
     outDir: fileURLToPath(new URL('../../dist/apps/web', import.meta.url)),
     emptyOutDir: true,

@@ -13,22 +13,28 @@
 //      artifact-store) and a download (hash-verified by the api); the same upload without the
 //      size field against a direct multipart upload (skip with --skip-unsized); throughput ratio
 //      API / direct, CPU seconds of each process and the services' peak RSS meanwhile;
+//      The direct path (skip with --skip-direct) in the same rounds: POST …/versions/upload-url,
+//      a presigned PUT straight into the bucket, POST …/versions/commit (on s3rver, which keeps
+//      no checksum, artifact-store copies and hashes the object there); and a download by
+//      ?redirect=true followed to the presigned GET. Its ratio to direct S3, and the api's bytes
+//      in and out (rchar/wchar of /proc/<pid>/io: sockets, files and all) for every phase;
 //   2. --small uploads of 10 KB each through the API (distinct content, --concurrency at once),
 //      against the same number of direct PutObjects.
 // --only big|small runs one part. BENCH_NODE_ARGS adds node flags to the api and artifact-store (e.g. --cpu-prof).
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { parseArgs } from 'node:util';
 import S3rver from 's3rver';
+import { hashStream, median, percentile } from '../lib/measure.mjs';
+import { AMQP_OPTION, DATABASE_OPTION, freePort, migrate, platformApi, ROOT, waitHealthy } from '../lib/platform.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -36,14 +42,15 @@ const { values: opts } = parseArgs({
     small: { type: 'string', default: '1000' },
     'small-kib': { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '8' },
-    database: { type: 'string', default: process.env.ATTUNE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/attune' },
-    amqp: { type: 'string', default: process.env.ATTUNE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672' },
+    ...DATABASE_OPTION,
+    ...AMQP_OPTION,
     keep: { type: 'boolean', default: false },
     // inline: the S3 server runs in this process (it shares one core with the client; the api has
     // the other). process: its own process, as a real S3 server is (all three share two cores).
     s3: { type: 'string', default: 'inline' },
     only: { type: 'string', default: 'all' },
     'skip-unsized': { type: 'boolean', default: false },
+    'skip-direct': { type: 'boolean', default: false },
     // Rounds of direct/API pairs, alternated so that a slow spell of the machine hits both sides.
     repeat: { type: 'string', default: '3' },
   },
@@ -55,39 +62,14 @@ const SIZE = Number(opts['size-mib']) * MiB;
 const SMALL_COUNT = Number(opts.small);
 const SMALL_SIZE = Number(opts['small-kib']) * 1024;
 const CONCURRENCY = Number(opts.concurrency);
-const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const work = await mkdtemp(join(tmpdir(), 'attune-bench-artifacts-'));
 const namespace = `bench${Date.now().toString(36)}`;
 const bucket = 'bench';
 const procs = [];
+const byName = {};
 
 function log(...args) {
   console.log(...args);
-}
-
-async function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
-
-async function waitHealthy(url, what, child) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}; see ${work}/${what}.log`);
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not healthy in time`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function cleanup() {
@@ -162,26 +144,22 @@ try {
     ATTUNE_S3_ACCESS_KEY_ID: 'S3RVER',
     ATTUNE_S3_SECRET_ACCESS_KEY: 'S3RVER',
   };
-  const migrate = spawn(process.execPath, [join(ROOT, 'dist/apps/api/migrate.js')], { env, stdio: 'inherit' });
-  if ((await new Promise((r) => migrate.once('exit', r))) !== 0) throw new Error('migrations failed (npm run build first?)');
+  await migrate(env);
   for (const name of ['api', 'artifact-store', 'executor', 'worker']) {
     const out = createWriteStream(join(work, `${name}.log`));
     const child = spawn(process.execPath, [...((name === 'api' || name === 'artifact-store') && process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), join(ROOT, 'dist/apps', name, 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(out);
     child.stderr.pipe(out);
     procs.push(child);
-    await waitHealthy(`http://127.0.0.1:${ports[name]}/health`, name, child);
+    byName[name] = child;
+    await waitHealthy(`http://127.0.0.1:${ports[name]}/health`, name, child, `${work}/${name}.log`);
   }
-  const login = await (await fetch(`${apiUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'test@attune.local', password: 'TestPass123!' }) })).json();
-  const token = login.data.access_token;
+  const api = platformApi(apiUrl);
+  const token = await api.signIn('test@attune.local', 'TestPass123!');
   const auth = { authorization: `Bearer ${token}` };
-
-  async function createArtifact(ref) {
-    const res = await fetch(`${apiUrl}/api/v1/artifacts`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ref, type: 'file_binary' }) });
-    const body = await res.json();
-    if (res.status !== 201) throw new Error(`create: ${res.status} ${JSON.stringify(body)}`);
-    return body.data;
-  }
+  /** POSTs JSON; answers the created thing (the answer's data). */
+  const postJson = async (path, body) => (await api.json('POST', path, body, token)).data;
+  const createArtifact = (ref) => postJson('/api/v1/artifacts', { ref, type: 'file_binary' });
 
   /** Streams a multipart upload over node:http; answers the version. */
   function upload(id, source, size, { announceSize = true } = {}) {
@@ -216,6 +194,46 @@ try {
     });
   }
 
+  /** The direct path: upload URL, a presigned PUT of the file over node:http, then the commit. Answers the version and each step's seconds. */
+  async function directUpload(id, file, size, sha256) {
+    const t0 = performance.now();
+    const ticket = await postJson(`/api/v1/artifacts/${id}/versions/upload-url`, { size, sha256 });
+    const t1 = performance.now();
+    await new Promise((resolvePut, reject) => {
+      const req = httpRequest(ticket.url, { method: 'PUT', headers: ticket.headers }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolvePut() : reject(new Error(`presigned PUT: ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      createReadStream(file).pipe(req);
+    });
+    const t2 = performance.now();
+    const version = await postJson(ticket.commit_url, { upload_id: ticket.upload_id });
+    const t3 = performance.now();
+    return { version, steps: { url: (t1 - t0) / 1000, put: (t2 - t1) / 1000, commit: (t3 - t2) / 1000 } };
+  }
+
+  /** The direct download: ?redirect=true, then the presigned GET, hashed. */
+  async function directDownload(id) {
+    const location = await new Promise((resolveLoc, reject) => {
+      httpRequest(`${apiUrl}/api/v1/artifacts/${id}/download?redirect=true`, { headers: auth }, (res) => {
+        res.resume();
+        if (res.statusCode !== 302) reject(new Error(`redirect: ${res.statusCode}`));
+        else resolveLoc(res.headers.location);
+      })
+        .on('error', reject)
+        .end();
+    });
+    return new Promise((resolveDown, reject) => {
+      httpRequest(location, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`presigned GET: ${res.statusCode}`));
+        else hashStream(res).then(resolveDown, reject);
+      })
+        .on('error', reject)
+        .end();
+    });
+  }
+
   async function metric(name, metricName) {
     const text = await (await fetch(`http://127.0.0.1:${ports[name]}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     return Number(new RegExp(`^${metricName} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -236,36 +254,36 @@ try {
     return out;
   }
 
+  /** Bytes the api process has read and written so far (every read()/write(): sockets, files, pipes). */
+  function apiIo() {
+    const io = readFileSync(`/proc/${byName.api.pid}/io`, 'utf8');
+    const field = (name) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+    return { in: field('rchar'), out: field('wchar') };
+  }
+
   async function withPeakRss(fn) {
     const peak = { api: 0, 'artifact-store': 0 };
     let done = false;
     const sampler = (async () => {
       while (!done) {
-        for (const name of Object.keys(peak)) peak[name] = Math.max(peak[name], await rss(name));
+        // A sample that fails (a busy service resetting the connection) is skipped, not fatal.
+        for (const name of Object.keys(peak)) peak[name] = Math.max(peak[name], await rss(name).catch(() => 0));
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
     // Every phase starts with no dirty pages left by the one before (s3rver writes to the page cache).
     execFileSync('sync');
     const cpu0 = await cpuNow();
+    const io0 = apiIo();
     const t0 = performance.now();
     const result = await fn();
     const seconds = (performance.now() - t0) / 1000;
     done = true;
     await sampler;
+    const io1 = apiIo();
     const cpu1 = await cpuNow();
     const cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, cpu1[k] - cpu0[k]]));
-    return { result, seconds, peak, cpu };
-  }
-
-  async function hashStream(stream) {
-    const h = createHash('sha256');
-    let n = 0;
-    for await (const c of stream) {
-      h.update(c);
-      n += c.length;
-    }
-    return { sha256: h.digest('hex'), size: n };
+    return { result, seconds, peak, cpu, apiIo: { in: io1.in - io0.in, out: io1.out - io0.out } };
   }
 
   // ---------------------------------------------------------------- 1. the big file
@@ -313,7 +331,18 @@ try {
       );
       if (apiDown.result.sha256 !== expected.sha256 || apiDown.result.size !== SIZE) throw new Error('API download returned other bytes');
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: directKey }));
-      rounds.push({ directPut, apiUp, directGet, apiDown });
+      let directPathUp;
+      let directPathDown;
+      if (!opts['skip-direct']) {
+        // Its own artifact, so the commit stores the content rather than finding it stored (no dedup shortcut).
+        const target = await createArtifact(`bench.${namespace}.direct-${round}`);
+        directPathUp = await withPeakRss(() => directUpload(target.id, file, SIZE, expected.sha256));
+        if (directPathUp.result.version.sha256 !== expected.sha256) throw new Error('direct upload recorded other bytes');
+        directPathDown = await withPeakRss(() => directDownload(target.id));
+        if (directPathDown.result.sha256 !== expected.sha256 || directPathDown.result.size !== SIZE) throw new Error('direct download returned other bytes');
+        await fetch(`${apiUrl}/api/v1/artifacts/${target.id}`, { method: 'DELETE', headers: auth });
+      }
+      rounds.push({ directPut, apiUp, directGet, apiDown, directPathUp, directPathDown });
     }
 
     // A client that does not announce the size (curl -F): the api cannot use one PutObject of
@@ -343,15 +372,25 @@ try {
     }
     const mibs = (s) => SIZE / MiB / s;
     const row = (name, r) => `${name.padEnd(34)} ${r.seconds.toFixed(2).padStart(7)} s ${mibs(r.seconds).toFixed(1).padStart(8)} MiB/s`;
-    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     log('');
     log(`1. ${SIZE / MiB} MiB, ${rounds.length} rounds (CPU seconds per process in brackets)`);
+    const ioText = (r) => `api I/O in ${mb(r.apiIo.in)}, out ${mb(r.apiIo.out)}`;
     rounds.forEach((r, i) => {
       log(`round ${i + 1}`);
       log(row('  direct PutObject', r.directPut), ` [${cpuText(r.directPut)}]`);
-      log(row('  API upload, size announced', r.apiUp), `  ratio ${(r.directPut.seconds / r.apiUp.seconds).toFixed(2)}  [${cpuText(r.apiUp)}]`);
+      log(row('  API upload, size announced', r.apiUp), `  ratio ${(r.directPut.seconds / r.apiUp.seconds).toFixed(2)}  [${cpuText(r.apiUp)}] ${ioText(r.apiUp)}`);
+      if (r.directPathUp) {
+        const st = r.directPathUp.result.steps;
+        log(
+          row('  direct path upload (URL+PUT+commit)', r.directPathUp),
+          `  ratio ${(r.directPut.seconds / r.directPathUp.seconds).toFixed(2)}, PUT alone ${(r.directPut.seconds / st.put).toFixed(2)} (url ${st.url.toFixed(2)} s, PUT ${st.put.toFixed(2)} s, commit ${st.commit.toFixed(2)} s)  [${cpuText(r.directPathUp)}] ${ioText(r.directPathUp)}`,
+        );
+      }
       log(row('  direct GetObject (hashed)', r.directGet), ` [${cpuText(r.directGet)}]`);
-      log(row('  API download (verified, hashed)', r.apiDown), `  ratio ${(r.directGet.seconds / r.apiDown.seconds).toFixed(2)}  [${cpuText(r.apiDown)}]`);
+      log(row('  API download (verified, hashed)', r.apiDown), `  ratio ${(r.directGet.seconds / r.apiDown.seconds).toFixed(2)}  [${cpuText(r.apiDown)}] ${ioText(r.apiDown)}`);
+      if (r.directPathDown) {
+        log(row('  direct path download (302, hashed)', r.directPathDown), `  ratio ${(r.directGet.seconds / r.directPathDown.seconds).toFixed(2)}  [${cpuText(r.directPathDown)}] ${ioText(r.directPathDown)}`);
+      }
     });
     if (apiUpUnsized) {
       log(row('direct multipart upload (8 MiB)', directMultipart), ` [${cpuText(directMultipart)}]`);
@@ -362,6 +401,13 @@ try {
     const range = (xs) => `median ${median(xs).toFixed(2)} (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)})`;
     log(`upload ratio API / direct PutObject:   ${range(upRatios)}`);
     log(`download ratio API / direct GetObject: ${range(downRatios)}`);
+    if (!opts['skip-direct']) {
+      log(`direct path upload / direct PutObject:   ${range(rounds.map((r) => r.directPut.seconds / r.directPathUp.seconds))}; PUT step alone ${range(rounds.map((r) => r.directPut.seconds / r.directPathUp.result.steps.put))}`);
+      log(`direct path download / direct GetObject: ${range(rounds.map((r) => r.directGet.seconds / r.directPathDown.seconds))}`);
+      const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+      const most = (phase, dir) => Math.max(...rounds.map((r) => r[phase].apiIo[dir]));
+      log(`api bytes on the direct path (most in a round): upload in ${kib(most('directPathUp', 'in'))} / out ${kib(most('directPathUp', 'out'))}, download in ${kib(most('directPathDown', 'in'))} / out ${kib(most('directPathDown', 'out'))}`);
+    }
     const peak = (phase, name) => mb(Math.max(...rounds.map((r) => r[phase].peak[name])));
     log(`peak RSS during uploads:   api ${peak('apiUp', 'api')}, artifact-store ${peak('apiUp', 'artifact-store')}`);
     log(`peak RSS during downloads: api ${peak('apiDown', 'api')}, artifact-store ${peak('apiDown', 'artifact-store')}`);
@@ -391,8 +437,7 @@ try {
     const cpu1 = await cpuNow();
     const cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, cpu1[k] - cpu0[k]]));
     latencies.sort((a, b) => a - b);
-    const p = (q) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)];
-    return { seconds, rate: count / seconds, p50: p(0.5), p95: p(0.95), p99: p(0.99), cpu };
+    return { seconds, rate: count / seconds, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), cpu };
   }
   const content = (i) => {
     const b = randomBytes(SMALL_SIZE);

@@ -10,47 +10,44 @@
 //   - load: --count executions from --concurrency parallel submitters; throughput and latency
 //   - the machine's raw process-spawn rate (the same /bin/sh command spawned directly by Node
 //     with the same concurrency), and the platform's throughput as a share of it.
+//   - CPU per execution in the load phase, per process: each service (found by the port it
+//     listens on, with its child processes, e.g. the spawned actions), the Postgres backends
+//     serving this database, and the broker (the whole of RabbitMQ: shared with anything else
+//     that uses it, so only meaningful on a quiet machine).
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { summarize } from '../lib/measure.mjs';
+import { API_OPTIONS, DATABASE_OPTION, platformApi, TERMINAL_STATUSES } from '../lib/platform.mjs';
 
 const { values: opts } = parseArgs({
   options: {
     count: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '16' },
     'low-load-count': { type: 'string', default: '200' },
-    url: { type: 'string', default: process.env.ATTUNE_API_URL ?? 'http://127.0.0.1:8080' },
-    database: { type: 'string', default: process.env.ATTUNE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/attune' },
-    login: { type: 'string', default: process.env.ATTUNE_ADMIN_LOGIN ?? 'test@attune.local' },
-    password: { type: 'string', default: process.env.ATTUNE_ADMIN_PASSWORD ?? 'TestPass123!' },
+    ...API_OPTIONS,
+    ...DATABASE_OPTION,
     timeout: { type: 'string', default: '600' },
+    'executor-port': { type: 'string', default: process.env.ATTUNE_EXECUTOR_PORT ?? '8081' },
+    'artifact-store-port': { type: 'string', default: process.env.ATTUNE_ARTIFACT_STORE_PORT ?? '8082' },
+    'worker-port': { type: 'string', default: process.env.ATTUNE_WORKER_PORT ?? '8083' },
   },
 });
 const count = Number(opts.count);
 const concurrency = Number(opts.concurrency);
 const lowLoadCount = Number(opts['low-load-count']);
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timeout', 'abandoned']);
 const NOOP_COMMAND = ['/bin/sh', ['-c', 'exit 0']]; // what core.noop runs on the worker
 
 const db = new pg.Client({ connectionString: opts.database });
 await db.connect();
 
-async function http(method, path, body, token) {
-  const res = await fetch(new URL(path, opts.url), {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json().catch(() => ({}));
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-const token = (await http('POST', '/auth/login', { login: opts.login, password: opts.password })).data.access_token;
+const api = platformApi(opts.url);
+const token = await api.signIn(opts.login, opts.password);
 
 async function submit() {
   const t0 = Date.now();
-  const { data } = await http('POST', '/api/v1/executions/execute', { action_ref: 'core.noop' }, token);
+  const { data } = await api.json('POST', '/api/v1/executions/execute', { action_ref: 'core.noop' }, token);
   return { id: data.id, submittedAt: t0, acceptedMs: Date.now() - t0 };
 }
 
@@ -65,7 +62,7 @@ async function waitAll(ids, deadlineMs) {
       [[...pending]],
     );
     for (const r of rows) {
-      if (TERMINAL.has(r.status)) {
+      if (TERMINAL_STATUSES.has(r.status)) {
         done.set(Number(r.id), { status: r.status, recordedAt: r.recorded });
         pending.delete(Number(r.id));
       }
@@ -75,17 +72,88 @@ async function waitAll(ids, deadlineMs) {
   return done;
 }
 
-function percentile(sorted, p) {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function summarize(latencies) {
-  const s = [...latencies].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s[s.length - 1] };
-}
-
 const fmt = (n) => `${Math.round(n * 10) / 10}`;
+
+// --- CPU accounting from /proc (Linux): user + system time, in clock ticks of 10 ms.
+const TICK_MS = 10;
+function procStat(pid) {
+  try {
+    const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+    // Fields after the name: state ppid … utime(14) stime(15) cutime(16) cstime(17), 1-based from pid.
+    return { ppid: Number(f[1]), self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]), comm: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')) };
+  } catch {
+    return undefined;
+  }
+}
+function allPids() {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+}
+/** The pid of the process listening on a TCP port, through the socket's inode. */
+function pidListeningOn(port) {
+  const inodes = new Set();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    for (const line of text.trim().split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A' && parseInt(cols[1].split(':').pop(), 16) === Number(port)) inodes.add(cols[9]);
+    }
+  }
+  for (const pid of allPids()) {
+    let fds = [];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1])) return pid;
+      } catch { /* gone */ }
+    }
+  }
+  return undefined;
+}
+/** CPU ticks of a process and its descendants (live ones, and those already reaped into cutime). */
+function treeTicks(root) {
+  const stats = new Map(allPids().map((p) => [p, procStat(p)]).filter(([, s]) => s));
+  let ticks = 0;
+  const walk = (pid) => {
+    const s = stats.get(pid);
+    if (!s) return;
+    ticks += s.self + s.children;
+    for (const [child, cs] of stats) if (cs.ppid === pid) walk(child);
+  };
+  walk(root);
+  return ticks;
+}
+const apiPort = new URL(opts.url).port || '80';
+const servicePids = Object.fromEntries(
+  [['api', apiPort], ['executor', opts['executor-port']], ['worker', opts['worker-port']], ['artifact-store', opts['artifact-store-port']]]
+    .map(([name, port]) => [name, pidListeningOn(port)])
+    .filter(([, pid]) => pid),
+);
+async function cpuSnapshot() {
+  const snap = {};
+  for (const [name, pid] of Object.entries(servicePids)) {
+    snap[name] = procStat(pid)?.self ?? 0;
+    snap[`${name} children`] = treeTicks(pid) - snap[name];
+  }
+  // Postgres: the backends serving this database (the services' pools stay open through the run).
+  const { rows } = await db.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  snap.pg = new Map(rows.map((r) => [r.pid, procStat(r.pid)?.self ?? 0]));
+  snap.rabbitmq = allPids().map(procStat).filter((s) => s && s.comm.startsWith('beam')).reduce((sum, s) => sum + s.self, 0);
+  return snap;
+}
+function cpuPerExecution(before, after, n) {
+  const out = {};
+  for (const key of [...Object.keys(servicePids).flatMap((k) => [k, `${k} children`]), 'rabbitmq']) out[key] = ((after[key] - before[key]) * TICK_MS) / n;
+  // Only backends present at both ends are compared.
+  let pg = 0;
+  for (const [pid, ticks] of after.pg) if (before.pg.has(pid)) pg += ticks - before.pg.get(pid);
+  out.postgres = (pg * TICK_MS) / n;
+  out.total = Object.values(out).reduce((a, b) => a + b, 0);
+  for (const key of Object.keys(out)) if (key.endsWith(' children') && out[key] === 0) delete out[key];
+  return out;
+}
 
 // Warm up: connections, JIT, prepared plans.
 for (let i = 0; i < 20; i++) {
@@ -103,6 +171,7 @@ for (let i = 0; i < lowLoadCount; i++) {
 const lowStats = summarize(low);
 
 // 2. Load: `count` executions from `concurrency` submitters.
+const cpuBefore = await cpuSnapshot();
 const submissions = [];
 let next = 0;
 const loadStart = Date.now();
@@ -122,6 +191,7 @@ const throughput = count / loadSeconds;
 const loadLatency = summarize(submissions.map((s) => results.get(s.id).recordedAt - s.submittedAt));
 const accept = summarize(submissions.map((s) => s.acceptedMs));
 const failed = [...results.values()].filter((r) => r.status !== 'completed').length;
+const cpu = cpuPerExecution(cpuBefore, await cpuSnapshot(), count);
 
 // 3. Raw spawn rate with the same concurrency.
 function spawnOnce() {
@@ -157,6 +227,7 @@ Attune execution benchmark (core.noop)
     not completed                   ${failed}
   raw spawn (${count}, concurrency ${concurrency})  ${fmt(spawnRate)} processes/s
   throughput / raw spawn rate       ${fmt((throughput / spawnRate) * 100)} %
-  targets: low-load p50 <= 40 ms (${lowStats.p50 <= 40 ? 'met' : 'not met'}); throughput >= 30% of raw spawn (${throughput / spawnRate >= 0.3 ? 'met' : 'not met'})
+  CPU per execution (load phase)    ${Object.entries(cpu).map(([k, v]) => `${k} ${Math.round(v * 100) / 100} ms`).join(', ')}
+  targets: low-load p50 <= 15 ms (${lowStats.p50 <= 15 ? 'met' : 'not met'}); throughput >= 30% of raw spawn (${throughput / spawnRate >= 0.3 ? 'met' : 'not met'}); CPU per execution <= 8 ms (${cpu.total <= 8 ? 'met' : 'not met'})
 `);
 if (failed) process.exitCode = 1;

@@ -14,36 +14,25 @@
 // 3. Live tail: an action prints its clock every 200 ms; an SSE follower records when each line
 //    arrives. Prints p50/p95 of printed → seen.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { hashStream } from '../lib/measure.mjs';
+import { API_OPTIONS, platformApi, TERMINAL_STATUSES } from '../lib/platform.mjs';
 
 const { values: opts } = parseArgs({
   options: {
     mb: { type: 'string', default: '200' },
     tail: { type: 'string', default: '40' },
-    url: { type: 'string', default: process.env.ATTUNE_API_URL ?? 'http://127.0.0.1:8080' },
+    ...API_OPTIONS,
     'worker-metrics': { type: 'string', default: 'http://127.0.0.1:8083/metrics' },
     'artifact-store-metrics': { type: 'string', default: 'http://127.0.0.1:8082/metrics' },
-    login: { type: 'string', default: process.env.ATTUNE_ADMIN_LOGIN ?? 'test@attune.local' },
-    password: { type: 'string', default: process.env.ATTUNE_ADMIN_PASSWORD ?? 'TestPass123!' },
   },
 });
 const bytes = Number(opts.mb) * 1024 * 1024;
 const command = `yes 'attune log capture benchmark line 0123456789' | head -c ${bytes}`;
-const TERMINAL = ['completed', 'failed', 'timeout', 'cancelled', 'abandoned'];
-
-async function http(method, path, body, token) {
-  const res = await fetch(new URL(path, opts.url), {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res;
-}
+const api = platformApi(opts.url);
 
 async function rss(url) {
   const text = await (await fetch(url)).text();
@@ -51,12 +40,12 @@ async function rss(url) {
   return m ? Number(m[1]) : NaN;
 }
 
-const token = (await (await http('POST', '/auth/login', { login: opts.login, password: opts.password })).json()).data.access_token;
+const token = await api.signIn(opts.login, opts.password);
 
 async function waitTerminal(id) {
   for (;;) {
-    const { data } = await (await http('GET', `/api/v1/executions/${id}`, undefined, token)).json();
-    if (TERMINAL.includes(data.status)) return data;
+    const { data } = await api.json('GET', `/api/v1/executions/${id}`, undefined, token);
+    if (TERMINAL_STATUSES.has(data.status)) return data;
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -76,7 +65,7 @@ const sample = async () => {
 const sampler = setInterval(sample, 100);
 
 const t0 = process.hrtime.bigint();
-const { data: created } = await (await http('POST', '/api/v1/executions/execute', { action_ref: 'core.local', parameters: { cmd: command } }, token)).json();
+const { data: created } = await api.json('POST', '/api/v1/executions/execute', { action_ref: 'core.local', parameters: { cmd: command } }, token);
 const done = await waitTerminal(created.id);
 const pipelineSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 clearInterval(sampler);
@@ -84,13 +73,7 @@ await sample();
 
 // Read the whole log the instant the status is terminal: it must be complete and match the result.
 const res = await fetch(new URL(`/api/v1/executions/${created.id}/logs/stdout`, opts.url), { headers: { authorization: `Bearer ${token}` } });
-const hash = createHash('sha256');
-let got = 0;
-for await (const chunk of res.body) {
-  hash.update(chunk);
-  got += chunk.length;
-}
-const digest = hash.digest('hex');
+const { sha256: digest, size: got } = await hashStream(res.body);
 const whole = res.headers.get('x-log-complete') === 'true' && got === bytes && digest === done.result.stdout_log_sha256;
 if (!whole) {
   console.error(`log not whole at terminal status: complete=${res.headers.get('x-log-complete')} bytes=${got}/${bytes} sha256 ${digest} vs ${done.result.stdout_log_sha256}`);
@@ -109,7 +92,7 @@ const lines = Number(opts.tail);
 const latencies = [];
 if (lines > 0) {
   const tailCmd = `for i in $(seq 1 ${lines}); do date +%s%N; sleep 0.2; done`;
-  const { data: tailExec } = await (await http('POST', '/api/v1/executions/execute', { action_ref: 'core.local', parameters: { cmd: tailCmd } }, token)).json();
+  const { data: tailExec } = await api.json('POST', '/api/v1/executions/execute', { action_ref: 'core.local', parameters: { cmd: tailCmd } }, token);
   const sse = await fetch(new URL(`/api/v1/executions/${tailExec.id}/logs/stdout/stream`, opts.url), { headers: { authorization: `Bearer ${token}` } });
   const decoder = new TextDecoder();
   let buffer = '';

@@ -1,12 +1,12 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type ApiClient, buildTarGz, startS3rver, type RunningS3rver, waitFor } from '@attune/testing';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { type ApiClient, buildTarGz, waitFor } from '@attune/testing';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Readable } from 'node:stream';
-import { type E2eContext, execute, ROOT, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, ROOT, usePlatformOnS3rver, waitForTerminal } from './support';
 
 /**
  * The artifact store end to end, with the S3 driver against s3rver (the fs driver passes the same
@@ -19,42 +19,11 @@ const MAX_UPLOAD = 100 * MiB;
 const RSS_LIMIT = 300 * MiB;
 const BIG = 64 * MiB;
 
-let ctx: E2eContext;
-let s3: RunningS3rver;
-let raw: S3Client;
 const run = Date.now().toString(36);
+const ctx = usePlatformOnS3rver('artifacts', `artifacts-e2e-${run}`, { ATTUNE_ARTIFACT_MAX_UPLOAD_BYTES: String(MAX_UPLOAD) });
 let n = 0;
 const ref = (name: string) => `e2e.${run}.${name}.${++n}`;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-beforeAll(async () => {
-  s3 = await startS3rver({ bucket: `artifacts-e2e-${run}` });
-  raw = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
-  // s3rver removes a directory when its last object goes, racing with a concurrent put into it
-  // (uploads of stored content are deleted at commit); keep the upload directory alive.
-  await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'blobs/u/.keep', Body: Buffer.alloc(0) }));
-  ctx = await startPlatform('artifacts', {
-    ATTUNE_STORAGE_DRIVER: 's3',
-    ATTUNE_S3_ENDPOINT: s3.endpoint,
-    ATTUNE_S3_BUCKET: s3.bucket,
-    ATTUNE_S3_ACCESS_KEY_ID: s3.accessKeyId,
-    ATTUNE_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    ATTUNE_ARTIFACT_MAX_UPLOAD_BYTES: String(MAX_UPLOAD),
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await stopPlatform(ctx);
-  raw?.destroy();
-  await s3?.stop();
-});
 
 // ------------------------------------------------------------------ helpers
 
@@ -208,7 +177,7 @@ async function blobCount(): Promise<number> {
   const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
   let token: string | undefined;
   do {
-    const out = await raw.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'blobs/', ContinuationToken: token }));
+    const out = await ctx.raw.send(new ListObjectsV2Command({ Bucket: ctx.s3.bucket, Prefix: 'blobs/', ContinuationToken: token }));
     count += out.Contents?.length ?? 0;
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (token);
@@ -419,7 +388,7 @@ describe('retention and cleanup', () => {
 describe('integrity and errors', () => {
   async function corrupt(digest: string, size: number) {
     const wrong = randomBytes(size);
-    await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: await blobKey(digest), Body: wrong, ContentLength: size }));
+    await ctx.raw.send(new PutObjectCommand({ Bucket: ctx.s3.bucket, Key: await blobKey(digest), Body: wrong, ContentLength: size }));
   }
 
   it('refuses to serve a small blob that no longer matches its sha256', async () => {

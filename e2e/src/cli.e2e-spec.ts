@@ -5,7 +5,7 @@ import { chmodSync, createReadStream, createWriteStream, existsSync, mkdirSync, 
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type E2eContext, ROOT, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { ROOT, usePlatform, waitForTerminal } from './support';
 
 /**
  * The `attune` CLI as a user runs it: the built bundle (dist/apps/cli/main.js) as a child
@@ -18,7 +18,6 @@ const run = Date.now().toString(36);
 const PACK = `cli_e2e_${run}`;
 const OWNER = `cli-e2e-${run}`;
 
-let ctx: E2eContext;
 let tmp: string;
 let configDir: string;
 
@@ -149,22 +148,25 @@ function writePack(dir: string): void {
   chmodSync(join(dir, 'actions/lines.sh'), 0o755);
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx nx run-many -t build --projects=api,executor,worker,artifact-store,cli)`);
   tmp = mkdtempSync(join(tmpdir(), 'attune-cli-e2e-'));
   // Actions run as their own uid: they must reach the gate files made here.
   chmodSync(tmp, 0o755);
   configDir = join(tmp, 'config');
-  ctx = await startPlatform('cli');
+});
+
+const ctx = usePlatform('cli');
+
+beforeAll(async () => {
   const login = await cli(['login', '--url', ctx.platform.apiUrl, '--username', 'test@attune.local'], { env: { ATTUNE_PASSWORD: 'TestPass123!' } });
   if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
-}, 120_000);
+});
 
-afterAll(async () => {
-  await stopPlatform(ctx);
+afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
   // The service logs stay for debugging; the 200 MB of blobs need not.
-  if (ctx) rmSync(join(ROOT, 'tmp/e2e', `cli-${ctx.namespace}`, 'blobs'), { recursive: true, force: true });
+  if (ctx.namespace) rmSync(join(ROOT, 'tmp/e2e', `cli-${ctx.namespace}`, 'blobs'), { recursive: true, force: true });
 });
 
 // ------------------------------------------------------------------ help
@@ -458,7 +460,7 @@ describe('execution commands', () => {
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((e: any) => e.status === 'failed')).toBe(true);
     const table = await cli(['execution', 'list', '--action', `${PACK}.lines`, '--limit', '2']);
-    expect(table.stdout).toMatch(/^\s*ID\s+ACTION\s+STATUS\s+EXIT\s+DURATION\s+CREATED$/m);
+    expect(table.stdout).toMatch(/^\s*ID\s+ACTION\s+STATUS\s+BY\s+EXIT\s+DURATION\s+CREATED$/m);
     expect(table.stdout.trimEnd().split('\n')).toHaveLength(4);
     expect(table.stderr).toMatch(/Showing 2 of \d+; use --limit/);
   });
@@ -510,7 +512,7 @@ function damagingProxy(mode: 'flip' | 'cut'): Promise<{ url: string; server: Ser
   const server = createServer((req, res) => {
     const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
-      if (!/\/download$/.test(req.url ?? '') || up.statusCode !== 200) {
+      if (!/\/download(\?|$)/.test(req.url ?? '') || up.statusCode !== 200) {
         up.pipe(res);
         return;
       }
@@ -533,6 +535,27 @@ function damagingProxy(mode: 'flip' | 'cut'): Promise<{ url: string; server: Ser
     req.pipe(upstream);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server })));
+}
+
+/**
+ * Signs in through a damaging proxy (with a configuration of its own) and downloads five.bin through
+ * it into a new, empty directory; `check` gets the download's result and runs while the proxy is
+ * still up, with the CLI signed in through it.
+ */
+async function damagedDownload(
+  mode: 'flip' | 'cut',
+  check: (r: CliResult, dir: string, proxied: (args: string[]) => Promise<CliResult>) => Promise<void>,
+): Promise<void> {
+  const proxy = await damagingProxy(mode);
+  try {
+    const dir = join(tmp, `damaged-${mode}`);
+    mkdirSync(dir);
+    const proxied = (args: string[]) => cli(args, { configDir: join(tmp, `config-proxy-${mode}`) });
+    expect((await proxied(['login', '--url', proxy.url, '-u', 'test@attune.local', '-p', 'TestPass123!'])).code).toBe(0);
+    await check(await proxied(['artifact', 'download', `cli.${run}.five`, '-o', dir]), dir, proxied);
+  } finally {
+    proxy.server.close();
+  }
 }
 
 describe('artifacts (acceptance 2)', () => {
@@ -589,40 +612,24 @@ describe('artifacts (acceptance 2)', () => {
   });
 
   it('fails with exit 6 and leaves no file (nor temporary file) when the bytes are corrupted in transit', async () => {
-    const proxy = await damagingProxy('flip');
-    try {
-      const dir = join(tmp, 'corrupt');
-      mkdirSync(dir);
-      const proxied = join(tmp, 'config-proxy');
-      expect((await cli(['login', '--url', proxy.url, '-u', 'test@attune.local', '-p', 'TestPass123!'], { configDir: proxied })).code).toBe(0);
-      const r = await cli(['artifact', 'download', `cli.${run}.five`, '-o', dir], { configDir: proxied });
+    await damagedDownload('flip', async (r, dir, proxied) => {
       expect(r.code).toBe(6);
       expect(r.stderr).toMatch(/Checksum mismatch: expected SHA-256 [0-9a-f]{64}, received [0-9a-f]{64}; nothing was saved/);
       expect(readdirSync(dir)).toEqual([]);
       // An existing file at the target is left as it was.
       writeFileSync(join(dir, 'five.bin'), 'previous content');
-      expect((await cli(['artifact', 'download', `cli.${run}.five`, '-o', join(dir, 'five.bin'), '--force'], { configDir: proxied })).code).toBe(6);
+      expect((await proxied(['artifact', 'download', `cli.${run}.five`, '-o', join(dir, 'five.bin'), '--force'])).code).toBe(6);
       expect(readdirSync(dir)).toEqual(['five.bin']);
       expect(readFileSync(join(dir, 'five.bin'), 'utf8')).toBe('previous content');
-    } finally {
-      proxy.server.close();
-    }
+    });
   });
 
   it('fails (exit 5) and leaves no partial file when the download breaks off', async () => {
-    const proxy = await damagingProxy('cut');
-    try {
-      const dir = join(tmp, 'cut');
-      mkdirSync(dir);
-      const proxied = join(tmp, 'config-proxy-cut');
-      expect((await cli(['login', '--url', proxy.url, '-u', 'test@attune.local', '-p', 'TestPass123!'], { configDir: proxied })).code).toBe(0);
-      const r = await cli(['artifact', 'download', `cli.${run}.five`, '-o', dir], { configDir: proxied });
+    await damagedDownload('cut', async (r, dir) => {
       expect(r.code).toBe(5);
       expect(r.stderr).toMatch(/broke off after \d+ bytes.*nothing was saved/);
       expect(readdirSync(dir)).toEqual([]);
-    } finally {
-      proxy.server.close();
-    }
+    });
   });
 
   it('adds versions to an existing ref, shows them, and downloads any version', async () => {
@@ -682,8 +689,8 @@ describe('artifacts (acceptance 2)', () => {
     expect(texts.every((a: any) => a.type === 'file_text')).toBe(true);
     expect(await cliJson(['artifact', 'list', '--owner', OWNER, '--name', 'BIG.b'])).toEqual([expect.objectContaining({ ref: bigRef })]);
     const table = await cli(['artifact', 'list', '--owner', OWNER, '--name', 'big']);
-    expect(table.stdout).toMatch(/^\s*ID\s+REF\s+TYPE\s+NAME\s+SIZE\s+VERSIONS\s+EXECUTION\s+CREATED$/m);
-    expect(table.stdout).toMatch(new RegExp(`^\\s*\\d+\\s+${bigRef.replace(/\./g, '\\.')}\\s+file_binary\\s+big\\.bin\\s+190\\.7 MB\\s+1\\s+-\\s+\\d{4}-`, 'm'));
+    expect(table.stdout).toMatch(/^\s*ID\s+REF\s+TYPE\s+NAME\s+SIZE\s+VERSIONS\s+EXECUTION\s+ORIGIN\s+CREATED$/m);
+    expect(table.stdout).toMatch(new RegExp(`^\\s*\\d+\\s+${bigRef.replace(/\./g, '\\.')}\\s+file_binary\\s+big\\.bin\\s+190\\.7 MB\\s+1\\s+-\\s+user\\s+\\d{4}-`, 'm'));
   });
 
   it('deletes only after confirmation, or with --force', async () => {

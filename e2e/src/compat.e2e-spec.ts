@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { type E2eContext, execute, ROOT, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { deleteRules, execute, ROOT, usePlatform, waitForTerminal } from './support';
 
 // Attune compatibility: each request is sent with the JSON shape Attune's own client sends, and
 // the resource it creates must then behave as its Attune twin would (the action runs, the timer
@@ -18,20 +18,20 @@ const MOUNTED = `mounted${RUN}`;
 const BIGINT_MAX = '9223372036854775807';
 const BIGINT_OVER = '9223372036854775808';
 
-let ctx: E2eContext;
 const rulesCreated: string[] = [];
 
-beforeAll(async () => {
+beforeAll(() => {
   mkdirSync(PACK_ROOT, { recursive: true });
   mkdirSync(OUTSIDE, { recursive: true });
-  ctx = await startPlatform('compat', { ATTUNE_PACK_ROOTS: PACK_ROOT, ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS: '1000' });
-}, 120_000);
-
-afterAll(async () => {
-  for (const ref of rulesCreated) await ctx?.api.request('DELETE', `/api/v1/rules/${ref}`);
-  await stopPlatform(ctx);
-  rmSync(SCRATCH, { recursive: true, force: true });
 });
+
+const ctx = usePlatform(
+  'compat',
+  { ATTUNE_PACK_ROOTS: PACK_ROOT, ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS: '1000' },
+  { beforeStop: () => deleteRules(ctx, rulesCreated) },
+);
+
+afterAll(() => rmSync(SCRATCH, { recursive: true, force: true }));
 
 const anonymous = () => new ApiClient(ctx.platform.apiUrl);
 

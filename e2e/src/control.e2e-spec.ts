@@ -2,23 +2,13 @@ import { waitFor } from '@attune/testing';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, QUICK_WORKER_LOSS_ENV, usePlatform, waitForTerminal } from './support';
 
-let ctx: E2eContext;
+/** How long the api waits for the executor's answer to a cancel. */
+const CANCEL_TIMEOUT_MS = 3000;
 
-beforeAll(async () => {
-  // Short loss detection so the test runs quickly; the defaults (5 s beats, 15 s) meet 30 s too.
-  ctx = await startPlatform('control', {
-    ATTUNE_WORKER_HEARTBEAT_MS: '1000',
-    ATTUNE_EXECUTOR_WORKER_LOST_AFTER_MS: '4000',
-    ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS: '1000',
-    ATTUNE_KILL_GRACE_MS: '1000',
-  });
-});
-
-afterAll(async () => {
-  await stopPlatform(ctx);
-});
+// Short loss detection so the test runs quickly.
+const ctx = usePlatform('control', { ...QUICK_WORKER_LOSS_ENV, ATTUNE_KILL_GRACE_MS: '1000', ATTUNE_CANCEL_TIMEOUT_MS: String(CANCEL_TIMEOUT_MS) });
 
 /** Command lines of live processes containing `marker`, read from /proc (none once an action's group is gone). */
 function processesWith(marker: string): string[] {
@@ -82,6 +72,32 @@ describe('cancel', () => {
     expect((await ctx.api.post('/api/v1/executions/99999999/cancel')).status).toBe(404);
   });
 
+  it('answers 503 within its timeout while the executor is down, and the refused cancel is not applied later', async () => {
+    const e = await execute(ctx.api, 'core.local', { cmd: 'sleep 60' });
+    await waitForStatus(e.id, 'running');
+    await ctx.platform.stop('executor');
+    let elapsed: number;
+    try {
+      const started = Date.now();
+      const res = await ctx.api.post(`/api/v1/executions/${e.id}/cancel`);
+      elapsed = Date.now() - started;
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', error: expect.stringContaining('the executor') });
+    } finally {
+      await ctx.platform.start('executor');
+    }
+    expect(elapsed).toBeGreaterThanOrEqual(CANCEL_TIMEOUT_MS - 100);
+    expect(elapsed).toBeLessThan(CANCEL_TIMEOUT_MS + 5000);
+    // The executor's queue is in order: once an execution submitted now has completed, the
+    // expired cancel before it has been dropped, not applied.
+    expect((await waitForTerminal(ctx.api, (await execute(ctx.api, 'core.noop')).id, 30_000)).status).toBe('completed');
+    expect((await ctx.api.get(`/api/v1/executions/${e.id}`)).body.data.status).toBe('running');
+    const again = await ctx.api.post(`/api/v1/executions/${e.id}/cancel`);
+    expect(again.status).toBe(200);
+    expect(['canceling', 'cancelled']).toContain(again.body.data.status);
+    expect((await waitForTerminal(ctx.api, e.id, 10_000)).status).toBe('cancelled');
+  });
+
   it('cancels a queued execution without ever running it', async () => {
     await ctx.platform.stop('worker');
     const marker = join(tmpdir(), `attune-queued-${Date.now()}`);
@@ -103,11 +119,14 @@ describe('cancel', () => {
 describe('worker loss', () => {
   it('abandons an execution whose worker is killed mid-run (policy abandon)', async () => {
     const e = await execute(ctx.api, 'core.local', { cmd: 'sleep 60' });
-    await waitForStatus(e.id, 'running');
+    const running = await waitForStatus(e.id, 'running');
     ctx.platform.processOf('worker')!.kill('SIGKILL');
     const done = await waitForTerminal(ctx.api, e.id, 30_000);
     expect(done.status).toBe('abandoned');
     expect(done.result.error).toMatch(/was lost .*abandoned \(policy abandon\)/);
+    // The executor decided the worker is gone before it abandoned the run; GET /workers says so.
+    const workers = (await ctx.api.get('/api/v1/workers?per_page=100')).body.data as Array<{ name: string; status: string }>;
+    expect(workers.find((w) => w.name === running.worker)?.status).toBe('stale');
     await ctx.platform.start('worker');
   });
 

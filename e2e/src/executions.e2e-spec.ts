@@ -2,17 +2,9 @@ import { ApiClient } from '@attune/testing';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, statusesWithExecutionToken, usePlatform, waitForTerminal } from './support';
 
-let ctx: E2eContext;
-
-beforeAll(async () => {
-  ctx = await startPlatform('executions');
-});
-
-afterAll(async () => {
-  await stopPlatform(ctx);
-});
+const ctx = usePlatform('executions');
 
 describe('a manual execution, end to end', () => {
   it('runs core.echo and records completed with the stdout preview', async () => {
@@ -68,13 +60,8 @@ describe('a manual execution, end to end', () => {
   });
 
   it('gives the process an execution token that may read its own execution only', async () => {
-    const cmd = [
-      'own=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $ATTUNE_API_TOKEN" "$ATTUNE_API_URL/api/v1/executions/$ATTUNE_EXEC_ID")',
-      'other=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $ATTUNE_API_TOKEN" "$ATTUNE_API_URL/api/v1/executions")',
-      'echo "$own $other"',
-    ].join('; ');
-    const done = await waitForTerminal(ctx.api, (await execute(ctx.api, 'core.local', { cmd })).id);
-    expect(done.result.stdout).toBe('200 403\n');
+    // Its own execution, then the list of all.
+    expect(await statusesWithExecutionToken(ctx.api, ['/api/v1/executions/$ATTUNE_EXEC_ID', '/api/v1/executions'])).toBe('200 403\n');
   });
 
   it('stops a process at its timeout and records timeout', async () => {

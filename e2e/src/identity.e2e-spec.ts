@@ -2,20 +2,12 @@ import { ApiClient, testDatabaseUrl } from '@attune/testing';
 import { DEVELOPMENT_JWT_SECRET } from '@attune/service-kit';
 import pg from 'pg';
 import { createHmac, randomBytes, randomUUID, scryptSync } from 'node:crypto';
-import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { statusesWithExecutionToken, usePlatform, waitForTerminal } from './support';
 
 // Identity acceptance: registration, roles on routes, user administration, and tokens that are
 // expired, tampered with or revoked.
 const RUN = randomUUID().slice(0, 8);
-let ctx: E2eContext;
-
-beforeAll(async () => {
-  ctx = await startPlatform('identity', { ATTUNE_BCRYPT_ROUNDS: '10' });
-});
-
-afterAll(async () => {
-  await stopPlatform(ctx);
-});
+const ctx = usePlatform('identity', { ATTUNE_BCRYPT_ROUNDS: '10' });
 
 const b64url = (v: Buffer | string) => Buffer.from(v).toString('base64url');
 
@@ -159,14 +151,8 @@ describe('user administration', () => {
 
 describe('execution tokens', () => {
   it('may fetch only their own execution\'s pack, and nothing user-only', async () => {
-    const cmd = [
-      'own=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $ATTUNE_API_TOKEN" "$ATTUNE_API_URL/api/v1/executions/$ATTUNE_EXEC_ID/pack")',
-      'other=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $ATTUNE_API_TOKEN" "$ATTUNE_API_URL/api/v1/executions/$((ATTUNE_EXEC_ID + 1))/pack")',
-      'users=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $ATTUNE_API_TOKEN" "$ATTUNE_API_URL/api/v1/users")',
-      'echo "$own $other $users"',
-    ].join('; ');
-    const done = await waitForTerminal(ctx.api, (await execute(ctx.api, 'core.local', { cmd })).id);
+    const paths = ['/api/v1/executions/$ATTUNE_EXEC_ID/pack', '/api/v1/executions/$((ATTUNE_EXEC_ID + 1))/pack', '/api/v1/users'];
     // Its own: an inline action runs no archive (404); another execution's: 403; users: 403.
-    expect(done.result.stdout).toBe('404 403 403\n');
+    expect(await statusesWithExecutionToken(ctx.api, paths)).toBe('404 403 403\n');
   });
 });

@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
-import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, usePlatform, waitForTerminal } from './support';
 
-let ctx: E2eContext;
-
-beforeAll(async () => {
-  ctx = await startPlatform('logs');
-});
-
-afterAll(async () => {
-  await stopPlatform(ctx);
-});
+const ctx = usePlatform('logs');
 
 /**
  * The full log, read once, as a client reads it the instant the execution is terminal: it must
@@ -91,7 +83,7 @@ describe('execution logs', () => {
     const log = await completeLog(done.result.stdout_log);
     expect(log.body.toString()).toBe('hello, world\n');
     expect(log.headers.get('x-checksum-sha256')).toBe(createHash('sha256').update('hello, world\n').digest('hex'));
-    const artifacts = await ctx.api.get(`/api/v1/artifacts?execution=${e.id}`);
+    const artifacts = await ctx.api.get(`/api/v1/artifacts?execution=${e.id}&origin=log`);
     expect(artifacts.status).toBe(200);
     expect(artifacts.body.data).toEqual([expect.objectContaining({ type: 'file_text', execution: e.id, ref: `execution.${e.id}.stdout`, origin: 'log' })]);
   });

@@ -1,15 +1,7 @@
 import { ApiClient, SERVICES, waitFor } from '@attune/testing';
-import { type E2eContext, startPlatform, stopPlatform } from './support';
+import { usePlatform } from './support';
 
-let ctx: E2eContext;
-
-beforeAll(async () => {
-  ctx = await startPlatform('platform');
-});
-
-afterAll(async () => {
-  await stopPlatform(ctx);
-});
+const ctx = usePlatform('platform');
 
 describe('auth', () => {
   it('logs the development admin in, refreshes and answers /auth/me', async () => {
@@ -88,7 +80,7 @@ describe('operations', () => {
   it('registers the core pack and its actions at startup', async () => {
     const res = await ctx.api.get('/api/v1/actions?pack_ref=core');
     expect(res.status).toBe(200);
-    expect(res.body.data.map((a: { ref: string }) => a.ref)).toEqual(['core.echo', 'core.local', 'core.noop', 'core.sleep']);
+    expect(res.body.data.map((a: { ref: string }) => a.ref)).toEqual(['core.ask', 'core.echo', 'core.http_request', 'core.inquiry', 'core.local', 'core.noop', 'core.sleep']);
     const pack = await ctx.api.get('/api/v1/packs/core');
     expect(pack.body.data).toMatchObject({ ref: 'core', is_standard: true });
   });

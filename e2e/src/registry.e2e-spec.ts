@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type E2eContext, execute, ROOT, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, ROOT, usePlatform, waitForTerminal } from './support';
 
 // Registry acceptance: packs uploaded as archives, python and node actions, re-uploads while a
 // run is in flight, hostile archives, bad input, and routing by runtime.
@@ -19,23 +19,18 @@ const EVIL = `evil_${RUN}`;
 const BROKEN = `broken_${RUN}`;
 const OPS = `ops_${RUN}`;
 
-let ctx: E2eContext;
-
-beforeAll(async () => {
+beforeAll(() => {
   mkdirSync(STAGING, { recursive: true });
   mkdirSync(OUTSIDE, { recursive: true });
-  ctx = await startPlatform('registry', {
-    ATTUNE_PACK_STAGING_DIR: STAGING,
-    ATTUNE_PACK_CACHE_DIR: join(SCRATCH, 'pack-cache'),
-    ATTUNE_PACK_MAX_EXTRACTED_BYTES: String(MAX_EXTRACTED),
-    ATTUNE_PACK_MAX_UPLOAD_BYTES: String(MAX_UPLOAD),
-    ATTUNE_API_BODY_LIMIT: '64kb',
-    ATTUNE_BCRYPT_ROUNDS: '10',
-  });
 });
 
-afterAll(async () => {
-  await stopPlatform(ctx);
+const ctx = usePlatform('registry', {
+  ATTUNE_PACK_STAGING_DIR: STAGING,
+  ATTUNE_PACK_CACHE_DIR: join(SCRATCH, 'pack-cache'),
+  ATTUNE_PACK_MAX_EXTRACTED_BYTES: String(MAX_EXTRACTED),
+  ATTUNE_PACK_MAX_UPLOAD_BYTES: String(MAX_UPLOAD),
+  ATTUNE_API_BODY_LIMIT: '64kb',
+  ATTUNE_BCRYPT_ROUNDS: '10',
 });
 
 const GREET_PY = `import json, sys

@@ -3,17 +3,9 @@ import { execSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, submitUnderLoad, usePlatform, waitForTerminal } from './support';
 
-let ctx: E2eContext;
-
-beforeAll(async () => {
-  ctx = await startPlatform('resilience');
-});
-
-afterAll(async () => {
-  await stopPlatform(ctx);
-});
+const ctx = usePlatform('resilience');
 
 describe('nothing accepted is lost', () => {
   it('an executor stopped and started again runs what was submitted in between', async () => {
@@ -67,21 +59,13 @@ describe('nothing accepted is lost', () => {
     chmodSync(ledger, 0o666);
     const cmd = `echo "$ATTUNE_EXEC_ID" >> ${ledger}; sleep 0.2`;
     const ids: number[] = [];
-    let next = 0;
-    let restarted = false;
-    await Promise.all(
-      Array.from({ length: 10 }, async () => {
-        while (next < 200) {
-          next++;
-          if (next === 60 && !restarted) {
-            restarted = true;
-            execSync('rabbitmqctl stop_app', { stdio: 'ignore' });
-            setTimeout(() => execSync('rabbitmqctl start_app', { stdio: 'ignore' }), 3000);
-          }
-          ids.push((await execute(ctx.api, 'core.local', { cmd })).id);
-        }
-      }),
-    );
+    const submit = async () => void ids.push((await execute(ctx.api, 'core.local', { cmd })).id);
+    await submitUnderLoad(200, 10, submit, {
+      60: () => {
+        execSync('rabbitmqctl stop_app', { stdio: 'ignore' });
+        setTimeout(() => execSync('rabbitmqctl start_app', { stdio: 'ignore' }), 3000);
+      },
+    });
     expect(ids).toHaveLength(200);
     const finals = [];
     for (const id of ids) finals.push(await waitForTerminal(ctx.api, id, 120_000));

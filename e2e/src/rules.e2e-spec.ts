@@ -1,35 +1,31 @@
+import { isTerminal, type Trigger } from '@attune/api-client';
 import { ApiClient, type ExtraInstance, waitFor } from '@attune/testing';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type E2eContext, startPlatform, stopPlatform, TERMINAL, waitForTerminal } from './support';
+import { deleteRules, usePlatform, waitForTerminal } from './support';
 
 // Triggers, rules, webhooks, timers, events and enforcements, driven over HTTP with two
 // executor processes running (the second one started below), as a deployment with replicas.
 
 const WEBHOOK_MAX_BYTES = 64 * 1024;
 const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
-let ctx: E2eContext;
 let secondExecutor: ExtraInstance;
 let pack: string;
 const rulesCreated: string[] = [];
 
+// A database of its own: executors of other platforms sharing the common test database would
+// run this suite's timer rules on their own bus (a deployment is one database and one bus).
+const ctx = usePlatform(
+  'rules',
+  { ATTUNE_WEBHOOK_MAX_BYTES: String(WEBHOOK_MAX_BYTES), ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS: '1000' },
+  // The database outlives this run: leave no timer rule behind to fire in later runs.
+  { database: 'rules', beforeStop: () => deleteRules(ctx, rulesCreated) },
+);
+
 beforeAll(async () => {
-  // A database of its own: executors of other platforms sharing the common test database would
-  // run this suite's timer rules on their own bus (a deployment is one database and one bus).
-  ctx = await startPlatform(
-    'rules',
-    { ATTUNE_WEBHOOK_MAX_BYTES: String(WEBHOOK_MAX_BYTES), ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS: '1000' },
-    { database: 'attune_test_rules' },
-  );
   secondExecutor = await ctx.platform.startExtra('executor');
   pack = await packForTest();
-}, 120_000);
-
-afterAll(async () => {
-  // The database outlives this run: leave no timer rule behind to fire in later runs.
-  for (const ref of rulesCreated) await ctx?.api.request('DELETE', `/api/v1/rules/${ref}`);
-  await stopPlatform(ctx);
 });
 
 /** A pack of our own when packs can be created over the API; the built-in `core` pack otherwise. */
@@ -59,7 +55,13 @@ async function webhookTrigger(name: string) {
   const trigger = await createTrigger(name);
   const enabled = await ctx.api.post(`/api/v1/triggers/${trigger.ref}/webhooks/enable`);
   expect(enabled.status).toBe(200);
-  return enabled.body.data as { ref: string; webhook_key: string };
+  return enabled.body.data as Trigger & { webhook_key: string }; // enabled: the key is set
+}
+
+/** A webhook trigger and one rule on it. */
+async function webhookWithRule(triggerName: string, ruleName: string, rule: Record<string, unknown>) {
+  const trigger = await webhookTrigger(triggerName);
+  return { trigger, rule: await createRule(ruleName, { trigger_ref: trigger.ref, ...rule }) };
 }
 
 function fireWebhook(key: string, body: unknown, headers: Record<string, string> = {}) {
@@ -99,13 +101,11 @@ describe('acceptance 1: a webhook rule runs core.echo with a templated message',
   let rule: any;
 
   beforeAll(async () => {
-    trigger = await webhookTrigger('alert');
-    rule = await createRule('page_on_critical', {
-      trigger_ref: trigger.ref,
+    ({ trigger, rule } = await webhookWithRule('alert', 'page_on_critical', {
       action_ref: 'core.echo',
       conditions: [{ field: 'event.payload.severity', operator: 'equals', value: 'critical' }],
       action_params: { message: '{{ event.payload.host }} is down' },
-    });
+    }));
   });
 
   it('gives one event, one enforcement and one completed execution printing "web-1 is down"', async () => {
@@ -221,6 +221,10 @@ describe('acceptance 3: templates, injection attempts and malformed rules', () =
     trigger = await webhookTrigger('templates');
   });
 
+  /** A rule on this trigger that fires only for the events whose payload.kind is `kind`. */
+  const ruleForKind = (name: string, kind: string, action_ref: string, action_params: Record<string, unknown>) =>
+    createRule(name, { trigger_ref: trigger.ref, action_ref, conditions: [{ field: 'event.payload.kind', operator: 'equals', value: kind }], action_params });
+
   it('refuses templates that are not plain paths, naming the field', async () => {
     for (const message of [
       "{{constructor.constructor('return process')()}}",
@@ -275,18 +279,8 @@ describe('acceptance 3: templates, injection attempts and malformed rules', () =
   });
 
   it('renders a missing path as empty text, and leaves out a parameter that is only a missing path', async () => {
-    const rule = await createRule('missing', {
-      trigger_ref: trigger.ref,
-      action_ref: 'core.echo',
-      conditions: [{ field: 'event.payload.kind', operator: 'equals', value: 'missing-text' }],
-      action_params: { message: '[{{ event.payload.nope }}|{{ event.payload.deep.nope }}|{{ event.payload.host }}]' },
-    });
-    const whole = await createRule('missing_whole', {
-      trigger_ref: trigger.ref,
-      action_ref: 'core.echo',
-      conditions: [{ field: 'event.payload.kind', operator: 'equals', value: 'missing-whole' }],
-      action_params: { message: '{{ event.payload.nope }}' },
-    });
+    const rule = await ruleForKind('missing', 'missing-text', 'core.echo', { message: '[{{ event.payload.nope }}|{{ event.payload.deep.nope }}|{{ event.payload.host }}]' });
+    const whole = await ruleForKind('missing_whole', 'missing-whole', 'core.echo', { message: '{{ event.payload.nope }}' });
     const text = await fireWebhook(trigger.webhook_key, { payload: { kind: 'missing-text', host: 'h' } });
     const [e1] = await enforcementsOf(text.body.data.event_id);
     expect(e1.rule_ref).toBe(rule.ref);
@@ -300,12 +294,7 @@ describe('acceptance 3: templates, injection attempts and malformed rules', () =
   });
 
   it('treats injection attempts in payloads as plain text, never code', async () => {
-    await createRule('inject', {
-      trigger_ref: trigger.ref,
-      action_ref: 'core.echo',
-      conditions: [{ field: 'event.payload.kind', operator: 'equals', value: 'inject' }],
-      action_params: { message: '{{ event.payload.host }} is down' },
-    });
+    await ruleForKind('inject', 'inject', 'core.echo', { message: '{{ event.payload.host }} is down' });
     const marker = join(tmpdir(), `attune-rules-pwned-${suffix}`);
     const attempts = [
       "{{constructor.constructor('return process')()}}",
@@ -330,12 +319,7 @@ describe('acceptance 3: templates, injection attempts and malformed rules', () =
   });
 
   it('validates the rendered parameters when the rule fires, and says why no execution was created', async () => {
-    const rule = await createRule('typed', {
-      trigger_ref: trigger.ref,
-      action_ref: 'core.sleep',
-      conditions: [{ field: 'event.payload.kind', operator: 'equals', value: 'typed' }],
-      action_params: { seconds: '{{ event.payload.seconds }}' },
-    });
+    const rule = await ruleForKind('typed', 'typed', 'core.sleep', { seconds: '{{ event.payload.seconds }}' });
     const res = await fireWebhook(trigger.webhook_key, { payload: { kind: 'typed', seconds: 'soon' } });
     const [enforcement] = await enforcementsOf(res.body.data.event_id);
     expect(enforcement).toMatchObject({ rule_ref: rule.ref, status: 'processed', executions: [], config: { seconds: 'soon' } });
@@ -483,12 +467,7 @@ describe('acceptance 2: timers fire once per tick with two executors', () => {
 
 describe('acceptance 4: a burst of 500 webhook calls', () => {
   it('gives exactly one event and one execution per call: none lost, none duplicated', async () => {
-    const trigger = await webhookTrigger('burst');
-    const rule = await createRule('burst', {
-      trigger_ref: trigger.ref,
-      action_ref: 'core.echo',
-      action_params: { message: 'burst {{ event.payload.n }}' },
-    });
+    const { trigger, rule } = await webhookWithRule('burst', 'burst', { action_ref: 'core.echo', action_params: { message: 'burst {{ event.payload.n }}' } });
     const N = 500;
     const responses = await Promise.all(Array.from({ length: N }, (_, n) => fireWebhook(trigger.webhook_key, { payload: { n } })));
     expect(responses.map((r) => r.status)).toEqual(Array(N).fill(200));
@@ -515,7 +494,7 @@ describe('acceptance 4: a burst of 500 webhook calls', () => {
         await Promise.all(
           pending.slice(i, i + 25).map(async (id) => {
             const e = (await ctx.api.get(`/api/v1/executions/${id}`)).body.data;
-            if (TERMINAL.includes(e.status)) stdout.set(id, `${e.status}:${e.result?.stdout}`);
+            if (isTerminal(e.status)) stdout.set(id, `${e.status}:${e.result?.stdout}`);
           }),
         );
       }

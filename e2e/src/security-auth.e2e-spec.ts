@@ -1,10 +1,11 @@
+import type { UserDetail } from '@attune/api-client';
 import { ApiClient, freePort, testAmqpUrl, waitFor } from '@attune/testing';
 import { DEVELOPMENT_JWT_SECRET } from '@attune/service-kit';
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type E2eContext, execute, ROOT, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, ROOT, usePlatform, waitForTerminal } from './support';
 
 // Issue 13, authentication and the HTTP edge: each test sends the probe from the review and
 // asserts the refusal. The platform runs with the default limits and bcrypt cost, except a
@@ -12,15 +13,7 @@ import { type E2eContext, execute, ROOT, startPlatform, stopPlatform, waitForTer
 const RUN = randomUUID().slice(0, 8);
 const METRICS_TOKEN = `metrics-${randomUUID()}`;
 const REGISTER_LIMIT = 4;
-let ctx: E2eContext;
-
-beforeAll(async () => {
-  ctx = await startPlatform('security-auth', { ATTUNE_METRICS_TOKEN: METRICS_TOKEN, ATTUNE_REGISTER_MAX_PER_ADDRESS: String(REGISTER_LIMIT) });
-}, 120_000);
-
-afterAll(async () => {
-  await stopPlatform(ctx);
-});
+const ctx = usePlatform('security-auth', { ATTUNE_METRICS_TOKEN: METRICS_TOKEN, ATTUNE_REGISTER_MAX_PER_ADDRESS: String(REGISTER_LIMIT) });
 
 const anonymous = () => new ApiClient(ctx.platform.apiUrl);
 const b64url = (v: Buffer | string) => Buffer.from(v).toString('base64url');
@@ -36,7 +29,14 @@ function signJwt(claims: Record<string, unknown>): string {
 async function createUser(login: string, roles: string[] = ['viewer'], password = 'a good password 1') {
   const res = await ctx.api.post('/api/v1/users', { login, password, roles });
   expect(res.status).toBe(201);
-  return res.body.data as { id: number; login: string };
+  return res.body.data as UserDetail;
+}
+
+/** Signs `login` in (with createUser's default password) and answers the refresh token of that sign-in. */
+async function refreshTokenOfSignIn(login: string): Promise<string> {
+  const res = await anonymous().post('/auth/login', { login, password: 'a good password 1' });
+  expect(res.status).toBe(200);
+  return res.body.data.refresh_token;
 }
 
 function expectTooManyRequests(res: { status: number; body: any; headers: Headers }) {
@@ -257,8 +257,7 @@ describe('L9: refresh tokens rotate and can be revoked; every token expires', ()
   it('spends a refresh token once, and revokes its whole sign-in when a spent one comes back', async () => {
     const login = `refresh-${RUN}`;
     await createUser(login);
-    const first = await anonymous().post('/auth/login', { login, password: 'a good password 1' });
-    const r1 = first.body.data.refresh_token;
+    const r1 = await refreshTokenOfSignIn(login);
     const second = await anonymous().post('/auth/refresh', { refresh_token: r1 });
     expect(second.status).toBe(200);
     const r2 = second.body.data.refresh_token;
@@ -269,19 +268,15 @@ describe('L9: refresh tokens rotate and can be revoked; every token expires', ()
     // The replay revoked the family: the token that replaced r1 is dead too.
     expect((await anonymous().post('/auth/refresh', { refresh_token: r2 })).status).toBe(401);
     // Another sign-in of the same user is a family of its own and still works.
-    const other = await anonymous().post('/auth/login', { login, password: 'a good password 1' });
-    expect((await anonymous().post('/auth/refresh', { refresh_token: other.body.data.refresh_token })).status).toBe(200);
+    expect((await anonymous().post('/auth/refresh', { refresh_token: await refreshTokenOfSignIn(login) })).status).toBe(200);
   });
 
   it('revokes the refresh token at POST /auth/logout', async () => {
     const login = `logout-${RUN}`;
     await createUser(login);
-    const signedIn = await anonymous().post('/auth/login', { login, password: 'a good password 1' });
-    const refresh = signedIn.body.data.refresh_token;
-    const out = await anonymous().post('/auth/logout', { refresh_token: refresh });
-    expect(out.status).toBe(204);
-    const after = await anonymous().post('/auth/refresh', { refresh_token: refresh });
-    expect(after.status).toBe(401);
+    const refresh = await refreshTokenOfSignIn(login);
+    expect((await anonymous().post('/auth/logout', { refresh_token: refresh })).status).toBe(204);
+    expect((await anonymous().post('/auth/refresh', { refresh_token: refresh })).status).toBe(401);
     expect((await anonymous().post('/auth/logout', { refresh_token: 'not a token' })).status).toBe(401);
   });
 

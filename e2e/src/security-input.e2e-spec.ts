@@ -5,8 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { type E2eContext, execute, ROOT, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, ROOT, usePlatform, usePlatformDatabase, waitForTerminal } from './support';
 
 // Issue 13, the secrets, input and pattern items (H1, M1, M4, L4, L5, L13): each probe of the
 // review sent again against the running platform, and refused.
@@ -15,32 +14,24 @@ const MASK = '********';
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 const PACK = `secin${RUN}`;
 const WEBHOOK_BURST = 5;
-let ctx: E2eContext;
-let db: pg.Client;
+const ctx = usePlatform('security-input', {
+  ATTUNE_SECRETS_KEY: randomBytes(32).toString('hex'),
+  ATTUNE_WEBHOOK_RATE_LIMIT_BURST: String(WEBHOOK_BURST),
+  ATTUNE_WEBHOOK_RATE_LIMIT_PER_SECOND: '1',
+});
+const db = usePlatformDatabase(ctx);
 let viewer: ApiClient;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const anonymous = () => new ApiClient(ctx.platform.apiUrl);
 
 beforeAll(async () => {
-  ctx = await startPlatform('security-input', {
-    ATTUNE_SECRETS_KEY: randomBytes(32).toString('hex'),
-    ATTUNE_WEBHOOK_RATE_LIMIT_BURST: String(WEBHOOK_BURST),
-    ATTUNE_WEBHOOK_RATE_LIMIT_PER_SECOND: '1',
-  });
-  db = new pg.Client({ connectionString: ctx.databaseUrl });
-  await db.connect();
   expect((await ctx.api.post('/api/v1/packs', { ref: PACK, label: 'Security input e2e', version: '1.0.0' })).status).toBe(201);
   const login = `viewer-${RUN}`;
   const created = await ctx.api.post('/api/v1/users', { login, password: 'viewer pass 1', roles: ['viewer'] });
   expect(created.status).toBe(201);
   viewer = new ApiClient(ctx.platform.apiUrl);
   await viewer.login(login, 'viewer pass 1');
-}, 120_000);
-
-afterAll(async () => {
-  await db?.end();
-  await stopPlatform(ctx);
 });
 
 async function createAction(name: string, entrypoint: string, paramSchema: Record<string, unknown>) {

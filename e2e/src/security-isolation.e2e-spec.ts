@@ -1,10 +1,10 @@
-import { ApiClient, testDatabaseUrl, waitFor } from '@attune/testing';
+import { ApiClient, waitFor } from '@attune/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type E2eContext, execute, ROOT, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, ROOT, usePlatform, waitForTerminal } from './support';
 
 /**
  * Security probes of issue 13 (isolation and artifact integrity): M2 (actions cannot see each
@@ -23,23 +23,17 @@ const SECRET = `hunter2-${randomBytes(6).toString('hex')}`;
 const PACK = `iso${RUN}`;
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-let ctx: E2eContext;
+const ctx = usePlatform(
+  'security-isolation',
+  // A preview that holds the scanner's whole report.
+  { ISOLATION_CANARY: CANARY, ATTUNE_BLOB_SCRUB_INTERVAL_MS: '500', ATTUNE_RESULT_PREVIEW_CHARS: '20000' },
+  { database: 'isolation' },
+);
 let base: string;
 
 beforeAll(async () => {
-  const database = `${new URL(testDatabaseUrl()).pathname.slice(1)}_isolation`;
-  ctx = await startPlatform(
-    'security-isolation',
-    // A preview that holds the scanner's whole report.
-    { ISOLATION_CANARY: CANARY, ATTUNE_BLOB_SCRUB_INTERVAL_MS: '500', ATTUNE_RESULT_PREVIEW_CHARS: '20000' },
-    { database },
-  );
   base = join(ROOT, 'tmp/e2e', `security-isolation-${ctx.namespace}`);
   expect((await ctx.api.post('/api/v1/packs', { ref: PACK, label: 'Isolation probes', version: '0.1.0' })).status).toBe(201);
-}, 120_000);
-
-afterAll(async () => {
-  await stopPlatform(ctx);
 });
 
 /** The full stdout log of an execution so far. */

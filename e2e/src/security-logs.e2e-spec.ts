@@ -2,17 +2,9 @@
 // "Execution logs"). Each test sends the probe an attacker would and asserts the refusal.
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
-import { type E2eContext, execute, startPlatform, stopPlatform, waitForTerminal } from './support';
+import { execute, usePlatform, waitForTerminal } from './support';
 
-let ctx: E2eContext;
-
-beforeAll(async () => {
-  ctx = await startPlatform('security-logs');
-});
-
-afterAll(async () => {
-  await stopPlatform(ctx);
-});
+const ctx = usePlatform('security-logs');
 
 async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: ctx.databaseUrl });

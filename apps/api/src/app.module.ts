@@ -8,6 +8,8 @@ import { ArtifactsModule } from './artifacts/artifacts.module';
 import { AuthModule } from './auth/auth.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { ApiConfig } from './config/api.config';
+import { ExecutionCleanupController } from './executions/execution-cleanup.controller';
+import { ExecutionCleanupService } from './executions/execution-cleanup.service';
 import { ExecutionLogsController } from './executions/execution-logs.controller';
 import { ExecutionsController } from './executions/executions.controller';
 import { LogReader } from './executions/log-reader.service';
@@ -17,12 +19,19 @@ import { ExecutionsService } from './executions/executions.service';
 import { ParameterValidator } from './executions/parameter-validator';
 import { RegistryModule } from './packs/registry.module';
 import { WorkersController } from './workers/workers.controller';
+import { WorkersService } from './workers/workers.service';
 import { EnforcementsModule } from './enforcements/enforcements.module';
 import { EventsModule } from './events/events.module';
 import { RulesModule } from './rules/rules.module';
 import { TriggersModule } from './triggers/triggers.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WebUiModule } from './web/web-ui.module';
+import { ExecutionWorkflowController } from './workflows/execution-workflow.controller';
+import { WorkflowViewService } from './workflows/workflow-view.service';
+import { WorkflowsModule } from './workflows/workflows.module';
+import { KeysModule } from './keys/keys.module';
+import { API_REPOSITORIES } from './repositories';
+import { InquiriesModule } from './inquiries/inquiries.module';
 
 @Global()
 @Module({})
@@ -40,7 +49,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         loggerModule(logger),
-        PersistenceModule.forRoot({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'attune-api' }),
+        PersistenceModule.forRoot({ url: config.databaseUrl, poolSize: config.databasePoolSize, connectRetryMs: config.databaseConnectRetryMs, applicationName: 'attune-api' }),
+        PersistenceModule.forFeature(API_REPOSITORIES),
         MessagingModule.forRoot({ url: config.amqpUrl, namespace: config.amqpNamespace, service: 'api', logger }),
         StorageModule.forRoot(config.storage.toStorageConfig()),
         HealthModule.forRoot('api', [DatabaseHealthIndicator, AmqpHealthIndicator, StorageHealthIndicator]),
@@ -53,16 +63,22 @@ export class AppModule {
         EventsModule,
         EnforcementsModule,
         WebhooksModule,
+        WorkflowsModule,
         WebUiModule,
+        KeysModule,
+        InquiriesModule,
       ],
-      controllers: [ExecutionsController, ExecutionLogsController, WorkersController],
+      controllers: [ExecutionCleanupController, ExecutionsController, ExecutionLogsController, WorkersController, ExecutionWorkflowController],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         ParameterValidator,
         ExecutionsService,
+        ExecutionCleanupService,
         LogReader,
         LogUploads,
         LogNotifier,
+        WorkflowViewService,
+        WorkersService,
       ],
     };
   }

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { OperationObject, PathItemObject, ResponseObject } from '@nestjs/swagger';
 import { REQUIRED_ROLE_EXTENSION } from './auth/auth.decorators';
+import { CONDITIONS_MODELS } from './rules/rule.dto';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
 const ERROR_REF = { $ref: '#/components/schemas/ErrorDto' };
@@ -14,13 +15,30 @@ const PLATFORM_ERRORS: Record<string, string> = {
   '422': 'VALIDATION_ERROR: invalid or unknown fields; details lists each as {field, message}',
 };
 
+/** What an error status means wherever a handler declared it without saying more. */
+const ERROR_MEANINGS: Record<string, string> = {
+  ...PLATFORM_ERRORS,
+  '404': 'NOT_FOUND: no such resource (or not one this token may see)',
+  '409': 'CONFLICT: the resource exists already or its state forbids this; details may say the current state',
+  '416': 'Range Not Satisfiable: the Range starts past the end',
+  '429': 'TOO_MANY_REQUESTS: wait for Retry-After seconds',
+  '500': 'INTERNAL_ERROR: an unexpected failure, logged with the id in the message',
+  '503': 'SERVICE_UNAVAILABLE: a dependency (database, broker, storage) does not answer; try again',
+};
+
+/** Summaries of the operations that shared libraries (service-kit) register without OpenAPI decorators. */
+const SHARED_SUMMARIES: Record<string, string> = {
+  'get /health': 'Health of the api and its dependencies (200, or 503 naming the one that fails)',
+};
+
 /** Errors are always JSON, even on routes that produce text or archives. */
 function addError(op: OperationObject, status: string): void {
   const existing = op.responses[status] as ResponseObject | undefined;
   if (!existing) {
-    op.responses[status] = { description: PLATFORM_ERRORS[status], content: { 'application/json': { schema: ERROR_REF } } };
+    op.responses[status] = { description: ERROR_MEANINGS[status] ?? '', content: { 'application/json': { schema: ERROR_REF } } };
     return;
   }
+  if (!existing.description) existing.description = ERROR_MEANINGS[status] ?? '';
   existing.content = { ...existing.content, 'application/json': { schema: ERROR_REF } };
 }
 
@@ -38,10 +56,11 @@ function errorsAreJson(op: OperationObject): void {
  * description as well as in `x-required-role`.
  */
 export function documentPlatformAnswers(doc: OpenAPIObject): OpenAPIObject {
-  for (const item of Object.values(doc.paths) as PathItemObject[]) {
+  for (const [path, item] of Object.entries(doc.paths) as Array<[string, PathItemObject]>) {
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;
+      op.summary ??= SHARED_SUMMARIES[`${method} ${path}`];
       errorsAreJson(op);
       const role = (op as unknown as Record<string, unknown>)[REQUIRED_ROLE_EXTENSION] as string | undefined;
       if (op.security?.length || role) {
@@ -71,7 +90,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return documentPlatformAnswers(SwaggerModule.createDocument(app, config));
+  return documentPlatformAnswers(SwaggerModule.createDocument(app, config, { extraModels: CONDITIONS_MODELS }));
 }
 
 /** GET /docs (Swagger UI) and GET /api-spec/openapi.json, both public. */

@@ -1,9 +1,9 @@
-import { prepareTestDatabase, testAmqpUrl, uniqueNamespace } from '@attune/testing';
+import { prepareTestDatabase, testAmqpUrl, uniqueNamespace, workspaceRoot } from '@attune/testing';
 import { createRootLogger } from '@attune/service-kit';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PATH_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../src/app.module';
@@ -93,6 +93,46 @@ describe('the served OpenAPI document', () => {
     }
     expect(problems).toEqual([]);
     expect(spec.components.schemas.ErrorDto.properties).toEqual(expect.objectContaining({ error: expect.anything(), code: expect.anything() }));
+  });
+
+  it('gives every operation a summary and every error answer a description (the build fails otherwise)', () => {
+    const problems: string[] = [];
+    for (const [path, item] of Object.entries<any>(spec.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        if (!op.summary?.trim()) problems.push(`${name}: no summary`);
+        for (const [status, res] of Object.entries<any>(op.responses ?? {})) {
+          if (Number(status) >= 400 && !res.description?.trim()) problems.push(`${name}: ${status} has no description`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('shows example requests and answers for execute, artifacts and rules', () => {
+    for (const path of ['/api/v1/executions/execute', '/api/v1/artifacts', '/api/v1/rules']) {
+      const op = spec.paths[path].post;
+      const examples = op.requestBody?.content?.['application/json']?.examples ?? {};
+      expect({ path, examples: Object.keys(examples).length > 0 }).toEqual({ path, examples: true });
+      for (const ex of Object.values<any>(examples)) expect(ex.value).toEqual(expect.any(Object));
+      expect(op.responses['201'].content['application/json'].schema.example?.data).toEqual(expect.objectContaining({ id: expect.any(Number) }));
+    }
+    const execute = spec.paths['/api/v1/executions/execute'].post.requestBody.content['application/json'].examples;
+    expect(Object.values<any>(execute).map((e) => e.value.action_ref)).toContain('core.echo');
+  });
+
+  it('types ErrorDto.details as a list of {field, message} or an object, as the api answers', () => {
+    const details = spec.components.schemas.ErrorDto.properties.details;
+    expect(details.oneOf).toEqual([
+      { type: 'array', items: { $ref: '#/components/schemas/ErrorDetailDto' } },
+      { type: 'object', additionalProperties: true },
+    ]);
+    expect(spec.components.schemas.ErrorDetailDto.required).toEqual(['field', 'message']);
+  });
+
+  it('is the document libs/api-client was generated from (else: npm run openapi:client)', async () => {
+    const committed = JSON.parse(await readFile(join(workspaceRoot(), 'libs/api-client/src/openapi.json'), 'utf8'));
+    expect(spec).toEqual(committed);
   });
 
   it('renders Swagger UI at /docs', async () => {

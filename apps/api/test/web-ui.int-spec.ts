@@ -33,7 +33,29 @@ async function startApi(webDir: string): Promise<{ app: INestApplication; base: 
   return { app, base: await app.getUrl() };
 }
 
+/**
+ * The api, for the tests of the enclosing describe, serving the web build in `<scratch>/<webDir>`;
+ * `base` is its URL once it listens.
+ */
+function useApi(webDir: string): { base: string } {
+  const api = { base: '' };
+  let app: INestApplication | undefined;
+  beforeAll(async () => {
+    ({ app, base: api.base } = await startApi(join(scratch, webDir)));
+  });
+  afterAll(async () => app?.close());
+  return api;
+}
+
 const html = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+
+/** Signs the development admin in with a JSON POST, as the web UI does. */
+const signIn = (base: string) =>
+  fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ login: 'test@attune.local', password: 'TestPass123!' }),
+  });
 
 beforeAll(async () => {
   databaseUrl = await prepareTestDatabase();
@@ -50,14 +72,10 @@ afterAll(async () => {
 });
 
 describe('with a built web UI', () => {
-  let app: INestApplication;
-  let base: string;
-
-  beforeAll(async () => ({ app, base } = await startApi(join(scratch, 'web'))));
-  afterAll(async () => app?.close());
+  const api = useApi('web');
 
   it('serves index.html at / without long caching', async () => {
-    const res = await fetch(`${base}/`);
+    const res = await fetch(`${api.base}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(res.headers.get('cache-control')).toBe('no-cache');
@@ -65,88 +83,76 @@ describe('with a built web UI', () => {
   });
 
   it('serves built files, hashed assets as immutable', async () => {
-    const res = await fetch(`${base}/assets/index-abc123.js`);
+    const res = await fetch(`${api.base}/assets/index-abc123.js`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/javascript/);
     expect(res.headers.get('cache-control')).toMatch(/immutable/);
     expect(await res.text()).toBe(SCRIPT);
-    const icon = await fetch(`${base}/favicon.svg`);
+    const icon = await fetch(`${api.base}/favicon.svg`);
     expect(icon.status).toBe(200);
     expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
   });
 
   it('answers index.html for the pages of the UI, dotted refs included, and keeps query strings working', async () => {
     for (const page of ['/executions', '/executions/42', '/actions/core.echo', '/actions/core.echo/run', '/artifacts?type=progress']) {
-      const res = await fetch(`${base}${page}`, { headers: html });
+      const res = await fetch(`${api.base}${page}`, { headers: html });
       expect({ page, status: res.status, body: await res.text() }).toEqual({ page, status: 200, body: INDEX });
     }
   });
 
   it('answers a missing asset with a 404, not the page', async () => {
-    const res = await fetch(`${base}/assets/missing-123.js`, { headers: { accept: '*/*' } });
+    const res = await fetch(`${api.base}/assets/missing-123.js`, { headers: { accept: '*/*' } });
     expect(res.status).toBe(404);
     expect(((await res.json()) as any).code).toBe('NOT_FOUND');
   });
 
   it('never serves files outside its directory', async () => {
     for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt']) {
-      const res = await fetch(`${base}${path}`, { headers: { accept: '*/*' } });
+      const res = await fetch(`${api.base}${path}`, { headers: { accept: '*/*' } });
       expect(await res.text()).not.toContain('outside the web dir');
     }
   });
 
   it('leaves the API, auth, operations and docs untouched, even for browsers', async () => {
-    const unknown = await fetch(`${base}/api/v1/nothing-here`, { headers: html });
+    const unknown = await fetch(`${api.base}/api/v1/nothing-here`, { headers: html });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ code: 'NOT_FOUND' });
-    const me = await fetch(`${base}/auth/me`, { headers: html });
+    const me = await fetch(`${api.base}/auth/me`, { headers: html });
     expect(me.status).toBe(401);
     expect(((await me.json()) as any).code).toBe('UNAUTHORIZED');
-    const list = await fetch(`${base}/api/v1/executions`, { headers: html });
+    const list = await fetch(`${api.base}/api/v1/executions`, { headers: html });
     expect(list.status).toBe(401);
-    const health = await fetch(`${base}/health`, { headers: html });
+    const health = await fetch(`${api.base}/health`, { headers: html });
     expect(health.headers.get('content-type')).toMatch(/json/);
-    const metrics = await fetch(`${base}/metrics`, { headers: html });
+    const metrics = await fetch(`${api.base}/metrics`, { headers: html });
     expect(await metrics.text()).not.toContain('<title>Attune</title>');
-    const docs = await fetch(`${base}/docs`, { headers: html });
+    const docs = await fetch(`${api.base}/docs`, { headers: html });
     expect(await docs.text()).toMatch(/swagger/i);
-    const spec = await fetch(`${base}/api-spec/openapi.json`);
+    const spec = await fetch(`${api.base}/api-spec/openapi.json`);
     expect(((await spec.json()) as any).openapi).toBeDefined();
   });
 
   it('leaves other methods to the API', async () => {
-    const res = await fetch(`${base}/executions`, { method: 'POST', headers: { ...html, 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${api.base}/executions`, { method: 'POST', headers: { ...html, 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(404);
     expect(((await res.json()) as any).code).toBe('NOT_FOUND');
-    const login = await fetch(`${base}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ login: 'test@attune.local', password: 'TestPass123!' }),
-    });
+    const login = await signIn(api.base);
     expect(login.status).toBe(200);
   });
 });
 
 describe('without a built web UI', () => {
-  let app: INestApplication;
-  let base: string;
-
-  beforeAll(async () => ({ app, base } = await startApi(join(scratch, 'not-built'))));
-  afterAll(async () => app?.close());
+  const api = useApi('not-built');
 
   it('still starts, and / says why there is no UI', async () => {
-    const res = await fetch(`${base}/`, { headers: html });
+    const res = await fetch(`${api.base}/`, { headers: html });
     expect(res.status).toBe(404);
     const body = (await res.json()) as any;
     expect(body.code).toBe('NOT_FOUND');
     expect(body.error).toMatch(/web UI is not built/);
-    const login = await fetch(`${base}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ login: 'test@attune.local', password: 'TestPass123!' }),
-    });
+    const login = await signIn(api.base);
     expect(login.status).toBe(200);
-    const page = await fetch(`${base}/executions`, { headers: html });
+    const page = await fetch(`${api.base}/executions`, { headers: html });
     expect(page.status).toBe(404);
   });
 });

@@ -1,11 +1,9 @@
 import { DomainError, newUploadKey } from '@attune/contracts';
-import { ArtifactRepository, PersistenceModule } from '@attune/persistence';
-import { ROOT_LOGGER } from '@attune/service-kit';
-import { type BlobStore, contentAddressedKey, FsBlobStore, S3BlobStore, StorageModule, BLOB_STORE } from '@attune/storage';
+import { ArtifactRepository, ArtifactVersionRepository, BlobRepository } from '@attune/persistence';
+import { type BlobStore, contentAddressedKey, FsBlobStore, S3BlobStore } from '@attune/storage';
 import { prepareTestDatabase, startS3rver, type RunningS3rver } from '@attune/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,12 +13,11 @@ import pg from 'pg';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { ArtifactService } from '../src/artifacts/artifact.service';
-import { ArtifactsModule } from '../src/artifacts/artifacts.module';
 import { VersionCommitter } from '../src/artifacts/version-committer.service';
-import { ArtifactStoreConfig } from '../src/config/artifact-store.config';
 import { ArtifactCleanup } from '../src/retention/artifact-cleanup.service';
 import { BlobCollector, FULL_UPLOAD_SWEEP_MS } from '../src/retention/blob-collector.service';
 import { RetentionSweeper, SWEEPER_LOCK } from '../src/retention/retention-sweeper.service';
+import { openArtifactStore } from './support';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -78,7 +75,9 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
   let app: INestApplicationContext;
   let store: BlobStore;
   let teardown: () => Promise<void>;
-  let repo: ArtifactRepository;
+  let artifactRows: ArtifactRepository;
+  let versions: ArtifactVersionRepository;
+  let blobs: BlobRepository;
   let artifacts: ArtifactService;
   let committer: VersionCommitter;
   let collector: BlobCollector;
@@ -91,17 +90,10 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
   beforeAll(async () => {
     const url = await prepareTestDatabase();
     ({ store, teardown } = await driver.store());
-    const config = Object.assign(new ArtifactStoreConfig(), { databaseUrl: url, sweepIntervalMs: 3_600_000, stagingTtlMs: 60_000 });
-    const logger = pino({ level: 'silent' });
-    const moduleRef = await Test.createTestingModule({
-      imports: [PersistenceModule.forRoot({ url, poolSize: 6 }), StorageModule.forRoot({ driver: 'fs', fsRoot: tmpdir() }), ArtifactsModule.forRoot(config, logger)],
-      providers: [{ provide: ROOT_LOGGER, useValue: logger }],
-    })
-      .overrideProvider(BLOB_STORE)
-      .useValue(store)
-      .compile();
-    app = await moduleRef.init();
-    repo = app.get(ArtifactRepository);
+    app = await openArtifactStore(url, store, { sweepIntervalMs: 3_600_000, stagingTtlMs: 60_000 }, 6);
+    artifactRows = app.get(ArtifactRepository);
+    versions = app.get(ArtifactVersionRepository);
+    blobs = app.get(BlobRepository);
     artifacts = app.get(ArtifactService);
     committer = app.get(VersionCommitter);
     collector = app.get(BlobCollector);
@@ -123,12 +115,12 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
 
   /** Whether a content's blob row exists and its object is in the store. */
   async function isStored(digest: string): Promise<boolean> {
-    const key = await repo.blobKey(digest);
+    const key = await blobs.blobKey(digest);
     return key !== null && (await store.exists(key));
   }
 
   async function contentOf(digest: string): Promise<Buffer> {
-    const key = await repo.blobKey(digest);
+    const key = await blobs.blobKey(digest);
     if (!key) throw new Error(`no blob row for ${digest}`);
     return readAll(await store.get(key));
   }
@@ -151,7 +143,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     expect(v1.adopted).toBe(true);
     expect(v2.version).toMatchObject({ artifact: a.id, sizeBytes: two.length, sha256: sha(two), contentType: 'text/plain' });
     expect(v2.artifact).toMatchObject({ latestVersion: 2, sizeBytes: two.length });
-    expect(await repo.blobKey(sha(one))).toBe(s1.key);
+    expect(await blobs.blobKey(sha(one))).toBe(s1.key);
     expect(await contentOf(sha(one))).toEqual(one);
     expect(await contentOf(sha(two))).toEqual(two);
     expect(await keys(store, 'blobs/sha256/')).toEqual([]);
@@ -167,7 +159,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     expect((await upload(b.id, content)).adopted).toBe(false);
     // The redundant uploads are gone again: the same objects as before.
     expect(await keys(store, 'blobs/')).toEqual(before);
-    expect((await repo.blobStats([sha(content)])).get(sha(content))).toBe(3);
+    expect((await blobs.blobStats([sha(content)])).get(sha(content))).toBe(3);
   });
 
   it('streams a multi-part upload with flat memory and commits it byte-exactly', async () => {
@@ -192,7 +184,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     expect(version).toMatchObject({ sizeBytes: size, sha256: expected });
     const head = await store.head(s.key);
     expect(head).toMatchObject({ size, sha256: expected });
-    expect(await repo.blobKey(expected)).toBe(s.key);
+    expect(await blobs.blobKey(expected)).toBe(s.key);
   });
 
   it('refuses a commit whose size or recorded sha256 differs from the uploaded bytes, or whose upload is gone, and records nothing', async () => {
@@ -219,26 +211,26 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     await expect(committer.commitVersion(progress.id, s.key, s.size, s.sha256, { contentType: 'text/plain' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
-    expect(await repo.listVersions(a.id)).toEqual([]);
-    expect(await repo.blobKey(sha(real))).toBeNull();
+    expect(await versions.listVersions(a.id)).toEqual([]);
+    expect(await blobs.blobKey(sha(real))).toBeNull();
   });
 
   it('keeps only the newest versions under a versions retention, and collects the blobs nothing references any more', async () => {
     const a = await newFile({ retention_policy: 'versions', retention_limit: 3 });
     const contents = [1, 2, 3, 4, 5].map((i) => Buffer.from(`retained ${tag} ${i}`));
     for (const c of contents) await upload(a.id, c);
-    const keysBefore = await repo.blobKeys(contents.map(sha));
-    expect((await repo.listVersions(a.id)).map((v) => v.version)).toEqual([5, 4, 3]);
+    const keysBefore = await blobs.blobKeys(contents.map(sha));
+    expect((await versions.listVersions(a.id)).map((v) => v.version)).toEqual([5, 4, 3]);
     expect(keysBefore.size).toBe(3);
     expect(await isStored(sha(contents[0]))).toBe(false);
     expect(await isStored(sha(contents[1]))).toBe(false);
     expect(await isStored(sha(contents[2]))).toBe(true);
     expect(await keys(store, 'blobs/')).toEqual(expect.arrayContaining([...keysBefore.values()]));
-    expect(await repo.knownBlobs([sha(contents[0]), sha(contents[4])])).toEqual(new Set([sha(contents[4])]));
+    expect(await blobs.knownBlobs([sha(contents[0]), sha(contents[4])])).toEqual(new Set([sha(contents[4])]));
     // Lowering the limit applies at once.
     const updated = await artifacts.update({ artifact_id: a.id, retention_limit: 1 } as never);
     expect(updated.latest_version).toBe(5);
-    expect((await repo.listVersions(a.id)).map((v) => v.version)).toEqual([5]);
+    expect((await versions.listVersions(a.id)).map((v) => v.version)).toEqual([5]);
     const fourth = keysBefore.get(sha(contents[3])) as string;
     expect(await isStored(sha(contents[3]))).toBe(false);
     expect(await store.exists(fourth)).toBe(false);
@@ -258,7 +250,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     try {
       await other.query(`SELECT pg_advisory_lock(hashtext($1))`, [SWEEPER_LOCK]);
       expect(await sweeper.sweepOnce()).toBeNull();
-      expect((await repo.listVersions(a.id)).length).toBe(2);
+      expect((await versions.listVersions(a.id)).length).toBe(2);
       await other.query(`SELECT pg_advisory_unlock(hashtext($1))`, [SWEEPER_LOCK]);
     } finally {
       await other.end();
@@ -267,8 +259,8 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     const report = await sweeper.sweepOnce();
     expect(report).not.toBeNull();
     expect(report!.expiredVersions).toBeGreaterThanOrEqual(1);
-    expect((await repo.listVersions(a.id)).map((v) => v.version)).toEqual([2]);
-    expect((await repo.findById(a.id))?.latestVersion).toBe(2);
+    expect((await versions.listVersions(a.id)).map((v) => v.version)).toEqual([2]);
+    expect((await artifactRows.findById(a.id))?.latestVersion).toBe(2);
     expect(await isStored(sha(old))).toBe(false);
     expect(await isStored(sha(fresh))).toBe(true);
   });
@@ -277,8 +269,8 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
   async function unreferenced(content: Buffer): Promise<string> {
     const holder = await newFile();
     await upload(holder.id, content);
-    expect(await repo.deleteVersion(holder.id, 1)).toEqual({ released: [sha(content)] });
-    return (await repo.blobKey(sha(content))) as string;
+    expect(await versions.deleteVersion(holder.id, 1)).toEqual({ released: [sha(content)] });
+    return (await blobs.blobKey(sha(content))) as string;
   }
 
   it('never collects a blob while a commit is referencing it (commit first, then collection waits)', async () => {
@@ -290,11 +282,15 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     const hold = gate();
     const entered = gate();
     // The commit holds the blob row's lock while it checks that the stored object is there.
-    const commit = repo.commitVersion({ artifactId: a.id, sha256: digest, sizeBytes: s.size, contentType: 'text/plain', stagedKey: s.key }, async (k) => {
-      entered.open();
-      await hold.promise;
-      return store.exists(k);
-    });
+    const commit = versions.commitVersion(
+      { artifactId: a.id, sha256: digest, sizeBytes: s.size, contentType: 'text/plain', stagedKey: s.key },
+      async (k) => {
+        entered.open();
+        await hold.promise;
+        return store.exists(k);
+      },
+      async () => [],
+    );
     await entered.promise;
     let collected: boolean | undefined;
     const collection = collector.collect([digest]).then((n) => (collected = n === 1));
@@ -304,7 +300,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     expect((await commit).adopted).toBe(false);
     await collection;
     expect(collected).toBe(false);
-    expect(await repo.blobKey(digest)).toBe(key);
+    expect(await blobs.blobKey(digest)).toBe(key);
     expect(await contentOf(digest)).toEqual(content);
     await store.delete(s.key);
   });
@@ -316,7 +312,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     const key = await unreferenced(content);
     const hold = gate();
     const entered = gate();
-    const collection = repo.collectBlob(digest, async (k) => {
+    const collection = blobs.collectBlob(digest, async (k) => {
       entered.open();
       await hold.promise;
       await store.delete(k);
@@ -331,7 +327,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     expect(outcome.version.sha256).toBe(digest);
     expect(outcome.adopted).toBe(true);
     expect(await store.exists(key)).toBe(false);
-    expect(await repo.blobKey(digest)).toBe(staged.key);
+    expect(await blobs.blobKey(digest)).toBe(staged.key);
     expect(await contentOf(digest)).toEqual(content);
   });
 
@@ -348,7 +344,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     expect(dedup.adopted).toBe(false);
     expect(await store.exists(s2.key)).toBe(false);
     expect((await committer.commitVersion(a.id, s2.key, s2.size, s2.sha256, { contentType: 'text/plain' })).version).toEqual(dedup.version);
-    expect((await repo.listVersions(a.id)).map((v) => v.version)).toEqual([2, 1]);
+    expect((await versions.listVersions(a.id)).map((v) => v.version)).toEqual([2, 1]);
     const other = await newFile();
     await expect(committer.commitVersion(other.id, s1.key, s1.size, s1.sha256, { contentType: 'text/plain' })).rejects.toMatchObject({ code: 'CONFLICT' });
   });
@@ -357,11 +353,11 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
     const a = await newFile();
     const content = Buffer.from(`lost ${tag}`);
     await upload(a.id, content);
-    await store.delete((await repo.blobKey(sha(content))) as string);
+    await store.delete((await blobs.blobKey(sha(content))) as string);
     const s = await stage(content);
     const outcome = await committer.commitVersion(a.id, s.key, s.size, s.sha256, { contentType: 'text/plain' });
     expect(outcome.adopted).toBe(true);
-    expect(await repo.blobKey(sha(content))).toBe(s.key);
+    expect(await blobs.blobKey(sha(content))).toBe(s.key);
     expect(await contentOf(sha(content))).toEqual(content);
   });
 
@@ -387,7 +383,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
 
     expect(await collector.collectOrphans()).toBeGreaterThanOrEqual(1);
     // A collector of its own: its first pass lists every upload (the keys above are back-dated).
-    expect(await new BlobCollector(repo, store, pino({ level: 'silent' })).collectStaging(60_000)).toBeGreaterThanOrEqual(2);
+    expect(await new BlobCollector(blobs, store, pino({ level: 'silent' })).collectStaging(60_000)).toBeGreaterThanOrEqual(2);
 
     expect(await store.exists(contentAddressedKey(sha(orphan)))).toBe(false);
     expect(await store.exists(oldStaging)).toBe(false);
@@ -400,7 +396,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
   });
 
   it('after one full pass, sweeps only uploads dated after what it settled, and lists them all again once a day', async () => {
-    const sweeper = new BlobCollector(repo, store, pino({ level: 'silent' }));
+    const sweeper = new BlobCollector(blobs, store, pino({ level: 'silent' }));
     const now = Date.now();
     expect(await sweeper.collectStaging(60_000, now)).toBeGreaterThanOrEqual(0); // the full pass settles everything before now - 60 s
     const late = newUploadKey(randomUUID(), now - 300_000); // dated before what was settled: an upload that took long to arrive
@@ -436,15 +432,15 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
       [a.id, [1], true],
       [b.id, [1, 2], true],
     ]);
-    expect(await repo.findById(a.id)).not.toBeNull();
+    expect(await artifactRows.findById(a.id)).not.toBeNull();
     expect(await isStored(sha(shared))).toBe(true);
-    const sharedKey = (await repo.blobKey(sha(shared))) as string;
+    const sharedKey = (await blobs.blobKey(sha(shared))) as string;
 
     const real = await cleanups.cleanup({ older_than: '1h', scope: 'pack', owner });
     expect({ ...real, dry_run: true, cutoff: dry.cutoff }).toEqual(dry);
-    expect(await repo.findById(a.id)).toBeNull();
-    expect(await repo.findById(b.id)).toBeNull();
-    expect(await repo.findById(fresh.id)).not.toBeNull();
+    expect(await artifactRows.findById(a.id)).toBeNull();
+    expect(await artifactRows.findById(b.id)).toBeNull();
+    expect(await artifactRows.findById(fresh.id)).not.toBeNull();
     expect(await isStored(sha(shared))).toBe(false);
     expect(await store.exists(sharedKey)).toBe(false);
     expect(await isStored(sha(keptShared))).toBe(true);
@@ -453,7 +449,7 @@ describe.each(DRIVERS)('artifact-store with the $name driver (real Postgres)', (
   it('appends progress entries to progress artifacts only, and refuses duplicates and unknown executions', async () => {
     const p = await artifacts.create({ ref: ref('p'), type: 'progress' } as never);
     await Promise.all([1, 2, 3, 4, 5].map((i) => artifacts.appendProgress({ artifact_id: p.id, entry: { iteration: i } })));
-    const after = await repo.findById(p.id);
+    const after = await artifactRows.findById(p.id);
     expect((after?.data as { iteration: number }[]).map((e) => e.iteration).sort()).toEqual([1, 2, 3, 4, 5]);
     const f = await newFile();
     await expect(artifacts.appendProgress({ artifact_id: f.id, entry: { iteration: 1 } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });

@@ -1,21 +1,19 @@
 import { newUploadKey } from '@attune/contracts';
-import { ArtifactRepository, PersistenceModule, prepareTestDatabase, testDatabaseUrl } from '@attune/persistence';
-import { ROOT_LOGGER } from '@attune/service-kit';
-import { BLOB_STORE, FsBlobStore, StorageModule } from '@attune/storage';
+import { BlobRepository } from '@attune/persistence';
+import { FsBlobStore } from '@attune/storage';
+import { prepareTestDatabase } from '@attune/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { ArtifactService } from '../src/artifacts/artifact.service';
-import { ArtifactsModule } from '../src/artifacts/artifacts.module';
 import { VersionCommitter } from '../src/artifacts/version-committer.service';
-import { ArtifactStoreConfig } from '../src/config/artifact-store.config';
 import { BlobScrubber } from '../src/integrity/blob-scrubber.service';
+import { openArtifactStore } from './support';
 
 /**
  * The integrity scrub against the fs driver and real Postgres. A database of its own: a scrub
@@ -25,28 +23,19 @@ describe('blob integrity scrub (fs driver, real Postgres)', () => {
   let app: INestApplicationContext;
   let root: string;
   let store: FsBlobStore;
-  let repo: ArtifactRepository;
+  let repo: BlobRepository;
   let committer: VersionCommitter;
   let scrubber: BlobScrubber;
   let ds: DataSource;
   let artifactId: number;
 
   beforeAll(async () => {
-    const url = await prepareTestDatabase(`${new URL(testDatabaseUrl()).pathname.slice(1)}_scrub`);
+    const url = await prepareTestDatabase('scrub');
     root = await mkdtemp(path.join(tmpdir(), 'attune-scrub-it-'));
     store = new FsBlobStore({ root });
     // Batches of 2 blobs: a pass is bounded.
-    const config = Object.assign(new ArtifactStoreConfig(), { databaseUrl: url, scrubIntervalMs: 0, scrubBatch: 2, scrubMaxBytes: 1024 ** 3 });
-    const logger = pino({ level: 'silent' });
-    const moduleRef = await Test.createTestingModule({
-      imports: [PersistenceModule.forRoot({ url, poolSize: 4 }), StorageModule.forRoot({ driver: 'fs', fsRoot: root }), ArtifactsModule.forRoot(config, logger)],
-      providers: [{ provide: ROOT_LOGGER, useValue: logger }],
-    })
-      .overrideProvider(BLOB_STORE)
-      .useValue(store)
-      .compile();
-    app = await moduleRef.init();
-    repo = app.get(ArtifactRepository);
+    app = await openArtifactStore(url, store, { scrubIntervalMs: 0, scrubBatch: 2, scrubMaxBytes: 1024 ** 3 });
+    repo = app.get(BlobRepository);
     committer = app.get(VersionCommitter);
     scrubber = app.get(BlobScrubber);
     ds = app.get(DataSource);
@@ -103,7 +92,37 @@ describe('blob integrity scrub (fs driver, real Postgres)', () => {
     const again = await commit(content);
     expect(again.adopted).toBe(true);
     const repaired = await repo.blobForDownload(version.sha256);
-    expect(repaired).toEqual({ key: expect.not.stringMatching(blob!.key), corruptSince: null });
+    expect(repaired).toEqual({ key: expect.not.stringMatching(blob!.key), corruptSince: null, encoding: null });
     expect((await store.head(repaired!.key))?.sha256).toBe(version.sha256);
+  });
+
+  it('checks a gzip-stored blob by what it decompresses to: sound as committed, corrupt once its bytes rot', async () => {
+    const original = Buffer.from('a line of log text\n'.repeat(20_000));
+    const sha256 = createHash('sha256').update(original).digest('hex');
+    const key = newUploadKey(randomUUID());
+    const stored = gzipSync(original);
+    await store.put(key, stored);
+    const { version } = await committer.commitVersion(artifactId, key, original.length, sha256, {
+      contentType: 'text/plain',
+      encoding: 'gzip',
+      storedSize: stored.length,
+    });
+    expect(version).toMatchObject({ sizeBytes: original.length, sha256 });
+    expect(await repo.blobForDownload(sha256)).toMatchObject({ key, encoding: 'gzip' });
+    // A commit whose stored size is not the object's is refused.
+    const other = newUploadKey(randomUUID());
+    await store.put(other, stored);
+    await expect(
+      committer.commitVersion(artifactId, other, original.length, sha256, { contentType: 'text/plain', encoding: 'gzip', storedSize: stored.length + 1 }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await ds.query(`UPDATE artifact_blobs SET verified_at = now() WHERE sha256 <> $1`, [sha256]);
+    await scrubber.sweep();
+    expect(await corruptSince(sha256)).toBeNull();
+    const rotten = Buffer.from(stored);
+    rotten[rotten.length >> 1] ^= 0xff;
+    await writeFile(path.join(root, 'objects', ...key.split('/')), rotten);
+    await ds.query(`UPDATE artifact_blobs SET verified_at = NULL WHERE sha256 = $1`, [sha256]);
+    await scrubber.sweep();
+    expect(await corruptSince(sha256)).not.toBeNull();
   });
 });

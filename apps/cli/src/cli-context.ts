@@ -22,11 +22,20 @@ export class CliContext {
     readonly streams: CliStreams,
   ) {
     this.store = new ConfigStore(env.configDir);
-    this.api = new ApiClient(this.store);
+    this.api = new ApiClient(this.store, fetch, Date.now, { url: env.url, token: env.token, tokenSource: env.tokenSource });
     this.prompter = new Prompter(streams);
   }
 
-  output(opts: { json?: boolean }): Output {
-    return new Output(this.streams, !!opts.json);
+  /**
+   * On a terminal, tables fit its width (COLUMNS, else what the terminal says, else 80) unless
+   * --wide, and statuses are coloured unless NO_COLOR; into a pipe, full width and no colour.
+   */
+  output(opts: { json?: boolean; wide?: boolean }): Output {
+    const out = this.streams.stdout;
+    const width = out.isTTY && !opts.wide ? (this.env.columns ?? (out.columns || 80)) : undefined;
+    return new Output(this.streams, !!opts.json, { width, color: this.env.color ?? !!out.isTTY, wide: !!opts.wide });
   }
+
+  /** Said on stderr if the user interrupts (Ctrl-C) while it is set: what goes on without us. */
+  interruptNote?: string;
 }

@@ -39,6 +39,8 @@ function main(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       removePartialFilesSync(unlinkSync);
+      // Following a run stops here; the run itself does not: say so, and how to stop it too.
+      if (signal === 'SIGINT' && ctx.interruptNote) process.stderr.write(ctx.interruptNote);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
   }

@@ -1,25 +1,11 @@
 import 'reflect-metadata';
-import { AmqpServer } from '@attune/messaging';
-import { createRootLogger, runMain, startService } from '@attune/service-kit';
+import { AmqpServer, busOptions } from '@attune/messaging';
+import { serviceMain } from '@attune/service-kit';
 import { AppModule } from './app.module';
 import { ExecutorConfig } from './config/executor.config';
 
-runMain('executor', async () => {
-  const config = ExecutorConfig.fromEnv();
-  const logger = createRootLogger('executor', config.logLevel);
-  await startService({
-    name: 'executor',
-    module: AppModule.forRoot(config, logger),
-    port: config.port,
-    host: config.host,
-    logger,
-    transport: new AmqpServer({
-      url: config.amqpUrl,
-      namespace: config.amqpNamespace,
-      service: 'executor',
-      queue: 'executor',
-      prefetch: config.prefetch,
-      logger,
-    }),
-  });
-});
+serviceMain('executor', () => ExecutorConfig.fromEnv(), (config, logger) => ({
+  module: AppModule.forRoot(config, logger),
+  // One queue for everything sent to the executor: api requests, worker reports, heartbeats, events.
+  transport: new AmqpServer({ ...busOptions(config, 'executor', logger), queue: 'executor', prefetch: config.prefetch }),
+}));

@@ -5,20 +5,25 @@ import {
   ActionRepository,
   EnforcementRepository,
   EventRepository,
+  KeyRepository,
+  KeystoreReader,
+  KeyValues,
   PackRepository,
+  ParameterSecrets,
   PersistenceModule,
-  prepareTestDatabase,
   type RuleEntity,
   RuleRepository,
   TimerTickRepository,
   TriggerRepository,
 } from '@attune/persistence';
 import { ROOT_LOGGER } from '@attune/service-kit';
+import { prepareTestDatabase } from '@attune/testing';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { ExecutorConfig } from '../src/config/executor.config';
+import { EXECUTOR_REPOSITORIES } from '../src/repositories';
 import { RuleEnforcer } from '../src/rules/rule-enforcer.service';
 import { TimerScheduler } from '../src/rules/timer-scheduler.service';
 import { ExecutionScheduler } from '../src/scheduling/execution-scheduler.service';
@@ -57,12 +62,14 @@ function newTimerScheduler(name: string, ruleIds: () => Set<number>): TimerSched
 beforeAll(async () => {
   const url = await prepareTestDatabase();
   const moduleRef = await Test.createTestingModule({
-    imports: [PersistenceModule.forRoot({ url, poolSize: 8 })],
+    // Triggers are the api's to write: listed here only to seed them.
+    imports: [PersistenceModule.forRoot({ url, poolSize: 8 }), PersistenceModule.forFeature([...EXECUTOR_REPOSITORIES, TriggerRepository])],
     providers: [
       RuleEnforcer,
       { provide: ExecutionScheduler, useValue: { schedule } },
       { provide: ExecutorConfig, useValue: Object.assign(new ExecutorConfig(), { defaultTimeoutSeconds: 77 }) },
       { provide: ROOT_LOGGER, useValue: pino({ level: 'silent' }) },
+      { provide: KeystoreReader, useFactory: (keys: KeyRepository) => new KeystoreReader(keys, new ExecutorConfig().secretsKey), inject: [KeyRepository] },
     ],
   }).compile();
   app = await moduleRef.init();
@@ -138,6 +145,30 @@ describe('RuleEnforcer (real Postgres)', () => {
     // A later redelivery finds the event processed and does nothing.
     expect(await enforcer.processEvent(event.id)).toEqual({ matched: 0, executions: [] });
     expect((await enforcements.list({ event: event.id }, 1, 100)).total).toBe(1);
+  });
+
+  it('renders {{ keystore.<name> }} from the rule\'s pack and keeps a parameter from an encrypted key sealed', async () => {
+    const secretsKey = new ExecutorConfig().secretsKey;
+    const keys = app.get(KeyRepository);
+    const base = { ownerIdentity: null, expiresAt: null, createdBy: 'test', encryptedValue: null, value: null, encrypted: false };
+    await keys.create({ ...base, scope: 'pack', owner: pack, name: 'greeting', value: 'hello' });
+    const sealedToken = new KeyValues(secretsKey).seal({ scope: 'pack', owner: pack, name: 'token' }, `tok-${suffix}`);
+    await keys.create({ ...base, scope: 'pack', owner: pack, name: 'token', encrypted: true, encryptedValue: sealedToken });
+    await keys.create({ ...base, scope: 'pack', owner: `${pack}x`, name: 'greeting', value: 'another pack' });
+    await newRule('keys', {
+      conditions: [{ field: 'event.payload.kind', operator: 'equals', value: 'keys' }],
+      actionParams: { message: '{{ keystore.greeting }} {{ event.payload.host }}', level: 'Bearer {{ keystore.pack.token }}' },
+    });
+    const event = await events.create({ trigger: triggerId, triggerRef: `${pack}.alert`, payload: { kind: 'keys', host: 'web-9' }, source: 'webhook' });
+    const result = await app.get(RuleEnforcer).processEvent(event.id);
+    expect(result.executions).toHaveLength(1);
+    const [execution] = (await ds.query(`SELECT * FROM executions WHERE id = $1`, [result.executions[0]])) as Record<string, any>[];
+    expect(execution.config).toEqual({ message: 'hello web-9', level: '********' });
+    expect(JSON.stringify(execution)).not.toContain(`tok-${suffix}`);
+    expect(new ParameterSecrets(secretsKey).open(execution.config, execution.secret_parameters)).toEqual({ message: 'hello web-9', level: `Bearer tok-${suffix}` });
+    const { items } = await enforcements.list({ event: event.id }, 1, 10);
+    expect(items[0].config).toEqual({ message: 'hello web-9', level: '********' });
+    await ds.query(`DELETE FROM keys WHERE owner IN ($1, $2)`, [pack, `${pack}x`]);
   });
 
   it('leaves an event no one announced to the sweep, which finds it until it is processed', async () => {

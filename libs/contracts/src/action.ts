@@ -1,6 +1,15 @@
 export const RUNTIMES = ['shell', 'python', 'node'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
+/**
+ * What an action may be: a script in one of the worker runtimes, or a workflow, which the
+ * executor runs itself as a parent execution whose tasks are child executions. Workers only
+ * ever see RUNTIMES.
+ */
+export const WORKFLOW_RUNTIME = 'workflow' as const;
+export type ActionRuntime = Runtime | typeof WORKFLOW_RUNTIME;
+export const ACTION_RUNTIMES: readonly ActionRuntime[] = [...RUNTIMES, WORKFLOW_RUNTIME];
+
 export const OUTPUT_FORMATS = ['text', 'json', 'jsonl', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 

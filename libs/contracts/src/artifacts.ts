@@ -82,6 +82,9 @@ export class ArtifactCreateV1 extends ArtifactFieldsV1 {
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(1) execution?: number | null;
   /** `user` unless said; `log` is never accepted here (log artifacts are made by artifact-store alone). */
   @IsOptional() @IsIn(['action', 'user']) origin?: Exclude<ArtifactOrigin, 'log'>;
+  /** The workflow run (parent execution) and task of the execution that makes it; set by the api from the token. */
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(1) workflow_execution?: number | null;
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(255) task_name?: string | null;
 }
 
 /** Changes some fields of an artifact. Replies with the ArtifactRecordV1. */
@@ -116,6 +119,12 @@ export class ArtifactCommitV1 {
   @IsString() @IsNotEmpty() @MaxLength(255) content_type!: string;
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(1) execution?: number | null;
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(255) created_by?: string | null;
+  /**
+   * `gzip`: the upload holds the content gzip-compressed (`stored_size` bytes); `size_bytes` and
+   * `sha256` are the original content's, which downloads give back.
+   */
+  @IsOptional() @IsIn(['gzip']) encoding?: 'gzip';
+  @IsOptional() @IsInt() @Min(0) stored_size?: number;
 }
 
 /** Deletes one version; replies `{deleted: true}` (NOT_FOUND when there is no such version). */
@@ -145,6 +154,9 @@ export interface ArtifactRecordV1 {
   content_type: string | null;
   size_bytes: number;
   execution: number | null;
+  /** The workflow run (parent execution) whose task made it, and that task's name; null outside workflows. */
+  workflow_execution: number | null;
+  task_name: string | null;
   origin: ArtifactOrigin;
   retention_policy: RetentionPolicy | null;
   retention_limit: number | null;

@@ -25,8 +25,28 @@ export interface ExecutionResult {
   stdout_log_incomplete?: boolean;
   stderr_log_incomplete?: boolean;
   data?: unknown;
+  /** Files kept as artifacts after the run (declared, or left in ATTUNE_ARTIFACTS_DIR): each one's stored version. */
+  artifacts?: KeptArtifact[];
+  /** Declared optional artifacts the run did not produce (their declared path). */
+  artifacts_missing?: string[];
   error?: string;
   timed_out?: boolean;
   cancelled?: boolean;
   signal?: string;
+  /** A workflow run's `output_map`, rendered. */
+  output?: unknown;
+  /** A workflow run's tasks: `{<name>: {status, execution, items?}}`. */
+  tasks?: Record<string, unknown>;
+}
+
+/** One file an execution kept: the artifact and the version its bytes became. */
+export interface KeptArtifact {
+  name: string;
+  /** The file, relative to the work directory. */
+  path: string;
+  artifact: number;
+  ref: string;
+  version: number;
+  size_bytes: number;
+  sha256: string;
 }

@@ -1,5 +1,7 @@
 export * from './action';
 export * from './artifacts';
+export * from './direct-transfers';
+export * from './artifact-declarations';
 export * from './envelope';
 export * from './environment-names';
 export * from './error-codes';
@@ -12,3 +14,7 @@ export * from './parameter-validation';
 export * from './rules';
 export * from './tokens';
 export * from './expressions';
+export * from './workflow-task';
+export * from './keystore';
+export * from './database-unavailable';
+export * from './retention';

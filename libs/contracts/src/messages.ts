@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import {
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -16,6 +17,11 @@ import {
 import { OUTPUT_FORMATS, PACK_DIGEST_PATTERN, RUNTIMES, WORKER_LOST_POLICIES } from './action';
 import type { ActionSnapshot, OutputFormat, Runtime, WorkerLostPolicy } from './action';
 import type { ExecutionResult } from './execution-result';
+import type { ExecutionStatus } from './execution-status';
+import type { WorkflowTaskRef } from './workflow-task';
+import { ExecutionCleanupV1, ExecutionLogsPurgeV1 } from './retention';
+import { ARTIFACT_TYPES, RETENTION_POLICIES, type ArtifactType, type RetentionPolicy } from './artifacts';
+import { ArtifactDirectCommitV1 } from './direct-transfers';
 import {
   ArtifactCleanupV1,
   ArtifactCommitV1,
@@ -35,10 +41,17 @@ export const MessageTypes = {
   ExecutionDispatch: 'execution.dispatch.v1',
   ExecutionStarted: 'execution.started.v1',
   ExecutionFinished: 'execution.finished.v1',
-  /** api → executor: a user asked to cancel. */
+  /**
+   * worker → executor (request/reply): may this redelivered dispatch run? The executor records
+   * `running` for the worker when the execution still waits on the same attempt, and says so.
+   */
+  ExecutionClaim: 'execution.claim.v1',
+  /** api → executor (request/reply): a user asked to cancel; the reply is ExecutionCancelReplyV1. */
   ExecutionCancelRequested: 'execution.cancel-requested.v1',
   /** executor → every worker (broadcast): stop this execution if you run it, and never start it. */
   ExecutionCancel: 'execution.cancel.v1',
+  /** api → executor: a user answered an inquiry (the answer already checked against its schema). */
+  ExecutionInquiryResponse: 'execution.inquiry-response.v1',
   /** worker → artifact-store: a bounded piece of an execution's stdout or stderr, for live tails. */
   ExecutionLog: 'execution.log.v1',
   /** api → artifact-store (request/reply): a worker uploaded an execution's whole log; make it the log artifact's version. */
@@ -52,8 +65,14 @@ export const MessageTypes = {
   ArtifactDelete: 'artifact.delete.v1',
   ArtifactProgressAppend: 'artifact.progress-append.v1',
   ArtifactCommit: 'artifact.commit.v1',
+  /** A direct upload (presigned PUT) to verify and commit. */
+  ArtifactDirectCommit: 'artifact.direct-commit.v1',
   ArtifactVersionDelete: 'artifact.version-delete.v1',
   ArtifactCleanup: 'artifact.cleanup.v1',
+  /** api → executor (request/reply): POST /api/v1/executions/cleanup. */
+  ExecutionCleanup: 'execution.cleanup.v1',
+  /** executor → artifact-store (request/reply): purge the logs of executions retention removes. */
+  ArtifactExecutionLogsPurge: 'artifact.execution-logs-purge.v1',
 } as const;
 export type MessageType = (typeof MessageTypes)[keyof typeof MessageTypes];
 
@@ -111,6 +130,35 @@ export class ActionSnapshotV1 implements ActionSnapshot {
   @IsOptional() @IsInt() @Min(1) max_log_bytes?: number;
 }
 
+/**
+ * Where a child execution sits in a workflow run (the contract's `workflow_task`): set by the
+ * executor's workflow engine on each task run, carried to the worker in the dispatch.
+ */
+export class WorkflowTaskRefV1 implements WorkflowTaskRef {
+  @IsInt() @Min(1) workflow_execution!: number;
+  @IsString() @IsNotEmpty() task_name!: string;
+  @IsOptional() @IsInt() @Min(0) task_index?: number;
+  @IsInt() @Min(1) attempt!: number;
+}
+
+/** A file an action or task leaves for the platform to keep (the contract's "Task artifacts"). */
+export class ArtifactDeclarationV1 {
+  /** Relative to the work directory; globs allowed. */
+  @IsString() @IsNotEmpty() path!: string;
+  @IsOptional() @IsString() @IsNotEmpty() name?: string;
+  @IsOptional() @IsIn(ARTIFACT_TYPES) type?: ArtifactType;
+  @IsOptional() @IsBoolean() required?: boolean;
+  @IsOptional() @IsIn(['always', 'success']) when?: 'always' | 'success';
+}
+
+/** A workflow's `config` for the artifacts of its run, as the worker needs it. */
+export class ArtifactRunConfigV1 {
+  @IsBoolean() verify_checksums!: boolean;
+  @IsBoolean() artifact_compression!: boolean;
+  @IsOptional() @IsIn(RETENTION_POLICIES) retention_policy?: RetentionPolicy;
+  @IsOptional() @IsInt() @Min(1) retention_limit?: number;
+}
+
 export class ExecutionDispatchV1 {
   @IsInt() @Min(1) execution_id!: number;
   @ValidateNested() @Type(() => ActionSnapshotV1) action!: ActionSnapshotV1;
@@ -129,10 +177,27 @@ export class ExecutionDispatchV1 {
    * handed to the process. Absent only from dispatches of executors older than the log upload.
    */
   @IsOptional() @IsString() @IsNotEmpty() log_token?: string;
+  /** Set when the execution is a task of a workflow run. */
+  @IsOptional() @ValidateNested() @Type(() => WorkflowTaskRefV1) workflow_task?: WorkflowTaskRefV1;
+  /** Files to keep after the process ends: the action's declarations, then the task's. */
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ArtifactDeclarationV1) artifacts?: ArtifactDeclarationV1[];
+  /** Artifacts of the same workflow run to download into the work directory before the process starts. */
+  @IsOptional() @IsArray() @IsString({ each: true }) consumes?: string[];
+  @IsOptional() @ValidateNested() @Type(() => ArtifactRunConfigV1) artifact_config?: ArtifactRunConfigV1;
 }
 
 export class ExecutionCancelRequestedV1 {
   @IsInt() @Min(1) execution_id!: number;
+}
+
+/**
+ * The executor's answer to ExecutionCancelRequestedV1, once its guarded transition is committed:
+ * the status it left the execution in (`cancelled` when it had not started, `canceling` while a
+ * worker stops it, or the terminal status it had reached first).
+ */
+export interface ExecutionCancelReplyV1 {
+  execution_id: number;
+  status: ExecutionStatus;
 }
 
 export const LOG_STREAMS = ['stdout', 'stderr'] as const;
@@ -196,6 +261,20 @@ export class ExecutionStartedV1 {
   @IsISO8601() started_at!: string;
 }
 
+/**
+ * A worker's claim on a dispatch, made before every run (a dispatch can exist twice: redelivered
+ * by the broker, or published again after an executor crash). The attempt is the fencing token: the executor moves the
+ * execution to `running` for this worker only from `scheduling`/`scheduled` on that attempt, in
+ * one guarded UPDATE, so of two workers holding copies of one dispatch at most one runs it.
+ */
+export class ExecutionClaimV1 extends ExecutionStartedV1 {}
+
+/** The executor's answer to ExecutionClaimV1: `granted` means run it; `status` is the execution's status when refused. */
+export interface ExecutionClaimReplyV1 {
+  granted: boolean;
+  status?: string;
+}
+
 export const FINISHED_STATUSES = ['completed', 'failed', 'timeout', 'cancelled'] as const;
 export type FinishedStatus = (typeof FINISHED_STATUSES)[number];
 
@@ -210,10 +289,26 @@ export class ExecutionFinishedV1 {
   @IsISO8601() finished_at!: string;
 }
 
+/** An answer to a `core.inquiry` execution's inquiry; the executor records it and completes the execution. */
+export class ExecutionInquiryResponseV1 {
+  @IsInt() @Min(1) inquiry_id!: number;
+  @IsInt() @Min(1) execution_id!: number;
+  @IsObject() response!: Record<string, unknown>;
+  @IsString() @IsNotEmpty() responded_by!: string;
+}
+
 /** Announces an event already recorded in Postgres; the executor matches it against rules. */
 export class EventCreatedV1 {
   @IsInt() @Min(1) event_id!: number;
 }
+
+/**
+ * A worker's status in the `workers` table, as the executor decides it: what its last heartbeat
+ * said (`online`, `draining`, `offline`), or `stale` once it has been silent for the executor's
+ * ATTUNE_EXECUTOR_WORKER_LOST_AFTER_MS. Only an `online` worker gets new work.
+ */
+export const WORKER_STATUSES = ['online', 'draining', 'offline', 'stale'] as const;
+export type WorkerStatus = (typeof WORKER_STATUSES)[number];
 
 export class WorkerHeartbeatV1 {
   @IsString() @IsNotEmpty() worker!: string;
@@ -233,8 +328,10 @@ export const PAYLOAD_CLASSES: Readonly<Record<MessageType, new () => object>> = 
   [MessageTypes.ExecutionDispatch]: ExecutionDispatchV1,
   [MessageTypes.ExecutionStarted]: ExecutionStartedV1,
   [MessageTypes.ExecutionFinished]: ExecutionFinishedV1,
+  [MessageTypes.ExecutionClaim]: ExecutionClaimV1,
   [MessageTypes.ExecutionCancelRequested]: ExecutionCancelRequestedV1,
   [MessageTypes.ExecutionCancel]: ExecutionCancelV1,
+  [MessageTypes.ExecutionInquiryResponse]: ExecutionInquiryResponseV1,
   [MessageTypes.ExecutionLog]: ExecutionLogV1,
   [MessageTypes.ExecutionLogCommit]: ExecutionLogCommitV1,
   [MessageTypes.WorkerHeartbeat]: WorkerHeartbeatV1,
@@ -244,6 +341,9 @@ export const PAYLOAD_CLASSES: Readonly<Record<MessageType, new () => object>> = 
   [MessageTypes.ArtifactDelete]: ArtifactDeleteV1,
   [MessageTypes.ArtifactProgressAppend]: ArtifactProgressAppendV1,
   [MessageTypes.ArtifactCommit]: ArtifactCommitV1,
+  [MessageTypes.ArtifactDirectCommit]: ArtifactDirectCommitV1,
   [MessageTypes.ArtifactVersionDelete]: ArtifactVersionDeleteV1,
   [MessageTypes.ArtifactCleanup]: ArtifactCleanupV1,
+  [MessageTypes.ExecutionCleanup]: ExecutionCleanupV1,
+  [MessageTypes.ArtifactExecutionLogsPurge]: ExecutionLogsPurgeV1,
 };

@@ -27,6 +27,9 @@ export interface ExecutionTokenClaims {
   typ: 'execution';
   sub: string; // `execution:<id>`
   execution_id: number;
+  /** A workflow task's token: its run (the parent execution), whose artifacts it may read. */
+  workflow_execution?: number;
+  task_name?: string;
 }
 
 /**

@@ -34,6 +34,8 @@ export const ATTEMPT_HEADER = 'x-attempt';
 
 type State = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
 type Settlement = 'ack' | 'dead-letter' | 'requeue';
+/** How long a message waits before it is tried again while a dependency (the database) is down. */
+const DEPENDENCY_WAIT_MS = 2000;
 
 const CANCEL_TIMEOUT_MS = 5000;
 
@@ -365,6 +367,19 @@ export class AmqpServer extends Server<AmqpServerEvents, AmqpServerStatus> imple
     if (verdict.action === 'dead-letter') {
       log.warn({ error, reason: verdict.reason }, 'handler failed permanently; dead-lettered');
       return this.settle(channel, msg, 'dead-letter');
+    }
+    if (verdict.action === 'wait') {
+      // Same attempt number: the outage is not the message's fault. The pause is the base
+      // retry delay at most, so a long outage costs one redelivery per consumer slot every 2 s.
+      const pauseMs = Math.min(this.options.maxRetryDelayMs, DEPENDENCY_WAIT_MS);
+      try {
+        await this.publishRetry(channel, msg, ctx.attempt, pauseMs);
+      } catch (publishErr) {
+        log.error({ error, publish_error: errorSummary(publishErr) }, 'dependency down and the retry could not be scheduled; requeued');
+        return this.settle(channel, msg, 'requeue');
+      }
+      log.warn({ error, reason: verdict.reason, delay_ms: pauseMs }, 'dependency down; message waits and is tried again');
+      return this.settle(channel, msg, 'ack');
     }
     if (ctx.attempt >= this.options.maxAttempts) {
       log.error({ error, max_attempts: this.options.maxAttempts }, 'handler failed on the last attempt; dead-lettered');

@@ -29,6 +29,13 @@ describe('classifyFailure', () => {
     expect(classifyFailure(new ServiceUnavailableException()).action).toBe('retry');
   });
 
+  it('waits (no attempt spent) while the database cannot be reached', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    expect(classifyFailure(refused)).toEqual({ action: 'wait', reason: 'database unavailable' });
+    expect(classifyFailure({ name: 'QueryFailedError', message: 'x', driverError: { code: '57P01' } })).toMatchObject({ action: 'wait' });
+    expect(classifyFailure(Object.assign(new Error('duplicate key'), { code: '23505' }))).toMatchObject({ action: 'retry' });
+  });
+
   it('retries anything else', () => {
     expect(classifyFailure(new Error('connection reset')).action).toBe('retry');
     expect(classifyFailure(new RpcException('x')).action).toBe('retry');

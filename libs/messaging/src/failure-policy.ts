@@ -1,11 +1,19 @@
-import { DomainError, ERROR_CODES, type ErrorCode } from '@attune/contracts';
+import { DomainError, ERROR_CODES, type ErrorCode, isDatabaseUnavailable } from '@attune/contracts';
 import { PermanentMessageError } from './permanent-message.error';
 
 /** Domain error codes that no retry can fix: the message is dead-lettered at once. */
 export const PERMANENT_ERROR_CODES: readonly ErrorCode[] = ['BAD_REQUEST', 'NOT_FOUND', 'VALIDATION_ERROR'];
 const PERMANENT_STATUSES = PERMANENT_ERROR_CODES.map((c) => ERROR_CODES[c]);
 
-export type FailureVerdict = { action: 'dead-letter'; reason: string } | { action: 'retry'; reason: string };
+/**
+ * `wait`: a dependency is down (the database cannot be reached). The message is not at fault, so
+ * it is tried again after a pause without spending one of its attempts: an outage of any length
+ * delays messages and never dead-letters them.
+ */
+export type FailureVerdict =
+  | { action: 'dead-letter'; reason: string }
+  | { action: 'retry'; reason: string }
+  | { action: 'wait'; reason: string };
 
 function isDomainError(err: unknown): err is DomainError {
   // The name check covers a second copy of the contracts module (two bundles in one process).
@@ -26,6 +34,7 @@ export function classifyFailure(err: unknown): FailureVerdict {
   if (err instanceof PermanentMessageError || (err instanceof Error && err.name === 'PermanentMessageError')) {
     return { action: 'dead-letter', reason: 'PermanentMessageError' };
   }
+  if (isDatabaseUnavailable(err)) return { action: 'wait', reason: 'database unavailable' };
   if (isDomainError(err)) {
     return PERMANENT_ERROR_CODES.includes(err.code)
       ? { action: 'dead-letter', reason: `DomainError ${err.code}` }

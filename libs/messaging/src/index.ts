@@ -12,3 +12,4 @@ export * from './permanent-message.error';
 export * from './request-reply';
 export * from './topology';
 export * from './broadcast-subscriber';
+export * from './message-consumer';

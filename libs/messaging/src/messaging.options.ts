@@ -13,6 +13,14 @@ export interface MessagingOptions {
   logger?: Logger;
 }
 
+/**
+ * The broker a service talks to, from its config (ATTUNE_AMQP_URL, ATTUNE_AMQP_NAMESPACE): the
+ * options its MessagingModule and its AmqpServers share.
+ */
+export function busOptions(config: { amqpUrl: string; amqpNamespace: string }, service: string, logger: Logger): MessagingOptions & { logger: Logger } {
+  return { url: config.amqpUrl, namespace: config.amqpNamespace, service, logger };
+}
+
 /** Options of AmqpServer: the consuming side of a service. */
 export interface AmqpServerOptions {
   url: string;

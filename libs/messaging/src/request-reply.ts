@@ -1,4 +1,4 @@
-import { DomainError, ERROR_CODES, type ErrorCode } from '@attune/contracts';
+import { DomainError, ERROR_CODES, type ErrorCode, isDatabaseUnavailable } from '@attune/contracts';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -75,6 +75,10 @@ export function failureReply(err: unknown): { body: ReplyBody; errorId?: string 
     return {
       body: { ok: false, error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } },
     };
+  }
+  // The responder's database is down: the requester answers 503, as it would for its own.
+  if (isDatabaseUnavailable(err)) {
+    return { body: { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable; try again shortly' } } };
   }
   const errorId = randomUUID();
   return { body: { ok: false, error: { code: 'INTERNAL_ERROR', message: `internal error (id ${errorId})`, error_id: errorId } }, errorId };

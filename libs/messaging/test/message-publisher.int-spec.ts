@@ -1,22 +1,19 @@
 import { MessageTypes } from '@attune/contracts';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { AmqpConnection, AmqpHealthIndicator, AmqpServer, MessagePublisher } from '../src';
-import { BROKER_URL, RawBroker, captureLogs, uniqueNamespace, waitFor } from './support/broker';
+import { BROKER_URL, captureLogs, uniqueNamespace, waitFor } from './support/broker';
+import { useTestConnections } from './support/connections';
 
 /** Nothing listens on port 1 of the loopback: connecting is refused at once, again and again. */
 const UNREACHABLE_URL = 'amqp://guest:guest@127.0.0.1:1';
 
 describe('MessagePublisher and health against RabbitMQ', () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-    cleanup.length = 0;
-  });
+  const connections = useTestConnections();
 
   it('rejects publish() after publishTimeoutMs when the broker is unreachable, instead of hanging', async () => {
     const logs = captureLogs();
     const connection = AmqpConnection.create({ url: UNREACHABLE_URL, service: 'test', logger: logs.logger });
-    cleanup.push(() => connection.close());
+    connections.onCleanup(() => connection.close());
     const publisher = new MessagePublisher(connection, { namespace: uniqueNamespace(), service: 'test', publishTimeoutMs: 300, logger: logs.logger });
     const health = new AmqpHealthIndicator(connection);
 
@@ -33,22 +30,14 @@ describe('MessagePublisher and health against RabbitMQ', () => {
   });
 
   it('rejects a type of no known domain or without version', async () => {
-    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: captureLogs().logger });
-    cleanup.push(() => connection.close());
-    const publisher = new MessagePublisher(connection, { namespace: uniqueNamespace(), service: 'test' });
+    const { ns, connection } = await connections.open();
+    const publisher = new MessagePublisher(connection, { namespace: ns, service: 'test' });
     await expect(publisher.publish('billing.charged.v1', {})).rejects.toThrow(/no known exchange/);
     await expect(publisher.publish('execution.requested', {})).rejects.toThrow(/version suffix/);
   });
 
   it('reports healthy once connected and the publisher channel is set up', async () => {
-    const ns = uniqueNamespace();
-    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: captureLogs().logger });
-    const raw = await RawBroker.open();
-    cleanup.push(async () => {
-      await connection.close();
-      await raw.deleteNamespace(ns, []);
-      await raw.close();
-    });
+    const { ns, connection, raw } = await connections.open();
     new MessagePublisher(connection, { namespace: ns, service: 'test' });
     const health = new AmqpHealthIndicator(connection);
     await waitFor(() => health.check().then(() => true), { what: 'a healthy broker connection' });
@@ -60,15 +49,7 @@ describe('MessagePublisher and health against RabbitMQ', () => {
   });
 
   it('re-creates its channel when the broker closes it (publish to a deleted exchange) and publishes again', async () => {
-    const ns = uniqueNamespace();
-    const logs = captureLogs();
-    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: logs.logger });
-    const raw = await RawBroker.open();
-    cleanup.push(async () => {
-      await connection.close();
-      await raw.deleteNamespace(ns, []);
-      await raw.close();
-    });
+    const { ns, logs, connection, raw } = await connections.open();
     const publisher = new MessagePublisher(connection, { namespace: ns, service: 'test', publishTimeoutMs: 10_000, logger: logs.logger });
     const health = new AmqpHealthIndicator(connection);
     await waitFor(() => health.check().then(() => true), { what: 'a healthy connection' });
@@ -83,39 +64,26 @@ describe('MessagePublisher and health against RabbitMQ', () => {
     await health.check();
   });
 
-  it('fails listen() after startupTimeoutMs when the broker is unreachable', async () => {
-    const server = new AmqpServer({
-      url: UNREACHABLE_URL,
-      namespace: uniqueNamespace(),
-      service: 'test',
-      queue: 'nobroker',
-      prefetch: 1,
-      startupTimeoutMs: 500,
-      logger: captureLogs().logger,
-    });
-    cleanup.push(() => server.close());
+  /** Starts an AmqpServer on `url` that cannot start; answers the error listen() reported and how long that took. */
+  const failedListen = async (url: string, queue: string, startupTimeoutMs: number) => {
+    const server = new AmqpServer({ url, namespace: uniqueNamespace(), service: 'test', queue, prefetch: 1, startupTimeoutMs, logger: captureLogs().logger });
+    connections.onCleanup(() => server.close());
     const t0 = Date.now();
     const err = await new Promise<unknown>((resolve) => void server.listen((e?: unknown) => resolve(e)));
+    return { server, err, elapsedMs: Date.now() - t0 };
+  };
+
+  it('fails listen() after startupTimeoutMs when the broker is unreachable', async () => {
+    const { server, err, elapsedMs } = await failedListen(UNREACHABLE_URL, 'nobroker', 500);
     expect(String(err)).toMatch(/could not start: no broker at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1.* within 500 ms/);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(elapsedMs).toBeLessThan(3000);
     expect(server.isConsuming()).toBe(false);
   });
 
   it('fails listen() at once on bad credentials', async () => {
-    const server = new AmqpServer({
-      url: 'amqp://nobody:wrong@127.0.0.1:5672',
-      namespace: uniqueNamespace(),
-      service: 'test',
-      queue: 'badcreds',
-      prefetch: 1,
-      startupTimeoutMs: 20_000,
-      logger: captureLogs().logger,
-    });
-    cleanup.push(() => server.close());
-    const t0 = Date.now();
-    const err = await new Promise<unknown>((resolve) => void server.listen((e?: unknown) => resolve(e)));
+    const { err, elapsedMs } = await failedListen('amqp://nobody:wrong@127.0.0.1:5672', 'badcreds', 20_000);
     expect(String(err)).toMatch(/could not start: .*ACCESS.REFUSED/);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(elapsedMs).toBeLessThan(10_000);
   });
 
   it('refuses nonsense options at construction', () => {

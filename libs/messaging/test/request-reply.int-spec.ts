@@ -1,45 +1,16 @@
 import { DomainError, ERROR_CODES, MessageTypes } from '@attune/contracts';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { AmqpConnection, MessagePublisher, RemoteHandlerError, RequestTimeoutError, RequestUnroutableError } from '../src';
-import { BROKER_URL, RawBroker, captureLogs, uniqueNamespace, waitFor, type CapturedLogs } from './support/broker';
-import { gate, startConsumerApp, type ConsumerApp, type StartOptions } from './support/consumer-app';
+import { BROKER_URL, waitFor } from './support/broker';
+import { gate, useConsumerApps } from './support/consumer-app';
 
 const QUEUE = 'rpc';
 
 describe('request/reply over RabbitMQ (direct reply-to)', () => {
-  let raw: RawBroker;
-  let ns: string;
-  let logs: CapturedLogs;
-  let started: ConsumerApp[] = [];
-  let q: { queue: string; dlq: string; retry: string };
-
-  beforeAll(async () => {
-    raw = await RawBroker.open();
-  });
-  afterAll(async () => {
-    await raw.close();
-  });
-
-  const start = async (opts: Partial<StartOptions> = {}) => {
-    const app = await startConsumerApp({ namespace: ns, logger: logs.logger, queue: QUEUE, mode: 'hybrid', ...opts });
-    started.push(app);
-    return app;
-  };
-
-  beforeEach(() => {
-    ns = uniqueNamespace();
-    logs = captureLogs();
-    q = { queue: `${ns}.${QUEUE}`, dlq: `${ns}.${QUEUE}.dlq`, retry: `${ns}.${QUEUE}.retry` };
-  });
-
-  afterEach(async () => {
-    for (const a of started) await a.app.close();
-    started = [];
-    await raw.deleteNamespace(ns, [QUEUE]);
-  });
+  const bus = useConsumerApps(QUEUE, { mode: 'hybrid' });
 
   it("answers a request with the handler's return value, and acks it", async () => {
-    const { publisher, probe } = await start();
+    const { publisher, probe } = await bus.start();
     probe.behavior = ({ payload, ctx }) => ({ doubled: (payload as { execution_id: number }).execution_id * 2, correlation: ctx.correlationId });
 
     const reply = await publisher.request<{ doubled: number; correlation: string }>(
@@ -51,12 +22,12 @@ describe('request/reply over RabbitMQ (direct reply-to)', () => {
     expect(reply).toEqual({ doubled: 42, correlation: 'execution:21' });
     expect(probe.calls).toHaveLength(1);
     expect(probe.calls[0].ctx.message.properties.replyTo).toMatch(/^amq\.rabbitmq\.reply-to\./);
-    await waitFor(async () => (await raw.messages(q.queue)) === 0, { what: 'an empty queue' });
-    expect(await raw.messages(q.dlq)).toBe(0);
+    await waitFor(async () => (await bus.raw.messages(bus.q.queue)) === 0, { what: 'an empty queue' });
+    expect(await bus.raw.messages(bus.q.dlq)).toBe(0);
   });
 
   it('matches concurrent requests to their own replies', async () => {
-    const { publisher, probe } = await start();
+    const { publisher, probe } = await bus.start();
     probe.behavior = async ({ payload }) => {
       const id = (payload as { execution_id: number }).execution_id;
       // Answer out of order: later requests finish first.
@@ -69,12 +40,12 @@ describe('request/reply over RabbitMQ (direct reply-to)', () => {
   });
 
   it('answers null when the handler returns nothing', async () => {
-    const { publisher } = await start();
+    const { publisher } = await bus.start();
     await expect(publisher.request(MessageTypes.ExecutionRequested, { execution_id: 1 })).resolves.toBeNull();
   });
 
   it('brings a DomainError back as a DomainError with its code, message and details, without retrying or dead-lettering', async () => {
-    const { publisher, probe } = await start();
+    const { publisher, probe } = await bus.start();
     probe.behavior = () => {
       throw new DomainError('CONFLICT', 'artifact ref "x" already exists', { ref: 'x' });
     };
@@ -92,14 +63,14 @@ describe('request/reply over RabbitMQ (direct reply-to)', () => {
       name: 'DomainError',
       code: 'NOT_FOUND',
     });
-    await waitFor(async () => (await raw.messages(q.queue)) === 0, { what: 'an empty queue' });
+    await waitFor(async () => (await bus.raw.messages(bus.q.queue)) === 0, { what: 'an empty queue' });
     expect(probe.calls).toHaveLength(2);
-    expect(await raw.messages(q.dlq)).toBe(0);
-    expect(await raw.messages(q.retry)).toBe(0);
+    expect(await bus.raw.messages(bus.q.dlq)).toBe(0);
+    expect(await bus.raw.messages(bus.q.retry)).toBe(0);
   });
 
   it('answers an unexpected handler error as INTERNAL_ERROR with an id, leaking nothing of the error', async () => {
-    const { publisher, probe } = await start();
+    const { publisher, probe } = await bus.start();
     probe.behavior = () => {
       throw new Error('password=hunter2 broke the database');
     };
@@ -111,22 +82,22 @@ describe('request/reply over RabbitMQ (direct reply-to)', () => {
     expect(err.message).toMatch(/^internal error \(id [0-9a-f-]{36}\)$/);
     expect(err.message).not.toContain('hunter2');
     // The consumer logged the real error under that id.
-    const line = logs.lines().find((l) => l.error_id === err.errorId);
+    const line = bus.logs.lines().find((l) => l.error_id === err.errorId);
     expect(line).toMatchObject({ msg: 'request handler failed; answered with an internal error' });
     expect(probe.calls).toHaveLength(1);
   });
 
   it('answers a payload failing validation with VALIDATION_ERROR naming the fields, and dead-letters it', async () => {
-    const { publisher, probe } = await start();
+    const { publisher, probe } = await bus.start();
     const err = await publisher.request(MessageTypes.ExecutionRequested, { execution_id: 0 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect(err).toMatchObject({ code: 'VALIDATION_ERROR', details: ['execution_id: min'] });
     expect(probe.calls).toHaveLength(0);
-    await waitFor(async () => (await raw.messages(q.dlq)) === 1, { what: 'the request in the DLQ' });
+    await waitFor(async () => (await bus.raw.messages(bus.q.dlq)) === 1, { what: 'the request in the DLQ' });
   });
 
   it('rejects with RequestTimeoutError after timeoutMs when the handler does not answer in time', async () => {
-    const { publisher, probe } = await start();
+    const { publisher, probe } = await bus.start();
     const held = gate();
     probe.behavior = () => held.promise.then(() => 'too late');
 
@@ -140,14 +111,14 @@ describe('request/reply over RabbitMQ (direct reply-to)', () => {
     expect(elapsed).toBeLessThan(3000);
     // The late reply is dropped, and the publisher keeps working.
     held.open();
-    await waitFor(() => logs.lines().find((l) => l.msg?.startsWith('reply to a request nobody waits for')), { what: 'the late reply' });
+    await waitFor(() => bus.logs.lines().find((l) => l.msg?.startsWith('reply to a request nobody waits for')), { what: 'the late reply' });
     probe.behavior = () => 'on time';
     await expect(publisher.request(MessageTypes.ExecutionRequested, { execution_id: 7 })).resolves.toBe('on time');
   });
 
   it('rejects at once with RequestUnroutableError when no consumer is bound for the type', async () => {
-    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: logs.logger });
-    const publisher = new MessagePublisher(connection, { namespace: ns, service: 'test', logger: logs.logger });
+    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: bus.logs.logger });
+    const publisher = new MessagePublisher(connection, { namespace: bus.ns, service: 'test', logger: bus.logs.logger });
     try {
       const t0 = Date.now();
       const err = await publisher.request(MessageTypes.ExecutionRequested, { execution_id: 8 }, { timeoutMs: 10_000 }).catch((e: unknown) => e);
@@ -161,11 +132,11 @@ describe('request/reply over RabbitMQ (direct reply-to)', () => {
 
   it('drops a request that waited in the queue past its timeout instead of handling it for nobody', async () => {
     // The queue exists (declared by a consumer that then stopped), but nobody consumes it.
-    const first = await start();
+    const first = await bus.start();
     await first.app.close();
-    started = [];
-    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: logs.logger });
-    const publisher = new MessagePublisher(connection, { namespace: ns, service: 'test', logger: logs.logger });
+    bus.closedByTest(first.app);
+    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: bus.logs.logger });
+    const publisher = new MessagePublisher(connection, { namespace: bus.ns, service: 'test', logger: bus.logs.logger });
     try {
       await expect(publisher.request(MessageTypes.ExecutionRequested, { execution_id: 9 }, { timeoutMs: 300 })).rejects.toBeInstanceOf(
         RequestTimeoutError,
@@ -174,18 +145,18 @@ describe('request/reply over RabbitMQ (direct reply-to)', () => {
       await publisher.close();
       await connection.close();
     }
-    const { probe } = await start();
+    const { probe } = await bus.start();
     // Expired messages are dead-lettered by the broker when they reach the head of the queue.
-    await waitFor(async () => (await raw.messages(q.dlq)) === 1, { what: 'the expired request in the DLQ' });
+    await waitFor(async () => (await bus.raw.messages(bus.q.dlq)) === 1, { what: 'the expired request in the DLQ' });
     expect(probe.calls).toHaveLength(0);
   });
 
   it('leaves events alone: a handler that returns a value for an event sends nothing', async () => {
-    const { publisher, probe } = await start();
+    const { publisher, probe } = await bus.start();
     probe.behavior = () => ({ ignored: true });
     await publisher.publish(MessageTypes.ExecutionRequested, { execution_id: 10 });
     await waitFor(() => probe.finished[0], { what: 'the handler' });
-    await waitFor(async () => (await raw.messages(q.queue)) === 0, { what: 'an empty queue' });
-    expect(logs.lines().some((l) => l.msg === 'could not send the reply; the requester will time out')).toBe(false);
+    await waitFor(async () => (await bus.raw.messages(bus.q.queue)) === 0, { what: 'an empty queue' });
+    expect(bus.logs.lines().some((l) => l.msg === 'could not send the reply; the requester will time out')).toBe(false);
   });
 });

@@ -1,27 +1,16 @@
 import { dispatchRoutingKey, MessageTypes } from '@attune/contracts';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect } from 'amqplib';
-import { AmqpConnection, AmqpHealthIndicator, MessagePublisher, MessageUnroutableError } from '../src';
-import { BROKER_URL, RawBroker, captureLogs, uniqueNamespace, waitFor } from './support/broker';
+import { AmqpHealthIndicator, MessagePublisher, MessageUnroutableError } from '../src';
+import { BROKER_URL, waitFor } from './support/broker';
+import { useTestConnections } from './support/connections';
 
 describe('publish() with requireRoute', () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-    cleanup.length = 0;
-  });
+  const connections = useTestConnections();
 
   it('rejects when no queue is bound for the message, and resolves once one is', async () => {
-    const ns = uniqueNamespace();
-    const logs = captureLogs();
-    const connection = AmqpConnection.create({ url: BROKER_URL, service: 'test', logger: logs.logger });
-    const raw = await RawBroker.open();
+    const { ns, logs, connection, raw } = await connections.open(['worker.default.shell']);
     const queue = `${ns}.worker.default.shell`;
-    cleanup.push(async () => {
-      await connection.close();
-      await raw.deleteNamespace(ns, ['worker.default.shell']);
-      await raw.close();
-    });
     const publisher = new MessagePublisher(connection, { namespace: ns, service: 'test', logger: logs.logger });
     await waitFor(() => new AmqpHealthIndicator(connection).check().then(() => true), { what: 'a healthy connection' });
     const routingKey = dispatchRoutingKey('default', 'shell');

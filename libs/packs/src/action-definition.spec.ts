@@ -28,7 +28,31 @@ describe('buildActionDefinition', () => {
       outputFormat: 'json',
       timeoutSeconds: 30,
       enabled: true,
+      artifacts: [],
     });
+  });
+
+  it('reads declared artifacts (paths or objects) and names each bad field', () => {
+    const ok = buildActionDefinition(
+      { ref: 'demo.build', runtime: 'shell', entrypoint: 'scripts/run.sh', artifacts: ['dist/*.bin', { path: 'report.xml', name: 'report', type: 'file_text', required: true, when: 'success' }] },
+      { packRef: 'demo', files },
+    );
+    expect(ok.errors).toEqual([]);
+    expect(ok.action?.artifacts).toEqual([{ path: 'dist/*.bin' }, { path: 'report.xml', name: 'report', type: 'file_text', required: true, when: 'success' }]);
+    const bad = buildActionDefinition(
+      { ref: 'demo.build', runtime: 'shell', entrypoint: 'scripts/run.sh', artifacts: ['/etc/passwd', { path: '../x', type: 'zip', required: 'yes', when: 'never', colour: 1 }, 7] },
+      { packRef: 'demo', files },
+    );
+    expect(bad.action).toBeUndefined();
+    expect(bad.errors.map((e) => e.field)).toEqual([
+      'artifacts[0]',
+      'artifacts[1].colour',
+      'artifacts[1].path',
+      'artifacts[1].type',
+      'artifacts[1].required',
+      'artifacts[1].when',
+      'artifacts[2]',
+    ]);
   });
 
   it('tells inline shell text from a script path', () => {

@@ -1,5 +1,8 @@
 import {
+  type ActionRuntime,
   ACTION_NAME_PATTERN,
+  type ArtifactDeclaration,
+  parseArtifactDeclarations,
   ACTION_REF_PATTERN,
   type JsonSchemaObject,
   normalizeParamSchema,
@@ -10,6 +13,7 @@ import {
   type Runtime,
   schemaPatternProblems,
   WORKER_LOST_POLICIES,
+  WORKFLOW_RUNTIME,
   type WorkerLostPolicy,
 } from '@attune/contracts';
 import { Ajv } from 'ajv';
@@ -32,8 +36,11 @@ export interface ActionDefinition {
   ref: string;
   label: string;
   description: string | null;
-  runtime: Runtime;
-  /** A path relative to the pack root, or inline shell text (`entrypointInline`). */
+  runtime: ActionRuntime;
+  /**
+   * A path relative to the pack root, or inline shell text (`entrypointInline`). For a workflow,
+   * the workflow file (`actions/workflows/<name>.workflow.yaml`).
+   */
   entrypoint: string;
   entrypointInline: boolean;
   paramSchema: JsonSchemaObject;
@@ -42,6 +49,13 @@ export interface ActionDefinition {
   timeoutSeconds: number | null;
   enabled: boolean;
   onWorkerLost?: WorkerLostPolicy;
+  /** Labels for search (`tags` in the YAML); stored with the action. */
+  tags?: string[];
+  /** A workflow's definition as written (the workflow file's content), filled by the pack reader. */
+  workflowDefinition?: Record<string, unknown> | null;
+  workflowVersion?: string | null;
+  /** Files kept after each run (the contract's "Task artifacts"); empty when none are declared. */
+  artifacts: ArtifactDeclaration[];
 }
 
 export interface ActionContext {
@@ -53,6 +67,11 @@ export interface ActionContext {
   files?: ReadonlySet<string>;
   /** Prefix for field names in errors (e.g. the YAML file name). */
   source?: string;
+  /**
+   * Whether runtime `workflow` is accepted (with `workflow_file`): only where the workflow file
+   * can be read, that is in a pack. Elsewhere this message explains where workflows are made.
+   */
+  workflows?: true | { refusal: string };
 }
 
 /** Largest action timeout accepted at registration: a week. */
@@ -70,6 +89,24 @@ const RUNTIME_ALIASES: Record<string, Runtime> = {
   'node-script': 'node',
   javascript: 'node',
 };
+
+/** `workflow` (also `core.workflow`, as Attune's runtime_ref may name it). */
+export function isWorkflowRuntime(value: unknown): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase().replace(/^core\./, '') === WORKFLOW_RUNTIME;
+}
+
+/**
+ * A workflow file named by an action YAML (`workflow_file`), relative to `actions/` as in
+ * Attune (`workflows/deploy.workflow.yaml`), or already from the pack root
+ * (`actions/workflows/…`). Answers the pack-relative path, or undefined when it would leave
+ * `actions/`.
+ */
+export function workflowFilePath(value: string): string | undefined {
+  if (!value || value.startsWith('/') || value.includes('\\') || value.includes('\0')) return undefined;
+  const normalized = posix.normalize(value.startsWith('actions/') ? value : `actions/${value}`);
+  if (!normalized.startsWith('actions/') || normalized.split('/').includes('..')) return undefined;
+  return normalized;
+}
 
 export function resolveRuntime(value: string): Runtime | undefined {
   return normalizeRuntime(value) ?? RUNTIME_ALIASES[value.trim().toLowerCase().replace(/^core\./, '')];
@@ -122,7 +159,7 @@ function pick(raw: Record<string, unknown>, ...keys: string[]): unknown {
 const KNOWN_KEYS = new Set([
   'ref', 'name', 'pack_ref', 'label', 'description', 'runtime', 'runner_type', 'runtime_ref', 'entrypoint', 'entry_point',
   'param_schema', 'parameters', 'out_schema', 'output_schema', 'output_format', 'timeout_seconds', 'timeout',
-  'enabled', 'on_worker_lost',
+  'enabled', 'on_worker_lost', 'workflow_file', 'tags', 'version', 'artifacts',
 ]);
 
 /**
@@ -160,20 +197,35 @@ export function buildActionDefinition(
   const description = raw.description ?? null;
   if (description !== null && typeof description !== 'string') fail('description', 'must be a string');
 
-  let runtime: Runtime | undefined;
+  let runtime: ActionRuntime | undefined;
   const entryValue = pick(raw, 'entrypoint', 'entry_point');
   // Attune's runtime_ref (core.shell, core.python…) names the runtime first; without any, it is inferred.
   const runtimeField = raw.runtime_ref !== undefined ? 'runtime_ref' : 'runtime';
   const runtimeValue = pick(raw, 'runtime_ref', 'runtime', 'runner_type');
+  const workflowFile = raw.workflow_file;
   if (runtimeValue === undefined) {
-    if (typeof entryValue === 'string' && entryValue.trim()) runtime = inferRuntime(entryValue);
+    if (workflowFile !== undefined) runtime = WORKFLOW_RUNTIME;
+    else if (typeof entryValue === 'string' && entryValue.trim()) runtime = inferRuntime(entryValue);
+  } else if (isWorkflowRuntime(runtimeValue)) {
+    if (ctx.workflows === true) runtime = WORKFLOW_RUNTIME;
+    else fail(runtimeField, ctx.workflows?.refusal ?? 'a workflow is defined by a workflow file in a pack');
   } else if (typeof runtimeValue !== 'string' || !(runtime = resolveRuntime(runtimeValue))) {
     fail(runtimeField, `"${String(runtimeValue)}" is not a runtime: use shell, python or node (or core.shell, core.python, core.node)`);
+  }
+  if (workflowFile !== undefined && runtime !== undefined && runtime !== WORKFLOW_RUNTIME) {
+    fail('workflow_file', `is only for workflow actions (runner_type: workflow), not ${runtime}`);
   }
 
   let entrypoint: string | undefined;
   let inline = false;
-  if (typeof entryValue !== 'string' || !entryValue.trim()) fail('entrypoint', 'is required: a script path in the pack, or for shell the script text');
+  if (runtime === WORKFLOW_RUNTIME) {
+    if (ctx.workflows !== true) fail(runtimeField, (ctx.workflows && ctx.workflows.refusal) || 'a workflow is defined by a workflow file in a pack');
+    else {
+      const resolved = resolveWorkflowFile(workflowFile ?? entryValue, ctx);
+      if ('error' in resolved) fail('workflow_file', resolved.error);
+      else entrypoint = resolved.path;
+    }
+  } else if (typeof entryValue !== 'string' || !entryValue.trim()) fail('entrypoint', 'is required: a script path in the pack, or for shell the script text');
   else if (runtime) {
     const resolved = resolveEntrypoint(entryValue, runtime, ctx);
     if ('error' in resolved) fail('entrypoint', resolved.error);
@@ -217,6 +269,21 @@ export function buildActionDefinition(
     fail('on_worker_lost', `must be one of ${WORKER_LOST_POLICIES.join(', ')}`);
   }
 
+  const artifacts = parseArtifactDeclarations(raw.artifacts);
+  for (const problem of artifacts.problems) fail(problem.field, problem.message);
+  let tags: string[] = [];
+  if (raw.tags !== undefined && raw.tags !== null) {
+    if (!Array.isArray(raw.tags) || raw.tags.some((t) => typeof t !== 'string' || !t.trim() || t.length > 100)) {
+      fail('tags', 'must be a list of non-empty strings of at most 100 characters');
+    } else tags = [...new Set(raw.tags.map((t: string) => t.trim()))];
+  }
+  let version: string | null = null;
+  if (raw.version !== undefined && raw.version !== null) {
+    if ((typeof raw.version !== 'string' && typeof raw.version !== 'number') || !String(raw.version).trim() || String(raw.version).length > 64) {
+      fail('version', 'must be a version string such as 1.0.0');
+    } else version = String(raw.version).trim();
+  }
+
   if (errors.length || !ref || !runtime || entrypoint === undefined || !paramSchema) return { errors, unknownKeys };
   return {
     errors,
@@ -234,8 +301,21 @@ export function buildActionDefinition(
       timeoutSeconds: timeout as number | null,
       enabled: enabled as boolean,
       ...(onWorkerLost !== undefined ? { onWorkerLost: onWorkerLost as WorkerLostPolicy } : {}),
+      artifacts: artifacts.declarations,
+      ...(tags.length ? { tags } : {}),
+      ...(runtime === WORKFLOW_RUNTIME ? { workflowVersion: version } : {}),
     },
   };
+}
+
+/** The workflow file of a workflow action: under `actions/`, and a file of the pack when the pack's files are known. */
+function resolveWorkflowFile(value: unknown, ctx: ActionContext): { path: string } | { error: string } {
+  if (typeof value !== 'string' || !value.trim()) return { error: 'is required for a workflow: the workflow YAML, relative to actions/ (workflows/<name>.workflow.yaml)' };
+  const path = workflowFilePath(value.trim());
+  if (!path) return { error: `"${value}" is not a path inside the pack's actions/ directory` };
+  if (!/\.ya?ml$/.test(path)) return { error: `"${value}" must be a YAML file (.yaml or .yml)` };
+  if (ctx.files && !ctx.files.has(path)) return { error: `"${value}" is not a file in pack "${ctx.packRef}" (looked for ${path})` };
+  return { path };
 }
 
 /**

@@ -7,3 +7,4 @@ export function packArchiveKey(digest: string): string {
   if (!/^[0-9a-f]{64}$/.test(digest)) throw new Error(`not a SHA-256 hex digest: ${JSON.stringify(digest)}`);
   return `packs/sha256/${digest}.tar.gz`;
 }
+export * from './workflow-action';

@@ -1,8 +1,9 @@
-import { PACK_REF_PATTERN } from '@attune/contracts';
+import { PACK_REF_PATTERN, WORKFLOW_RUNTIME } from '@attune/contracts';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { type ActionDefinition, buildActionDefinition, type FieldError } from './action-definition';
+import { type ActionDefinition, buildActionDefinition, type FieldError, MAX_ACTION_TIMEOUT_SECONDS } from './action-definition';
+import { checkWorkflowDefinition, unknownActionErrors, type WorkflowActionRef, workflowParamSchema } from './workflow-action';
 
 export interface PackMetadata {
   ref: string;
@@ -138,12 +139,23 @@ function packMetadata(doc: Record<string, unknown>, errors: FieldError[]): PackM
   };
 }
 
+export interface ReadPackOptions {
+  /**
+   * Answers which of the given action refs exist outside this pack (the registry). Workflow
+   * tasks that name another pack's action are checked with it; refs of the pack itself are
+   * checked against the pack's own actions, since registering it replaces them. Without it,
+   * other packs' refs are not checked.
+   */
+  knownActions?: (refs: string[]) => Promise<ReadonlySet<string>>;
+}
+
 /**
  * Reads a pack directory (`pack.yaml` and `actions/*.yaml|yml`) into a definition, checking
- * each action against the files the pack really has. Throws PackDefinitionError listing every
+ * each action against the files the pack really has. A workflow action's file is read and
+ * validated too (`<file>: tasks.<task>.<field>`). Throws PackDefinitionError listing every
  * problem found.
  */
-export async function readPackDefinition(root: string, files: ReadonlySet<string>): Promise<PackDefinition> {
+export async function readPackDefinition(root: string, files: ReadonlySet<string>, opts: ReadPackOptions = {}): Promise<PackDefinition> {
   const errors: FieldError[] = [];
   const warnings: string[] = [];
   const doc = await readYaml(join(root, 'pack.yaml'), 'pack.yaml', errors);
@@ -156,10 +168,11 @@ export async function readPackDefinition(root: string, files: ReadonlySet<string
   const actionFiles = [...files].filter((f) => /^actions\/[^/]+\.ya?ml$/.test(f)).sort();
   const actions: ActionDefinition[] = [];
   const seen = new Map<string, string>();
+  const workflowRefs: WorkflowActionRef[] = [];
   for (const file of actionFiles) {
     const raw = await readYaml(join(root, file), file, errors);
     if (!raw) continue;
-    const { action, errors: problems, unknownKeys } = buildActionDefinition(raw, { packRef: pack.ref, files, source: file });
+    const { action, errors: problems, unknownKeys } = buildActionDefinition(raw, { packRef: pack.ref, files, source: file, workflows: true });
     errors.push(...problems);
     for (const key of unknownKeys) warnings.push(`${file}: key "${key}" is not used`);
     if (!action) continue;
@@ -169,8 +182,48 @@ export async function readPackDefinition(root: string, files: ReadonlySet<string
       continue;
     }
     seen.set(action.ref, file);
+    if (action.runtime === WORKFLOW_RUNTIME) {
+      const declared = raw.parameters !== undefined || raw.param_schema !== undefined;
+      if (!(await readWorkflow(root, action, declared, pack.version, errors, workflowRefs))) continue;
+    }
     actions.push(action);
   }
+  // Same-pack refs must be in this upload: the registry's copy of the pack is about to be replaced.
+  const own = workflowRefs.filter((r) => r.ref.split('.')[0] === pack.ref);
+  const others = workflowRefs.filter((r) => r.ref.split('.')[0] !== pack.ref);
+  errors.push(...(await unknownActionErrors(own, () => new Set(seen.keys()))));
+  if (opts.knownActions) errors.push(...(await unknownActionErrors(others, opts.knownActions)));
   if (errors.length) throw new PackDefinitionError(`pack "${pack.ref}" is invalid`, errors);
   return { pack, actions, warnings };
+}
+
+/**
+ * Reads and validates a workflow action's file, filling the action's definition, parameter
+ * schema (the action YAML's, else the definition's `parameters`), tags and version. Answers
+ * false when it is invalid (the problems are in `errors`).
+ */
+async function readWorkflow(
+  root: string,
+  action: ActionDefinition,
+  paramsDeclared: boolean,
+  packVersion: string,
+  errors: FieldError[],
+  refs: WorkflowActionRef[],
+): Promise<boolean> {
+  const file = action.entrypoint;
+  const doc = await readYaml(join(root, file), file, errors);
+  if (!doc) return false;
+  const checked = checkWorkflowDefinition(doc, `${file}: `);
+  errors.push(...checked.errors);
+  refs.push(...checked.actionRefs);
+  if (!checked.definition) return false;
+  action.workflowDefinition = doc;
+  // The definition's timeout is the whole run's limit, unless the action YAML gives its own.
+  action.timeoutSeconds ??= checked.definition.timeout === null ? null : Math.min(checked.definition.timeout, MAX_ACTION_TIMEOUT_SECONDS);
+  action.paramSchema = workflowParamSchema(paramsDeclared ? action.paramSchema : undefined, checked.definition);
+  const meta = checked.definition.metadata;
+  if (!action.tags?.length && Array.isArray(meta.tags)) action.tags = meta.tags.filter((t): t is string => typeof t === 'string');
+  const version = action.workflowVersion ?? meta.version;
+  action.workflowVersion = typeof version === 'string' || typeof version === 'number' ? String(version) : packVersion;
+  return true;
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { retryingPg } from './retrying-pg';
 import { ActionEntity } from './entities/action.entity';
 import { ExecutionEntity } from './entities/execution.entity';
 import { IdentityEntity } from './entities/identity.entity';
@@ -24,6 +25,13 @@ import { RefreshTokens1765100010000 } from './migrations/1765100010000-refresh-t
 import { SecretParameters1765200000000 } from './migrations/1765200000000-secret-parameters';
 import { ArtifactIntegrity1765300000000 } from './migrations/1765300000000-artifact-integrity';
 import { CompatFields1765400000000 } from './migrations/1765400000000-compat-fields';
+import { WorkflowTask1765500000000 } from './migrations/1765500000000-workflow-task';
+import { WorkflowEngine1765510000000 } from './migrations/1765510000000-workflow-engine';
+import { WorkflowRuntime1765511000000 } from './migrations/1765511000000-workflow-runtime';
+import { TaskArtifacts1765600000000 } from './migrations/1765600000000-task-artifacts';
+import { DatastoreInquiries1765700000000 } from './migrations/1765700000000-datastore-inquiries';
+import { ApiKeys1765800000000 } from './migrations/1765800000000-api-keys';
+import { ListIndexes1765900000000 } from './migrations/1765900000000-list-indexes';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
 // parse them as numbers once here rather than at every use.
@@ -46,6 +54,13 @@ export const MIGRATIONS = [
   SecretParameters1765200000000,
   ArtifactIntegrity1765300000000,
   CompatFields1765400000000,
+  WorkflowTask1765500000000,
+  WorkflowEngine1765510000000,
+  WorkflowRuntime1765511000000,
+  TaskArtifacts1765600000000,
+  DatastoreInquiries1765700000000,
+  ApiKeys1765800000000,
+  ListIndexes1765900000000,
 ];
 
 export interface DatabaseOptions {
@@ -53,7 +68,12 @@ export interface DatabaseOptions {
   /** Connection pool size of this process. */
   poolSize?: number;
   applicationName?: string;
+  /** How long taking a connection is retried while the database cannot be reached (retrying-pg.ts). */
+  connectRetryMs?: number;
 }
+
+/** Default of connectRetryMs: rides over a restart of about a second with room to spare. */
+export const DEFAULT_CONNECT_RETRY_MS = 3000;
 
 export function dataSourceOptions(opts: DatabaseOptions): DataSourceOptions {
   return {
@@ -65,6 +85,7 @@ export function dataSourceOptions(opts: DatabaseOptions): DataSourceOptions {
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false,
+    driver: retryingPg(opts.connectRetryMs ?? DEFAULT_CONNECT_RETRY_MS),
     extra: {
       max: opts.poolSize ?? 10,
       application_name: opts.applicationName ?? 'attune',

@@ -1,46 +1,55 @@
-import { Global, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { Injectable, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { dataSourceOptions, ENTITIES, type DatabaseOptions } from './data-source';
-import { ActionRepository, PackRepository } from './repositories/action.repository';
-import { ArtifactRepository } from './repositories/artifact.repository';
-import { ExecutionRepository } from './repositories/execution.repository';
-import { ExecutionLogRepository } from './repositories/execution-log.repository';
-import { IdentityRepository } from './repositories/identity.repository';
-import { PackRegistryRepository } from './repositories/pack-registry.repository';
-import { WorkerRepository } from './repositories/worker.repository';
-import { EnforcementRepository } from './repositories/enforcement.repository';
-import { EventRepository } from './repositories/event.repository';
-import { RuleRepository } from './repositories/rule.repository';
-import { RefreshTokenRepository } from './repositories/refresh-token.repository';
-import { TimerTickRepository } from './repositories/timer-tick.repository';
-import { TriggerRepository } from './repositories/trigger.repository';
+import type { RetryingPool } from './retrying-pg';
 
 @Injectable()
 export class DatabaseHealthIndicator {
   readonly name = 'database';
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  /** One connect without the retries requests get, so /health says `database: down` at once. */
   async check(): Promise<void> {
-    await this.ds.query('SELECT 1');
+    const pool = (this.ds.driver as unknown as { master?: Partial<RetryingPool> }).master;
+    if (!pool?.connectOnce) {
+      await this.ds.query('SELECT 1');
+      return;
+    }
+    const client = await pool.connectOnce();
+    try {
+      await client.query('SELECT 1');
+      client.release();
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
   }
 }
 
-const REPOSITORIES = [ExecutionRepository, ExecutionLogRepository, ActionRepository, PackRepository, PackRegistryRepository, IdentityRepository, WorkerRepository, ArtifactRepository,
-  TriggerRepository, RuleRepository, EventRepository, EnforcementRepository, TimerTickRepository,
-  RefreshTokenRepository];
-
-@Global()
+/**
+ * The database of a service. `forRoot` opens the connection (the DataSource, the TypeORM entity
+ * repositories and the health indicator, for the whole app); `forFeature` provides the
+ * repositories an app uses. Each service declares its repositories once, at its root, so what it
+ * may touch is written in one place (docs/architecture.md, "Who owns which tables"): a repository an
+ * app does not declare cannot be injected there.
+ */
 @Module({})
 export class PersistenceModule {
   static forRoot(opts: DatabaseOptions): DynamicModule {
     return {
       module: PersistenceModule,
-      imports: [
-        TypeOrmModule.forRoot({ ...dataSourceOptions(opts), retryAttempts: 3, retryDelay: 1000 }),
-        TypeOrmModule.forFeature(ENTITIES),
-      ],
-      providers: [...REPOSITORIES, DatabaseHealthIndicator],
-      exports: [...REPOSITORIES, DatabaseHealthIndicator, TypeOrmModule],
+      global: true,
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(opts), retryAttempts: 3, retryDelay: 1000 }), TypeOrmModule.forFeature(ENTITIES)],
+      providers: [DatabaseHealthIndicator],
+      exports: [DatabaseHealthIndicator, TypeOrmModule],
     };
   }
+
+  /** The given repositories, for every module of the app. */
+  static forFeature(repositories: Type[]): DynamicModule {
+    return { module: PersistenceFeatureModule, global: true, providers: repositories, exports: repositories };
+  }
 }
+
+@Module({})
+class PersistenceFeatureModule {}

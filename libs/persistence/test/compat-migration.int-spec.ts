@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
-import { dataSourceOptions, prepareTestDatabase } from '../src';
+import { dataSourceOptions } from '../src';
+import { persistenceTestDatabase } from './support';
 import { CompatFields1765400000000 } from '../src/migrations/1765400000000-compat-fields';
 
 // On a database of its own (it reverts a migration). CompatFields1765400000000 reverts cleanly and applies again: columns go and come back, and the
@@ -8,7 +9,7 @@ describe('migration CompatFields1765400000000', () => {
   let ds: DataSource;
 
   beforeAll(async () => {
-    ds = new DataSource(dataSourceOptions({ url: await prepareTestDatabase('attune_test_compat_migration') }));
+    ds = new DataSource(dataSourceOptions({ url: await persistenceTestDatabase('compat_migration') }));
     await ds.initialize();
   });
 

@@ -1,7 +1,5 @@
-import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
-import { prepareTestDatabase } from '../src/test-database';
-import { PersistenceModule } from '../src/persistence.module';
+import { openRepositories } from './support';
 import { ExecutionRepository } from '../src/repositories/execution.repository';
 import { PackRepository, ActionRepository } from '../src/repositories/action.repository';
 import { WorkerRepository } from '../src/repositories/worker.repository';
@@ -14,9 +12,7 @@ let actionId: number;
 const suffix = `${Date.now()}${Math.floor(Math.random() * 1000)}`;
 
 beforeAll(async () => {
-  const url = await prepareTestDatabase();
-  const moduleRef = await Test.createTestingModule({ imports: [PersistenceModule.forRoot({ url, poolSize: 4 })] }).compile();
-  app = await moduleRef.init();
+  app = await openRepositories([ExecutionRepository, PackRepository, ActionRepository, WorkerRepository, IdentityRepository]);
   executions = app.get(ExecutionRepository);
   const packs = app.get(PackRepository);
   await packs.upsertWithActions(
@@ -88,6 +84,28 @@ describe('ExecutionRepository (real Postgres, real migrations)', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
+  it('records a result that comes without a start report (a fast run) in one UPDATE, with its start time', async () => {
+    const e = await newExecution();
+    await executions.transition(e.id, 'scheduling');
+    await executions.transition(e.id, 'scheduled');
+    const startedAt = new Date(Date.now() - 5);
+    const done = await executions.transition(e.id, 'completed', { attempt: 1, worker: 'w', result: { exit_code: 0 } as never, startedAt, finishedAt: new Date() });
+    expect(done).toMatchObject({ status: 'completed', worker: 'w', startedAt });
+    // A start report sent after all (its timer fired as the run ended) changes nothing.
+    expect(await executions.transition(e.id, 'running', { attempt: 1, worker: 'w' })).toBeNull();
+  });
+
+  it('grants one of two claims on copies of one dispatch, and refuses a stale attempt (the executor\'s claim)', async () => {
+    const e = await newExecution();
+    await executions.transition(e.id, 'scheduling');
+    await executions.transition(e.id, 'scheduled');
+    expect(await executions.transition(e.id, 'running', { attempt: 2, worker: 'w-stale' })).toBeNull();
+    const claims = await Promise.all(['w1', 'w2', 'w3'].map((worker) => executions.transition(e.id, 'running', { attempt: 1, worker, startedAt: new Date() })));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    // A redelivery claimed after the start was recorded is refused too.
+    expect(await executions.transition(e.id, 'running', { attempt: 1, worker: 'w4' })).toBeNull();
+  });
+
   it('ignores a report from an earlier attempt', async () => {
     const e = await newExecution();
     await executions.transition(e.id, 'scheduling');
@@ -101,7 +119,7 @@ describe('ExecutionRepository (real Postgres, real migrations)', () => {
     expect((await executions.transition(e.id, 'running', { attempt: 2, worker: 'w-new' }))?.worker).toBe('w-new');
   });
 
-  it('finds executions running on silent or unknown workers, after a grace period', async () => {
+  it('finds executions running on stale or unknown workers, after a grace period', async () => {
     const ds = app.get(DataSource);
     const workers = app.get(WorkerRepository);
     const alive = `alive${suffix}`;
@@ -117,6 +135,11 @@ describe('ExecutionRepository (real Postgres, real migrations)', () => {
       ids[w] = e.id;
     }
     await ds.query(`UPDATE executions SET updated = now() - interval '1 minute' WHERE id = ANY($1)`, [Object.values(ids)]);
+    // Silence alone is not loss: the executor decides it, by marking the worker stale.
+    expect((await executions.findOnLostWorkers(30_000, 1000)).map((e) => e.id)).not.toContain(ids[silent]);
+    const marked = await workers.markStale('', 30_000);
+    expect(marked).toContain(silent);
+    expect(marked).not.toContain(alive);
     const lost = (await executions.findOnLostWorkers(30_000, 1000)).map((e) => e.id);
     expect(lost).toEqual(expect.arrayContaining([ids[silent], ids[`ghost${suffix}`]]));
     expect(lost).not.toContain(ids[alive]);

@@ -1,12 +1,10 @@
-import { Test } from '@nestjs/testing';
 import type { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CaseInsensitiveLogins1765100000000 } from '../src/migrations/1765100000000-case-insensitive-logins';
-import { PersistenceModule } from '../src/persistence.module';
 import { IdentityRepository } from '../src/repositories/identity.repository';
 import { RefreshTokenRepository } from '../src/repositories/refresh-token.repository';
-import { prepareTestDatabase } from '../src/test-database';
+import { openRepositories } from './support';
 
 let app: INestApplicationContext;
 let identities: IdentityRepository;
@@ -14,9 +12,7 @@ let refresh: RefreshTokenRepository;
 const suffix = randomUUID().slice(0, 8);
 
 beforeAll(async () => {
-  const url = await prepareTestDatabase();
-  const moduleRef = await Test.createTestingModule({ imports: [PersistenceModule.forRoot({ url, poolSize: 4 })] }).compile();
-  app = await moduleRef.init();
+  app = await openRepositories([IdentityRepository, RefreshTokenRepository]);
   identities = app.get(IdentityRepository);
   refresh = app.get(RefreshTokenRepository);
 });

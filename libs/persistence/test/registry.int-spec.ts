@@ -1,24 +1,18 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions, ensureDatabase, runMigrations } from '../src/data-source';
-import { PersistenceModule } from '../src/persistence.module';
+import { dataSourceOptions } from '../src/data-source';
 import { ActionRepository, type ActionInput, PackRepository } from '../src/repositories/action.repository';
 import { ExecutionRepository } from '../src/repositories/execution.repository';
 import { IdentityRepository } from '../src/repositories/identity.repository';
 import { PackRegistryRepository } from '../src/repositories/pack-registry.repository';
 import { WorkerRepository } from '../src/repositories/worker.repository';
-import { testDatabaseUrl } from '../src/test-database';
+import { openRepositories, persistenceTestDatabase } from './support';
 
 // A database of its own: the rules checked here (the last administrator, the only live worker)
 // depend on every row of a table, which the shared test database fills with other tests' rows.
 const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
-const url = (() => {
-  const u = new URL(testDatabaseUrl());
-  u.pathname = `/attune_test_registry_${suffix}`;
-  return u.toString();
-})();
+let url: string;
 
 let app: INestApplicationContext;
 let registry: PackRegistryRepository;
@@ -43,10 +37,8 @@ const version = (digest: string) => ({ digest, sizeBytes: 10, blobKey: `packs/sh
 const pack = { ref: 'demo', label: 'Demo', version: '1', description: null, isStandard: false };
 
 beforeAll(async () => {
-  await ensureDatabase(url);
-  await runMigrations({ url });
-  const moduleRef = await Test.createTestingModule({ imports: [PersistenceModule.forRoot({ url, poolSize: 4 })] }).compile();
-  app = await moduleRef.init();
+  url = await persistenceTestDatabase(`registry_${suffix}`);
+  app = await openRepositories([PackRegistryRepository, IdentityRepository, ExecutionRepository, PackRepository, ActionRepository, WorkerRepository], url);
   registry = app.get(PackRegistryRepository);
   identities = app.get(IdentityRepository);
   executions = app.get(ExecutionRepository);
@@ -101,6 +93,18 @@ describe('PackRegistryRepository', () => {
     expect(await registry.deleteAction('demo.a')).toEqual({ deleted: true });
   });
 
+  it('refuses to delete an action, or its pack, while a saved workflow elsewhere runs it', async () => {
+    await registry.registerUpload({ ...pack, ref: 'tools' }, [action('tools.build')], version('e'.repeat(64)));
+    const flow = action('flows.ship', { runtime: 'workflow', entrypoint: 'workflows/ship.yaml', workflowDefinition: { tasks: [{ name: 'b', action: 'tools.build' }] } } as Partial<ActionInput>);
+    await registry.registerUpload({ ...pack, ref: 'flows' }, [flow], version('f'.repeat(64)));
+    expect(await registry.deleteAction('tools.build')).toEqual({ refused: 'used_by_workflows', workflows: ['flows.ship'] });
+    expect(await registry.deletePack('tools')).toEqual({ refused: 'used_by_workflows', workflows: ['flows.ship'] });
+    expect(await registry.registerUpload({ ...pack, ref: 'tools' }, [action('tools.lint')], version('9'.repeat(64)))).toEqual({ refused: 'used_by_workflows', workflows: ['flows.ship'] });
+    // A pack goes with its own workflows; then the action is free.
+    expect(await registry.deletePack('flows')).toMatchObject({ blobKeys: ['packs/sha256/' + 'f'.repeat(64) + '.tar.gz'] });
+    expect(await registry.deleteAction('tools.build')).toEqual({ deleted: true });
+  });
+
   it('never changes a built-in pack', async () => {
     await app.get(PackRepository).upsertWithActions({ ...pack, ref: 'builtin', isStandard: true }, [action('builtin.x', { runtime: 'shell', entrypoint: 'true', entrypointInline: true })]);
     expect(await registry.registerUpload({ ...pack, ref: 'builtin' }, [], version('d'.repeat(64)))).toEqual({ refused: 'standard_pack' });
@@ -143,6 +147,25 @@ describe('WorkerRepository.findLive', () => {
     await beat('other-platform', { namespace: 'other' });
     expect((await workers.findLive('ns', 'default', 'python', 15_000)).map((w) => w.name)).toEqual(['live']);
     expect((await workers.findLive('ns', 'default', 'shell', 15_000)).map((w) => w.name).sort()).toEqual(['live', 'shell-only']);
+  });
+
+  it('marks workers silent past the threshold stale, in its namespace only, until their next heartbeat', async () => {
+    const workers = app.get(WorkerRepository);
+    const beat = (name: string, over: Record<string, unknown>) =>
+      workers.recordHeartbeat({ name, hostname: 'h', pool: 'default', namespace: 'ms', runtimes: ['shell'], status: 'online', running: 0, capacity: 1, lastHeartbeat: new Date(), ...over });
+    const old = new Date(Date.now() - 60_000);
+    await beat('ms-live', {});
+    await beat('ms-silent', { lastHeartbeat: old });
+    await beat('ms-draining-silent', { status: 'draining', lastHeartbeat: old });
+    await beat('ms-offline', { status: 'offline', lastHeartbeat: old });
+    await beat('ms-elsewhere', { namespace: 'other-ms', lastHeartbeat: old });
+    expect((await workers.markStale('ms', 15_000)).sort()).toEqual(['ms-draining-silent', 'ms-silent']);
+    const status = async () => Object.fromEntries((await workers.list(1, 100)).items.filter((w) => w.name.startsWith('ms-')).map((w) => [w.name, w.status]));
+    expect(await status()).toEqual({ 'ms-live': 'online', 'ms-silent': 'stale', 'ms-draining-silent': 'stale', 'ms-offline': 'offline', 'ms-elsewhere': 'online' });
+    // Marked once: a second pass finds nothing new.
+    expect(await workers.markStale('ms', 15_000)).toEqual([]);
+    await beat('ms-silent', {});
+    expect((await status())['ms-silent']).toBe('online');
   });
 });
 

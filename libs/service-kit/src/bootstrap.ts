@@ -5,6 +5,8 @@ import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { Logger as PinoNestLogger, LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { ConfigError } from './config';
+import { createRootLogger } from './logging';
+import type { ServiceConfig } from './service-config';
 
 export interface ServiceOptions {
   name: string;
@@ -95,5 +97,20 @@ export function runMain(name: string, main: () => Promise<unknown>): void {
       process.stderr.write(`${name}: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
     }
     process.exit(1);
+  });
+}
+
+/** What a service adds to its config and logger to start: its module, transports, HTTP setup. */
+export type ServiceParts = Pick<ServiceOptions, 'module' | 'transport' | 'configure'>;
+
+/**
+ * The whole main of a service: its config from the environment (a ConfigError ends it with one
+ * line, see runMain), its root logger, and startService with the parts `build` makes of them.
+ */
+export function serviceMain<C extends ServiceConfig>(name: string, fromEnv: () => C, build: (config: C, logger: Logger) => ServiceParts): void {
+  runMain(name, async () => {
+    const config = fromEnv();
+    const logger = createRootLogger(name, config.logLevel);
+    await startService({ name, port: config.port, host: config.host, logger, ...build(config, logger) });
   });
 }

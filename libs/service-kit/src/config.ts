@@ -38,6 +38,34 @@ export function validateConfig<T extends object>(cls: new () => T, raw: Record<s
   return instance;
 }
 
+/** Where each @Env setting of a config class is read from, by the class's prototype. */
+const ENV_SOURCES = new WeakMap<object, Map<string, { variable: string; parse?: (text: string) => unknown }>>();
+
+/**
+ * Names the environment variable a config setting is read from (envSettings), beside the setting
+ * and its checks. `parse` makes the value of text that validateConfig's conversion by the
+ * default's type does not cover (a list, say).
+ */
+export function Env(variable: string, parse?: (text: string) => unknown): PropertyDecorator {
+  return (prototype, property) => {
+    const sources = ENV_SOURCES.get(prototype) ?? new Map();
+    sources.set(String(property), { variable, parse });
+    ENV_SOURCES.set(prototype, sources);
+  };
+}
+
+/** The raw values of the @Env settings of `cls` and its base classes in `env`, for validateConfig. */
+export function envSettings(cls: abstract new () => object, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (let proto = cls.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const [property, { variable, parse }] of ENV_SOURCES.get(proto) ?? []) {
+      const text = env[variable];
+      if (!(property in raw)) raw[property] = text !== undefined && parse ? parse(text) : text;
+    }
+  }
+  return raw;
+}
+
 /** Parses the boolean spellings people put in environment files. */
 export function envBool(value: string | undefined): boolean | undefined {
   if (value === undefined || value === '') return undefined;

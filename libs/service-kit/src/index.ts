@@ -3,5 +3,5 @@ export * from './config';
 export * from './health';
 export * from './logging';
 export * from './metrics';
-export * from './periodic-sweeper';
+export * from './periodic-job';
 export * from './service-config';

@@ -1,5 +1,5 @@
 import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
-import { ConfigError, ENVIRONMENTS, type Environment } from './config';
+import { ConfigError, ENVIRONMENTS, type Environment, envSettings, validateConfig } from './config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -25,6 +25,8 @@ export abstract class DatabaseServiceConfig extends ServiceConfig {
   @Matches(/^postgres(ql)?:\/\//, { message: 'databaseUrl must be a postgres:// URL' }) databaseUrl =
     'postgres://postgres@127.0.0.1:5432/attune';
   @IsInt() @Min(1) @Max(200) databasePoolSize = 10;
+  /** How long taking a database connection is retried while Postgres cannot be reached (a restart). */
+  @IsInt() @Min(0) @Max(60000) databaseConnectRetryMs = 3000;
 }
 
 /**
@@ -41,7 +43,16 @@ export function serviceEnv(env: NodeJS.ProcessEnv, service: string): Record<stri
     amqpNamespace: env.ATTUNE_AMQP_NAMESPACE,
     databaseUrl: env.ATTUNE_DATABASE_URL,
     databasePoolSize: env.ATTUNE_DATABASE_POOL_SIZE,
+    databaseConnectRetryMs: env.ATTUNE_DATABASE_CONNECT_RETRY_MS,
   };
+}
+
+/**
+ * A service's validated config from the environment: ServiceConfig's variables (serviceEnv, with
+ * `service` naming the port and host ones) and the class's own @Env settings.
+ */
+export function serviceConfigFromEnv<C extends ServiceConfig>(cls: new () => C, env: NodeJS.ProcessEnv, service: string): C {
+  return validateConfig(cls, { ...serviceEnv(env, service), ...envSettings(cls, env) });
 }
 
 /** What a service says when no environment is chosen. */

@@ -1,3 +1,5 @@
+import type { DirectTransfers } from './direct-transfers';
+
 /** What put() records when the caller names no content type. */
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -59,6 +61,8 @@ export interface ListOptions {
 
 export interface BlobStore {
   readonly driver: 'fs' | 's3';
+  /** Presigned URLs for transfers that bypass the services; absent where the store has none (fs). */
+  readonly direct?: DirectTransfers;
   /**
    * Streams `body` into `key`, hashing SHA-256 on the fly; memory stays flat whatever the size.
    * If opts.maxBytes is exceeded reject with BlobTooLargeError and leave nothing behind. If

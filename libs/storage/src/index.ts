@@ -6,3 +6,5 @@ export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store';
 export { BLOB_STORE, createBlobStore, StorageHealthIndicator, StorageModule, type StorageConfig } from './storage.module';
 export { StorageSettings } from './storage-settings';
 export { HashingCounter, type HashingOptions } from './blob-streams';
+export * from './direct-transfers';
+export { presignS3Url, type PresignInput } from './s3-presign';

@@ -20,6 +20,7 @@ import { assertValidBlobKey, assertValidBlobPrefix, assertValidRange, normalizeS
 import { DEFAULT_CONTENT_TYPE, type BlobHead, type BlobStore, type ByteRange, type CopyOptions, type ListOptions, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError, ChecksumMismatchError, RangeNotSatisfiableError } from './blob-store.errors';
 import { byteWindow, HashingCounter, toReadable } from './blob-streams';
+import { S3DirectTransfers } from './s3-presign';
 
 export interface S3BlobStoreOptions {
   /** Omit for AWS itself; set for MinIO, s3rver or another S3-compatible service. */
@@ -35,6 +36,10 @@ export interface S3BlobStoreOptions {
   partSizeBytes?: number;
   /** Parts uploaded in parallel. Default 2. Peak memory per upload is about (queueSize + 1) × partSizeBytes. */
   queueSize?: number;
+  /** Lifetime of presigned URLs (direct transfers), in seconds. Default 300. */
+  presignTtlSeconds?: number;
+  /** The endpoint clients reach for presigned URLs, when it is not `endpoint`. */
+  publicEndpoint?: string;
 }
 
 /** The user-metadata entry (x-amz-meta-sha256) that carries our own digest. */
@@ -42,6 +47,11 @@ const SHA256_METADATA = 'sha256';
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 2;
+const DEFAULT_PRESIGN_TTL_SECONDS = 300;
+/** How often, and how far apart, an aborted PutObject's key is checked for a late-stored object. */
+const ABORTED_PUT_CHECKS = 5;
+const ABORTED_PUT_CHECK_MS = 100;
+
 /** S3 refuses a single PutObject above 5 GiB; bigger bodies of known size go multipart too. */
 const MAX_SINGLE_PUT_BYTES = 5 * 1024 * 1024 * 1024;
 /** S3 refuses CopyObject above 5 GiB; bigger objects are copied part by part. */
@@ -99,6 +109,8 @@ export function planCopyParts(size: number, partSize = COPY_PART_SIZE): { partNu
  */
 export class S3BlobStore implements BlobStore {
   readonly driver = 's3' as const;
+  /** Presigned URLs: uploads and downloads straight between a client and the bucket. */
+  readonly direct: S3DirectTransfers;
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly partSize: number;
@@ -130,6 +142,15 @@ export class S3BlobStore implements BlobStore {
         opts.accessKeyId && opts.secretAccessKey
           ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey }
           : undefined,
+    });
+    this.direct = new S3DirectTransfers({
+      client: this.client,
+      bucket: this.bucket,
+      region: opts.region,
+      forcePathStyle: opts.forcePathStyle ?? opts.endpoint !== undefined,
+      endpoint: opts.endpoint,
+      publicEndpoint: opts.publicEndpoint,
+      ttlSeconds: opts.presignTtlSeconds ?? DEFAULT_PRESIGN_TTL_SECONDS,
     });
   }
 
@@ -184,7 +205,7 @@ export class S3BlobStore implements BlobStore {
       // said afterwards (s3rver, for one, answers AbortMultipartUpload with 405).
       const cause = streamError ?? err;
       hasher.destroy();
-      if (single) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
+      if (single) await this.removeAbortedPut(key);
       throw cause;
     }
     if (streamError) throw streamError;
@@ -199,6 +220,22 @@ export class S3BlobStore implements BlobStore {
       throw err;
     }
     return { key, size, sha256 };
+  }
+
+  /**
+   * Deletes what an aborted PutObject may have left. Some S3-compatible servers (s3rver among
+   * them) still store the part of a body they received after the client hung up, and may do so
+   * after a first delete has already answered: keep looking for a short while (this is the
+   * failure path only) and delete whatever appears.
+   */
+  private async removeAbortedPut(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
+    for (let check = 0; check < ABORTED_PUT_CHECKS; check++) {
+      await new Promise((resolve) => setTimeout(resolve, ABORTED_PUT_CHECK_MS));
+      if (await this.exists(key).catch(() => false)) {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
+      }
+    }
   }
 
   async get(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {

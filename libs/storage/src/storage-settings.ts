@@ -1,5 +1,5 @@
 import { ConfigError, envBool, validateConfig } from '@attune/service-kit';
-import { IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { resolve } from 'node:path';
 import type { StorageConfig } from './storage.module';
 
@@ -18,6 +18,10 @@ export class StorageSettings {
   @IsOptional() @IsString() s3AccessKeyId?: string;
   @IsOptional() @IsString() s3SecretAccessKey?: string;
   @IsBoolean() s3ForcePathStyle = true;
+  /** Lifetime of presigned URLs for direct transfers (seconds). */
+  @IsInt() @Min(1) @Max(604_800) s3PresignTtlSeconds = 300;
+  /** The S3 endpoint clients reach, for presigned URLs, when it differs from s3Endpoint. */
+  @IsOptional() @IsString() s3PublicEndpoint?: string;
 
   toStorageConfig(): StorageConfig {
     if (this.driver === 'fs') return { driver: 'fs', fsRoot: this.fsRoot };
@@ -30,6 +34,8 @@ export class StorageSettings {
         accessKeyId: this.s3AccessKeyId,
         secretAccessKey: this.s3SecretAccessKey,
         forcePathStyle: this.s3ForcePathStyle,
+        presignTtlSeconds: this.s3PresignTtlSeconds,
+        publicEndpoint: this.s3PublicEndpoint,
       },
     };
   }
@@ -44,6 +50,8 @@ export class StorageSettings {
       s3AccessKeyId: env.ATTUNE_S3_ACCESS_KEY_ID,
       s3SecretAccessKey: env.ATTUNE_S3_SECRET_ACCESS_KEY,
       s3ForcePathStyle: envBool(env.ATTUNE_S3_FORCE_PATH_STYLE),
+      s3PresignTtlSeconds: env.ATTUNE_S3_PRESIGN_TTL_SECONDS,
+      s3PublicEndpoint: env.ATTUNE_S3_PUBLIC_ENDPOINT,
     });
     if (settings.driver === 's3' && !settings.s3Bucket) {
       throw new ConfigError(['ATTUNE_S3_BUCKET is required when ATTUNE_STORAGE_DRIVER=s3']);

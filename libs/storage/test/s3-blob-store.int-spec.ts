@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startS3rver, type RunningS3rver } from '@attune/testing';
 import { S3BlobStore } from '../src';
-// Relative until @attune/testing exports startS3rver; even then, the scope:shared → scope:testing
-// constraint would need an exception for test files.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startS3rver, type RunningS3rver } from '../../testing/src/s3rver';
 import { describeBlobStoreContract, digestStream, generatedStream } from './blob-store-contract';
 
 function storeFor(server: RunningS3rver, bucket = server.bucket): S3BlobStore {

@@ -1,7 +1,9 @@
 export * from './amqp-cleanup';
 export * from './api-client';
 export * from './platform';
-export { prepareTestDatabase, testAmqpUrl, testDatabaseUrl, uniqueNamespace } from '@attune/persistence';
+export * from './test-database';
 export * from './wait-for';
 export * from './s3rver';
 export * from './tarball';
+export * from './tcp-proxy';
+export * from './workspace-root';

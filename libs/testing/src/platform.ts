@@ -4,6 +4,12 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { waitFor } from './wait-for';
 
+/**
+ * How long a service may take to answer /health after it is spawned. A quiet machine needs a few
+ * seconds; a loaded one (several test runs sharing two cores) has needed more than 30.
+ */
+const SERVICE_START_TIMEOUT_MS = Number(process.env.ATTUNE_TEST_SERVICE_START_MS ?? 90_000);
+
 export const SERVICES = ['api', 'executor', 'worker', 'artifact-store'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -108,7 +114,7 @@ export class Platform {
         const res = await fetch(this.healthUrl(name));
         return res.status === 200 ? 'healthy' : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 100, what: `${name} to become healthy` },
+      { timeoutMs: SERVICE_START_TIMEOUT_MS, intervalMs: 100, what: `${name} to become healthy` },
     ).then((state) => {
       if (state === 'exited') throw new Error(`${name} exited with code ${child.exitCode}; see ${join(this.opts.logDir, name + '.log')}`);
     });
@@ -175,7 +181,7 @@ export class Platform {
         const res = await fetch(healthUrl);
         return res.status === 200 ? 'healthy' : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 100, what: `${name} #${index} to become healthy` },
+      { timeoutMs: SERVICE_START_TIMEOUT_MS, intervalMs: 100, what: `${name} #${index} to become healthy` },
     );
     if (state === 'exited') throw new Error(`${name} #${index} exited with code ${child.exitCode}`);
     const instance: ExtraInstance = {

@@ -2,6 +2,7 @@
 // compiles it (an import of a .d.ts would fail at runtime under jest).
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./s3rver-module.d.ts" />
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -56,5 +57,33 @@ export async function startS3rver(opts: { bucket?: string } = {}): Promise<Runni
       await closed;
       await rm(directory, { recursive: true, force: true });
     },
+  };
+}
+
+/** An S3 client for a running s3rver: path-style, checksums only when required (toolchain pitfall 12). */
+export function s3rverClient(s3: RunningS3rver): S3Client {
+  return new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
+}
+
+/**
+ * The services' environment for the S3 driver on this s3rver. Also keeps the upload directory
+ * alive with an empty object: s3rver removes a directory when its last object goes, racing with
+ * a concurrent put into it (uploads of stored content are deleted at commit).
+ */
+export async function s3rverStorageEnv(s3: RunningS3rver, client: S3Client): Promise<Record<string, string>> {
+  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'blobs/u/.keep', Body: Buffer.alloc(0) }));
+  return {
+    ATTUNE_STORAGE_DRIVER: 's3',
+    ATTUNE_S3_ENDPOINT: s3.endpoint,
+    ATTUNE_S3_BUCKET: s3.bucket,
+    ATTUNE_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    ATTUNE_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
   };
 }

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
-import { CI_CD, CLEANUP, FAN_OUT, RETRYING, SEQUENTIAL } from '../test/workflow-examples';
+import { CI_CD, CLEANUP, FAN_OUT, POLL_UNTIL_READY, RETRYING, SEQUENTIAL } from '../test/workflow-examples';
+import { artifactRetentionPolicy } from './artifact-retention';
 import { parseWorkflowDefinition, validateWorkflowDefinition, workflowActionRefs } from './workflow-definition';
 import { compileWorkflowExpression, workflowFunctionScope } from './workflow-expressions';
 import { WHEN_FAILED, WHEN_SUCCEEDED, WHEN_TIMED_OUT, type WorkflowProblem } from './workflow-model';
@@ -13,10 +14,16 @@ function problemsOf(yamlText: string): WorkflowProblem[] {
   return validate(yamlText).problems;
 }
 
+/** The normalized model of YAML text that must be valid. */
+function validDefinition(yamlText: string) {
+  const { definition, problems } = validate(yamlText);
+  expect(problems).toEqual([]);
+  return definition;
+}
+
 describe('parseWorkflowDefinition: the normalized model', () => {
   it('reads a sequential workflow with publish, shorthands and output_map', () => {
-    const { definition, problems } = validate(SEQUENTIAL);
-    expect(problems).toEqual([]);
+    const definition = validDefinition(SEQUENTIAL);
     expect(definition.paramSchema).toEqual({ type: 'object', properties: { name: { type: 'string' } }, required: ['name'] });
     expect(definition.vars).toEqual({ greeting: null });
     expect(definition.cancellationPolicy).toBe('allow_finish');
@@ -45,8 +52,7 @@ describe('parseWorkflowDefinition: the normalized model', () => {
   });
 
   it('reads a with_items fan-out of 20 with concurrency 5 and a join', () => {
-    const { definition, problems } = validate(FAN_OUT);
-    expect(problems).toEqual([]);
+    const definition = validDefinition(FAN_OUT);
     expect((definition.paramSchema!.properties as any).hosts.default).toHaveLength(20);
     const ping = definition.tasks.find((t) => t.name === 'ping')!;
     expect(ping.withItems).toBe('{{ parameters.hosts }}');
@@ -56,8 +62,7 @@ describe('parseWorkflowDefinition: the normalized model', () => {
   });
 
   it('reads a failure path to a cleanup task and the workflow-level settings', () => {
-    const { definition, problems } = validate(CLEANUP);
-    expect(problems).toEqual([]);
+    const definition = validDefinition(CLEANUP);
     expect(definition.tasks[0].next).toEqual([
       { when: WHEN_SUCCEEDED, publish: [], do: ['notify'] },
       { when: WHEN_FAILED, publish: [], do: ['cleanup'] },
@@ -67,8 +72,7 @@ describe('parseWorkflowDefinition: the normalized model', () => {
   });
 
   it('reads a retrying task with its timeout and on_complete as an unconditional transition', () => {
-    const { definition, problems } = validate(RETRYING);
-    expect(problems).toEqual([]);
+    const definition = validDefinition(RETRYING);
     expect(definition.tasks[0].retry).toEqual({ count: 2, delay: 1, backoff: 'exponential', maxDelay: 10 });
     expect(definition.tasks[0].timeout).toBe(30);
     expect(definition.tasks[0].next).toEqual([{ when: null, publish: [], do: ['report'] }]);
@@ -80,8 +84,7 @@ describe('parseWorkflowDefinition: the normalized model', () => {
   });
 
   it("reads the seed's CI/CD pipeline with depends_on, artifacts and consumes", () => {
-    const { definition, problems } = validate(CI_CD);
-    expect(problems).toEqual([]);
+    const definition = validDefinition(CI_CD);
     expect(definition.timeout).toBe(1800);
     expect(definition.config).toEqual({ artifactRetention: '30d', verifyChecksums: true, artifactCompression: false });
     const [build, test, deploy] = definition.tasks;
@@ -94,8 +97,11 @@ describe('parseWorkflowDefinition: the normalized model', () => {
     expect(definition.metadata).toEqual({ description: 'Complete CI/CD pipeline with artifacts', version: '1.0.0' });
   });
 
-  it('normalizes every shorthand into next, in order, with the right when', () => {
-    const { definition, problems } = validate(`
+  // The first task's transitions, as the engine will follow them.
+  it.each([
+    {
+      title: 'normalizes every shorthand into next, in order, with the right when',
+      yaml: `
 tasks:
   - name: main
     action: core.noop
@@ -115,21 +121,20 @@ tasks:
   - {name: bad, action: core.noop}
   - {name: audit, action: core.noop}
   - {name: slow, action: core.noop}
-`);
-    expect(problems).toEqual([]);
-    expect(definition.tasks[0].next).toEqual([
-      { when: WHEN_SUCCEEDED, publish: [{ name: 'started', value: true }], do: [] },
-      { when: null, publish: [], do: ['audit'] },
-      { when: WHEN_SUCCEEDED, publish: [], do: ['ok1', 'ok2'] },
-      { when: WHEN_FAILED, publish: [], do: ['bad'] },
-      { when: null, publish: [], do: ['audit'] },
-      { when: WHEN_TIMED_OUT, publish: [], do: ['slow'] },
-      { when: '{{ result().code == 2 }}', publish: [], do: ['ok2'] },
-    ]);
-  });
-
-  it('accepts publish as a map, do as one name, and transition objects inside a shorthand', () => {
-    const { definition, problems } = validate(`
+`,
+      next: [
+        { when: WHEN_SUCCEEDED, publish: [{ name: 'started', value: true }], do: [] },
+        { when: null, publish: [], do: ['audit'] },
+        { when: WHEN_SUCCEEDED, publish: [], do: ['ok1', 'ok2'] },
+        { when: WHEN_FAILED, publish: [], do: ['bad'] },
+        { when: null, publish: [], do: ['audit'] },
+        { when: WHEN_TIMED_OUT, publish: [], do: ['slow'] },
+        { when: '{{ result().code == 2 }}', publish: [], do: ['ok2'] },
+      ],
+    },
+    {
+      title: 'accepts publish as a map, do as one name, and transition objects inside a shorthand',
+      yaml: `
 tasks:
   - name: a
     action: core.noop
@@ -140,18 +145,20 @@ tasks:
       - when: "{{ result().count > 0 }}"
         do: b
   - {name: b, action: core.noop}
-`);
-    expect(problems).toEqual([]);
-    expect(definition.tasks[0].next).toEqual([
-      { when: null, publish: [{ name: 'x', value: 1 }, { name: 'y', value: '{{ result().y }}' }], do: ['b'] },
-      { when: '{{ succeeded() and (result().count > 0) }}', publish: [], do: ['b'] },
-    ]);
+`,
+      next: [
+        { when: null, publish: [{ name: 'x', value: 1 }, { name: 'y', value: '{{ result().y }}' }], do: ['b'] },
+        { when: '{{ succeeded() and (result().count > 0) }}', publish: [], do: ['b'] },
+      ],
+    },
+  ])('$title', ({ yaml, next }) => {
+    expect(validDefinition(yaml).tasks[0].next).toEqual(next);
   });
 
   it("reads Attune's own workflow files unchanged (vars as a list, metadata keys, chart metadata)", () => {
     // The shape of Attune's docs/examples and test fixtures: graph-only file, next/publish/do,
     // retry with backoff, vars as a map, plus a standalone file's descriptive keys.
-    const { definition, problems } = validate(`
+    const definition = validDefinition(`
 ref: deployments.deploy_app
 label: "Deploy App"
 version: "1.0.0"
@@ -196,21 +203,22 @@ output_map:
   deployed_regions: "{{ workflow.deployed_regions }}"
   approved: "{{ workflow.approved }}"
 `);
-    expect(problems).toEqual([]);
     expect(definition.vars).toEqual({ approved: false, deployed_regions: [] });
     expect(definition.metadata).toMatchObject({ ref: 'deployments.deploy_app', label: 'Deploy App', tags: ['workflow'] });
   });
 });
 
 describe('validateWorkflowDefinition: every problem, naming task and field', () => {
-  it('reports duplicate task names', () => {
-    expect(problemsOf('tasks: [{name: a, action: core.noop}, {name: a, action: core.echo}]')).toEqual([
-      { task: 'a', field: 'name', message: 'two tasks are named "a"' },
-    ]);
-  });
-
-  it('reports a name in do or depends_on that is not a task', () => {
-    const problems = problemsOf(`
+  // Each definition with every problem it has, exactly.
+  it.each([
+    {
+      what: 'duplicate task names',
+      yaml: 'tasks: [{name: a, action: core.noop}, {name: a, action: core.echo}]',
+      problems: [{ task: 'a', field: 'name', message: 'two tasks are named "a"' }],
+    },
+    {
+      what: 'a name in do or depends_on that is not a task',
+      yaml: `
 tasks:
   - name: a
     action: core.noop
@@ -219,43 +227,67 @@ tasks:
   - name: b
     action: core.noop
     depends_on: [a, missing]
-`);
-    expect(problems).toEqual([
-      { task: 'a', field: 'next[0].do[1]', message: '"ghost" is not a task of this workflow' },
-      { task: 'a', field: 'next[1].do[0]', message: '"phantom" is not a task of this workflow' },
-      { task: 'b', field: 'depends_on[1]', message: '"missing" is not a task of this workflow' },
-    ]);
-  });
-
-  it('reports a cycle in depends_on with its path, once', () => {
-    const problems = problemsOf(`
+`,
+      problems: [
+        { task: 'a', field: 'next[0].do[1]', message: '"ghost" is not a task of this workflow' },
+        { task: 'a', field: 'on_failure', message: '"phantom" is not a task of this workflow' },
+        { task: 'b', field: 'depends_on[1]', message: '"missing" is not a task of this workflow' },
+      ],
+    },
+    {
+      what: 'a cycle in depends_on with its path, once',
+      yaml: `
 tasks:
   - {name: start, action: core.noop}
   - {name: a, action: core.noop, depends_on: [start, c]}
   - {name: b, action: core.noop, depends_on: [a]}
   - {name: c, action: core.noop, depends_on: [b]}
   - {name: self, action: core.noop, depends_on: [self]}
+`,
+      problems: [
+        { task: 'a', field: 'depends_on', message: 'depends_on forms a cycle: a → c → b → a' },
+        { task: 'self', field: 'depends_on', message: 'depends_on forms a cycle: self → self' },
+      ],
+    },
+    {
+      what: 'a join that can never be met',
+      yaml: `
+tasks:
+  - {name: a, action: core.noop, on_complete: c}
+  - {name: b, action: core.noop, on_complete: c}
+  - {name: c, action: core.noop, join: 3}
+  - {name: lonely, action: core.noop, join: all}
+`,
+      problems: [
+        { task: 'c', field: 'join', message: 'waits for 3 inbound transitions but only 2 task(s) lead here' },
+        { task: 'lonely', field: 'join', message: 'no transition leads to this task, so there is nothing to join' },
+      ],
+    },
+  ])('reports $what', ({ yaml, problems }) => {
+    expect(problemsOf(yaml)).toEqual(problems);
+  });
+
+  it('names a shorthand, a decision and a legacy publish as written, not as normalized', () => {
+    const problems = problemsOf(`
+tasks:
+  - name: a
+    action: core.noop
+    publish: [{v: "{{ result( }}"}]
+    on_success: [b, ghost, {when: "{{ succeeded( }}", do: [phantom]}]
+    decision: [{when: "{{ true }}", next: nowhere}]
+  - {name: b, action: core.noop}
 `);
-    expect(problems).toEqual([
-      { task: 'a', field: 'depends_on', message: 'depends_on forms a cycle: a → c → b → a' },
-      { task: 'self', field: 'depends_on', message: 'depends_on forms a cycle: self → self' },
+    expect(problems.map((p) => [p.task, p.field])).toEqual([
+      ['a', expect.stringMatching(/^publish\[0\]\.v/)],
+      ['a', 'on_success[1]'],
+      ['a', 'on_success[2].do[0]'],
+      ['a', 'on_success[2].when'],
+      ['a', 'decision[0].next'],
     ]);
   });
 
   it('allows a loop through transitions (ended by its condition), as Attune does', () => {
-    expect(
-      problemsOf(`
-tasks:
-  - name: poll
-    action: core.http_request
-    next:
-      - when: "{{ result().status != 'ready' }}"
-        do: [poll]
-      - when: "{{ result().status == 'ready' }}"
-        do: [use]
-  - {name: use, action: core.noop}
-`),
-    ).toEqual([]);
+    expect(problemsOf(POLL_UNTIL_READY)).toEqual([]);
   });
 
   it('reports every expression that does not parse, in input, when, publish, with_items and output_map', () => {
@@ -374,20 +406,6 @@ tasks:
     expect(problems.find((p) => p.field === 'retry.backoff')!.message).toMatch(/constant, linear, exponential/);
   });
 
-  it('reports a join that can never be met', () => {
-    const problems = problemsOf(`
-tasks:
-  - {name: a, action: core.noop, on_complete: c}
-  - {name: b, action: core.noop, on_complete: c}
-  - {name: c, action: core.noop, join: 3}
-  - {name: lonely, action: core.noop, join: all}
-`);
-    expect(problems).toEqual([
-      { task: 'c', field: 'join', message: 'waits for 3 inbound transitions but only 2 task(s) lead here' },
-      { task: 'lonely', field: 'join', message: 'no transition leads to this task, so there is nothing to join' },
-    ]);
-  });
-
   it('reports unknown top-level, task, transition and config keys with clear messages', () => {
     const problems = problemsOf(`
 tasks:
@@ -416,6 +434,18 @@ taks: []
     expect(problems[0].message).toMatch(/^unknown workflow key \(known: parameters, param_schema, vars, tasks/);
     expect(problems[1].message).toMatch(/^unknown task key/);
     expect(problems[2].message).toBe('"iterate_cache" is an Attune task feature this platform does not support');
+  });
+
+  it('reads a bare artifact_retention count as a number of versions, and maps retentions to artifact policies', () => {
+    const { definition, problems } = validateWorkflowDefinition({ config: { artifact_retention: 1 }, tasks: [{ name: 'a', action: 'core.noop' }] });
+    expect(problems).toEqual([]);
+    expect(definition.config.artifactRetention).toEqual({ retention_policy: 'versions', retention_limit: 1 });
+    expect(artifactRetentionPolicy(definition.config.artifactRetention)).toEqual({ retention_policy: 'versions', retention_limit: 1 });
+    expect(artifactRetentionPolicy('30d')).toEqual({ retention_policy: 'days', retention_limit: 30 });
+    expect(artifactRetentionPolicy('2w')).toEqual({ retention_policy: 'days', retention_limit: 14 });
+    expect(artifactRetentionPolicy('6h')).toEqual({ retention_policy: 'hours', retention_limit: 6 });
+    expect(artifactRetentionPolicy('90s')).toEqual({ retention_policy: 'minutes', retention_limit: 2 });
+    expect(artifactRetentionPolicy(null)).toBeUndefined();
   });
 
   it('reports task shape problems: name, action, input, artifacts, consumes, publish and vars names', () => {

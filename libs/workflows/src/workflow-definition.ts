@@ -209,6 +209,30 @@ function both(outer: string, inner: string | null): string {
   return `{{ ${strip(outer)} and (${strip(inner)}) }}`;
 }
 
+/** Where a transition's parts were written, so that a problem names the field as the YAML has it. */
+interface WrittenAt {
+  when: string;
+  publish: string;
+  do: string[];
+}
+
+/** Kept beside the model, not in it: the normalized definition is stored and served as it is. */
+const writtenAt = new WeakMap<Transition, WrittenAt>();
+
+function where(t: Transition, field: string, at: Partial<WrittenAt> = {}): WrittenAt {
+  return { when: `${field}.when`, publish: `${field}.publish`, do: t.do.map((_, j) => `${field}.do[${j}]`), ...at };
+}
+
+function placed(t: Transition, field: string, at: Partial<WrittenAt> = {}): Transition {
+  writtenAt.set(t, where(t, field, at));
+  return t;
+}
+
+/** The fields a transition's problems name: as written, or under `next[i]` for one built in code. */
+function fieldsOf(t: Transition, i: number): WrittenAt {
+  return writtenAt.get(t) ?? where(t, `next[${i}]`);
+}
+
 /**
  * A shorthand (`on_success: name | [names]`). Each list entry may also be a transition object
  * (`{when, publish, do}`, as in Attune's install_packs): its `when` is combined with the
@@ -222,17 +246,20 @@ function shorthand(value: unknown, when: string | null, field: string, problems:
   }
   const out: Transition[] = [];
   let names: string[] = [];
+  let fields: string[] = [];
   const flush = () => {
-    if (names.length) out.push({ when, publish: [], do: names });
+    if (names.length) out.push(placed({ when, publish: [], do: names }, field, { do: fields }));
     names = [];
+    fields = [];
   };
   list.forEach((item, i) => {
     if (typeof item === 'string' && item.trim()) {
       names.push(item.trim());
+      fields.push(typeof value === 'string' ? field : `${field}[${i}]`);
     } else if (isObject(item)) {
       flush();
       const t = transition(item, `${field}[${i}]`, problems);
-      if (t) out.push({ ...t, when: when === null ? t.when : both(when, t.when) });
+      if (t) out.push(placed({ ...t, when: when === null ? t.when : both(when, t.when) }, `${field}[${i}]`));
     } else {
       problems.add(`${field}[${i}]`, `must be a task name or a transition {when?, publish?, do?}, not ${describe(item)}`);
     }
@@ -247,14 +274,14 @@ function transitions(raw: Record<string, unknown>, problems: Problems): Transiti
   // later transitions' expressions see the values, as when Attune attaches it to the first one.
   if (raw.publish !== undefined && raw.publish !== null) {
     const publish = publishList(raw.publish, 'publish', problems);
-    if (publish.length) out.push({ when: WHEN_SUCCEEDED, publish, do: [] });
+    if (publish.length) out.push(placed({ when: WHEN_SUCCEEDED, publish, do: [] }, 'publish', { publish: 'publish' }));
   }
   if (raw.next !== undefined && raw.next !== null) {
     if (!Array.isArray(raw.next)) problems.add('next', `must be a list of transitions {when?, publish?, do?}, not ${describe(raw.next)}`);
     else
       raw.next.forEach((t, i) => {
         const parsed = transition(t, `next[${i}]`, problems);
-        if (parsed) out.push(parsed);
+        if (parsed) out.push(placed(parsed, `next[${i}]`));
       });
   }
   const shorthands: [string, string | null][] = [
@@ -275,7 +302,8 @@ function transitions(raw: Record<string, unknown>, problems: Problems): Transiti
           problems.add(`decision[${i}]`, 'must be {when, next: task name}');
           return;
         }
-        out.push({ when: optionalCondition(d.when, `decision[${i}].when`, problems), publish: [], do: [d.next] });
+        const t = { when: optionalCondition(d.when, `decision[${i}].when`, problems), publish: [], do: [d.next] };
+        out.push(placed(t, `decision[${i}]`, { do: [`decision[${i}].next`] }));
       });
   }
   return out;
@@ -486,6 +514,9 @@ function parseConfig(value: unknown, problems: Problems): WorkflowConfig {
   if (retention !== undefined && retention !== null) {
     if (typeof retention === 'string' && parseDuration(retention) !== undefined) {
       config.artifactRetention = retention;
+    } else if (positiveInteger(retention)) {
+      // A bare count is a number of versions (the seed's "retention 1").
+      config.artifactRetention = { retention_policy: 'versions', retention_limit: retention };
     } else if (
       isObject(retention) &&
       (RETENTION_POLICIES as readonly unknown[]).includes(retention.retention_policy) &&
@@ -496,7 +527,7 @@ function parseConfig(value: unknown, problems: Problems): WorkflowConfig {
     } else {
       problems.add(
         'config.artifact_retention',
-        `must be a duration such as "30d" or {retention_policy: ${RETENTION_POLICIES.join('|')}, retention_limit: a positive whole number}`,
+        `must be a duration such as "30d", a number of versions, or {retention_policy: ${RETENTION_POLICIES.join('|')}, retention_limit: a positive whole number}`,
       );
     }
   }
@@ -645,12 +676,13 @@ export function validateWorkflowDefinition(raw: unknown): ParsedWorkflow {
       if (!names.has(dep)) at.add(`depends_on[${i}]`, `"${dep}" is not a task of this workflow`);
     });
     task.next.forEach((t, i) => {
+      const field = fieldsOf(t, i);
       t.do.forEach((target, j) => {
-        if (!names.has(target)) at.add(`next[${i}].do[${j}]`, `"${target}" is not a task of this workflow`);
+        if (!names.has(target)) at.add(field.do[j] ?? `next[${i}].do[${j}]`, `"${target}" is not a task of this workflow`);
       });
-      if (t.when !== null) for (const message of conditionIssues(t.when, true)) at.add(`next[${i}].when`, message);
+      if (t.when !== null) for (const message of conditionIssues(t.when, true)) at.add(field.when, message);
       t.publish.forEach((p, j) => {
-        for (const issue of templateIssues(p.value, true)) at.add(`next[${i}].publish[${j}].${p.name}${issue.path}`, issue.message);
+        for (const issue of templateIssues(p.value, true)) at.add(`${field.publish}[${j}].${p.name}${issue.path}`, issue.message);
       });
     });
     if (task.when !== null) for (const message of conditionIssues(task.when, false)) at.add('when', message);

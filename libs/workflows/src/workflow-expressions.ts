@@ -106,3 +106,40 @@ export function conditionIssues(text: string, functionsAllowed: boolean): string
 export function evaluateWorkflowCondition(text: string, scope: Record<string, unknown>): boolean {
   return isTruthy(compileWorkflowExpression(wholeExpression(text) ?? text).evaluate(scope));
 }
+
+/** The ExpressionScope the engine builds for a task's input, a transition or the output map. */
+export type WorkflowScope = Record<string, unknown>;
+
+const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
+
+function asText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Renders a value of a definition (`input`, `publish`, `output_map`, `with_items`): every string
+ * holding `{{ … }}` is evaluated, objects and lists are walked. A string that is one whole
+ * expression keeps the value's type; otherwise each placeholder becomes text. Throws the
+ * evaluator's ExpressionError, which the engine turns into the task's (or run's) error.
+ */
+export function renderWorkflowValue(value: unknown, scope: WorkflowScope): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('{{')) return value;
+    const whole = wholeExpression(value);
+    if (whole !== undefined) return compileWorkflowExpression(whole).evaluate(scope);
+    return value.replace(PLACEHOLDER, (_m, expr: string) => asText(compileWorkflowExpression(expr.trim()).evaluate(scope)));
+  }
+  if (Array.isArray(value)) return value.map((v) => renderWorkflowValue(v, scope));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = renderWorkflowValue(v, scope);
+    return out;
+  }
+  return value;
+}
+
+/** Evaluates a `with_items` source (`{{ expr }}` or a bare expression) to the list of items. */
+export function evaluateWorkflowItems(text: string, scope: WorkflowScope): unknown {
+  return compileWorkflowExpression(wholeExpression(text) ?? text).evaluate(scope);
+}

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { CI_CD, CLEANUP, FAN_OUT, SEQUENTIAL } from '../test/workflow-examples';
+import { CI_CD, CLEANUP, FAN_OUT, POLL_UNTIL_READY, SEQUENTIAL } from '../test/workflow-examples';
 import { validateWorkflowDefinition } from './workflow-definition';
 import { workflowGraph } from './workflow-graph';
 import { WHEN_FAILED, WHEN_SUCCEEDED } from './workflow-model';
@@ -53,19 +53,7 @@ describe('workflowGraph', () => {
   });
 
   it('starts every task nothing reaches, counts a source task once, and ignores a self-loop for starting', () => {
-    const graph = graphOf(`
-tasks:
-  - name: poll
-    action: core.http_request
-    next:
-      - when: "{{ result().status != 'ready' }}"
-        do: [poll]
-      - when: "{{ result().status == 'ready' }}"
-        do: [report]
-    on_failure: report
-  - {name: side, action: core.noop, on_complete: report}
-  - {name: report, action: core.noop, join: all}
-`);
+    const graph = graphOf(POLL_UNTIL_READY);
     expect(graph.startTasks).toEqual(['poll', 'side']);
     expect(graph.inboundTransitions).toEqual({ poll: 1, side: 0, report: 2 });
   });

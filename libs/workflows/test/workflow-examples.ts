@@ -117,3 +117,18 @@ tasks:
     consumes: [app.bin, test.test-report]
     input: {target: "production:/opt/app/"}
 `;
+
+/** Polls until a service is ready: a loop through transitions, ended by its condition; `side` joins `report`. */
+export const POLL_UNTIL_READY = `
+tasks:
+  - name: poll
+    action: core.http_request
+    next:
+      - when: "{{ result().status != 'ready' }}"
+        do: [poll]
+      - when: "{{ result().status == 'ready' }}"
+        do: [report]
+    on_failure: report
+  - {name: side, action: core.noop, on_complete: report}
+  - {name: report, action: core.noop, join: all}
+`;

@@ -1,8 +1,11 @@
-import { ACTION_REF_PATTERN, OUTPUT_FORMATS, WORKER_LOST_POLICIES } from '@attune/contracts';
+import { ACTION_REF_PATTERN, ARTIFACT_TYPES, OUTPUT_FORMATS, WORKER_LOST_POLICIES } from '@attune/contracts';
 import type { ActionEntity } from '@attune/persistence';
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Allow, IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, MaxLength, Min, ValidateBy } from 'class-validator';
+import { Allow, IsBoolean, IsInt, IsOptional, IsString, Matches, MaxLength, Min, ValidateBy } from 'class-validator';
 import { PageQuery } from '../common/pagination';
+import { packMember, timestamps } from '../common/records';
+import { OptionalJsonObject } from '../common/field.decorators';
 
 export class ActionListQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Only the actions of this pack' }) @IsOptional() @IsString() pack_ref?: string;
@@ -19,7 +22,22 @@ function IsStringOrInteger(): PropertyDecorator {
   });
 }
 
-const RUNTIME_DOC = 'shell, python (python3) or node; aliases such as core.shell, python3 or nodejs are accepted';
+const ARTIFACTS_DOC =
+  'Files kept after each run: paths (globs allowed) relative to the work directory. Each match is uploaded as a version of ' +
+  'an artifact of the execution (name defaults to the file name) before the execution turns terminal. A missing required ' +
+  'file fails the run; a missing optional one is listed in result.artifacts_missing. when: success keeps it only on success.';
+
+export class ArtifactDeclarationDto {
+  @ApiProperty({ example: 'dist/*.bin' }) path!: string;
+  @ApiPropertyOptional({ description: 'The artifact name; defaults to the file name' }) name?: string;
+  @ApiPropertyOptional({ enum: ARTIFACT_TYPES, description: 'Defaults from the extension (file_text, file_datatable, file_image, else file_binary)' }) type?: string;
+  @ApiPropertyOptional({ default: false }) required?: boolean;
+  @ApiPropertyOptional({ enum: ['always', 'success'], default: 'always' }) when?: string;
+}
+
+const RUNTIME_DOC =
+  'shell, python (python3) or node; aliases such as core.shell, python3 or nodejs are accepted. `workflow` is refused here with 422: ' +
+  'workflows are written with /api/v1/workflows, which takes their definition';
 const ENTRYPOINT_DOC =
   'A script path inside the pack (a bare name may also be relative to actions/). For shell, a value that does not look ' +
   'like a file path (it has spaces, or no extension) is inline script text, run with /bin/sh -c.';
@@ -33,30 +51,26 @@ export class ActionDto {
   @ApiProperty({ description: 'The pack\'s id (Attune\'s field)' }) pack!: number;
   @ApiProperty() pack_ref!: string;
   @ApiProperty() label!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) description!: string | null;
-  @ApiProperty({ enum: ['shell', 'python', 'node'] }) runtime!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ enum: ['shell', 'python', 'node', 'workflow'], description: 'workflow: a workflow (see /api/v1/workflows), run by the executor as a parent execution' }) runtime!: string;
   @ApiProperty({ example: 'core.shell', description: 'The runtime as Attune names it (core.shell, core.python, core.node)' }) runtime_ref!: string;
   @ApiProperty({ description: ENTRYPOINT_DOC }) entrypoint!: string;
   @ApiProperty({ description: 'True when entrypoint is inline shell text rather than a script in the pack' }) inline!: boolean;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Always in JSON Schema form' }) param_schema!: Record<string, unknown>;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) out_schema!: Record<string, unknown> | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) out_schema!: Record<string, unknown> | null;
   @ApiProperty({ enum: OUTPUT_FORMATS, description: 'How stdout is parsed into result.data (text: not parsed)' }) output_format!: string;
-  @ApiPropertyOptional({ nullable: true, type: Number }) timeout_seconds!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) timeout_seconds!: number | null;
   @ApiProperty() enabled!: boolean;
   @ApiProperty({ description: 'True when created over the API (POST /actions), false when registered from a pack archive or built in' }) is_adhoc!: boolean;
   @ApiProperty({ enum: WORKER_LOST_POLICIES, description: 'What happens to a run whose worker is lost' }) on_worker_lost!: string;
+  @ApiProperty({ type: [ArtifactDeclarationDto], description: ARTIFACTS_DOC }) artifacts!: ArtifactDeclarationDto[];
   @ApiProperty() created!: string;
   @ApiProperty() updated!: string;
 }
 
 export function toActionDto(a: ActionEntity): ActionDto {
   return {
-    id: a.id,
-    ref: a.ref,
-    pack: a.packId,
-    pack_ref: a.packRef,
-    label: a.label,
-    description: a.description,
+    ...packMember(a),
     runtime: a.runtime,
     runtime_ref: `core.${a.runtime}`,
     entrypoint: a.entrypoint,
@@ -68,8 +82,8 @@ export function toActionDto(a: ActionEntity): ActionDto {
     enabled: a.enabled,
     is_adhoc: a.isAdhoc ?? false,
     on_worker_lost: a.onWorkerLost ?? 'abandon',
-    created: new Date(a.created).toISOString(),
-    updated: new Date(a.updated).toISOString(),
+    artifacts: a.artifacts ?? [],
+    ...timestamps(a),
   };
 }
 
@@ -80,24 +94,45 @@ export function toActionDto(a: ActionEntity): ActionDto {
 class ActionFieldsDto {
   @ApiPropertyOptional({ example: 'Say hello' }) @IsOptional() @IsString() @MaxLength(255) label?: string;
   @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsString() @MaxLength(10_000) description?: string;
-  @ApiPropertyOptional({ description: PARAM_SCHEMA_DOC, type: 'object', additionalProperties: true })
-  @IsOptional() @IsObject()
+  @OptionalJsonObject({ description: PARAM_SCHEMA_DOC })
   param_schema?: Record<string, unknown>;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'JSON Schema of result.data' })
-  @IsOptional() @IsObject()
+  @OptionalJsonObject({ nullable: true, description: 'JSON Schema of result.data' })
   out_schema?: Record<string, unknown> | null;
   @ApiPropertyOptional({ enum: OUTPUT_FORMATS, default: 'text' }) @IsOptional() @IsString() output_format?: string;
   @ApiPropertyOptional({ nullable: true, type: Number, minimum: 1 }) @IsOptional() @IsInt() @Min(1) timeout_seconds?: number | null;
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
   @ApiPropertyOptional({ enum: WORKER_LOST_POLICIES, default: 'abandon' }) @IsOptional() @IsString() on_worker_lost?: string;
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { oneOf: [{ type: 'string' }, { $ref: '#/components/schemas/ArtifactDeclarationDto' }] },
+    description: `${ARTIFACTS_DOC} A plain string is a path. Checked like a pack's action YAML (422 names each bad field).`,
+  })
+  @Allow()
+  artifacts?: unknown;
 }
 
 const IGNORED = 'Accepted for Attune clients and ignored: this platform has no such feature yet (see docs/compatibility.md)';
 
 /**
  * Fields Attune's action requests carry for features this platform does not have. They are
- * accepted with any value and ignored, so that a request written for Attune is never refused
- * over them; `required_worker_runtimes` alone is read, to choose the runtime when nothing else names it.
+ * accepted with any value and ignored, so that a request written for Attune is never refused over them.
+ */
+const IGNORED_FIELDS = [
+  'runtime_version_constraint', 'worker_selector', 'worker_tolerations', 'worker_affinity',
+  'accesses_mcp', 'default_execution_permission_set_refs', 'reference_visibility', 'reference_allowed_pack_refs',
+  'artifact_retention_policy', 'artifact_retention_limit', 'log_retention_policy', 'log_retention_limit',
+  'parameter_delivery', 'parameter_format',
+];
+
+/** What the documentation of an ignored field says after IGNORED, where there is more to say. */
+const IGNORED_NOTES: Record<string, string> = {
+  parameter_delivery: 'the parameters arrive on stdin, as PARAM_* variables and in ATTUNE_PARAMETER_FILE',
+};
+
+/**
+ * Attune's own action fields: its name for the runtime, the runtimes a worker must have, and the
+ * IGNORED_FIELDS (declared below the class). Of these `required_worker_runtimes` alone is read,
+ * to choose the runtime when nothing else names it.
  */
 class AttuneActionFieldsDto extends ActionFieldsDto {
   @ApiPropertyOptional({ example: 'core.python', description: 'Attune\'s runtime name (core.shell, core.python, core.node); wins over runtime' })
@@ -111,29 +146,17 @@ class AttuneActionFieldsDto extends ActionFieldsDto {
   })
   @Allow()
   required_worker_runtimes?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() runtime_version_constraint?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() worker_selector?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() worker_tolerations?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() worker_affinity?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() accesses_mcp?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() default_execution_permission_set_refs?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() reference_visibility?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() reference_allowed_pack_refs?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() artifact_retention_policy?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() artifact_retention_limit?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() log_retention_policy?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() log_retention_limit?: unknown;
-  @ApiPropertyOptional({ description: `${IGNORED}; the parameters arrive on stdin, as PARAM_* variables and in ATTUNE_PARAMETER_FILE` }) @Allow() parameter_delivery?: unknown;
-  @ApiPropertyOptional({ description: IGNORED }) @Allow() parameter_format?: unknown;
 }
 
-/** The Attune-only fields above, by name: the service drops them before building the action. */
-export const IGNORED_ATTUNE_ACTION_FIELDS = [
-  'required_worker_runtimes', 'runtime_version_constraint', 'worker_selector', 'worker_tolerations', 'worker_affinity',
-  'accesses_mcp', 'default_execution_permission_set_refs', 'reference_visibility', 'reference_allowed_pack_refs',
-  'artifact_retention_policy', 'artifact_retention_limit', 'log_retention_policy', 'log_retention_limit',
-  'parameter_delivery', 'parameter_format',
-] as const;
+// Declared before the classes that extend it, which take its documented properties as they stand.
+// Any JSON is accepted; `type` says `object`, as a property declared `unknown` would.
+for (const field of IGNORED_FIELDS) {
+  const description = IGNORED_NOTES[field] ? `${IGNORED}; ${IGNORED_NOTES[field]}` : IGNORED;
+  applyDecorators(Allow(), ApiPropertyOptional({ type: Object, description }))(AttuneActionFieldsDto.prototype, field);
+}
+
+/** The Attune-only fields by name: the service drops them before building the action. */
+export const IGNORED_ATTUNE_ACTION_FIELDS = ['required_worker_runtimes', ...IGNORED_FIELDS];
 
 const RUNTIME_FIELD_DOC =
   `${RUNTIME_DOC}. Attune sends a numeric runtime id here: a number is accepted and ignored (use runtime_ref). ` +

@@ -4,6 +4,7 @@ import { type ActionEntity, ActionRepository, isRefusal, PackRegistryRepository,
 import { Injectable, Logger } from '@nestjs/common';
 import { refusalError } from '../packs/packs.service';
 import { type CreateActionDto, IGNORED_ATTUNE_ACTION_FIELDS, type UpdateActionDto } from './action.dto';
+import { found } from '../common/found';
 
 /**
  * An action body written for Attune, in this platform's terms: a numeric `runtime` (Attune's
@@ -25,6 +26,14 @@ export function attuneToOwn(raw: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
+/**
+ * A workflow needs its definition, which this route does not take: workflows are written
+ * through /api/v1/workflows (or a pack), which validate the definition. Refused with 422 on
+ * `runtime`, for new actions and for changes to an existing workflow alike.
+ */
+export const WORKFLOWS_ELSEWHERE =
+  'workflows are created and changed with /api/v1/workflows (POST with the definition, PUT /api/v1/workflows/{ref}) or in a pack; not through /api/v1/actions';
+
 @Injectable()
 export class ActionsService {
   private readonly logger = new Logger(ActionsService.name);
@@ -40,9 +49,7 @@ export class ActionsService {
   }
 
   async get(ref: string): Promise<ActionEntity> {
-    const action = await this.actions.findByRef(ref);
-    if (!action) throw new DomainError('NOT_FOUND', `action "${ref}" not found`);
-    return action;
+    return found(await this.actions.findByRef(ref), `action "${ref}"`);
   }
 
   async create(dto: CreateActionDto): Promise<ActionEntity> {
@@ -69,6 +76,7 @@ export class ActionsService {
       timeout_seconds: current.timeoutSeconds,
       enabled: current.enabled,
       on_worker_lost: current.onWorkerLost,
+      artifacts: current.artifacts,
       ...attuneToOwn(Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined))),
     };
     // An unchanged script entrypoint stays valid even if the pack's archive moved on since.
@@ -94,7 +102,7 @@ export class ActionsService {
     const version = pack.digest ? await this.registry.findVersion(pack.ref, pack.digest) : null;
     const files = version ? new Set(version.files.map((f) => f.path)) : undefined;
     if (files && alsoAllowed) files.add(alsoAllowed);
-    const { action, errors } = buildActionDefinition(raw, { packRef, files });
+    const { action, errors } = buildActionDefinition(raw, { packRef, files, workflows: { refusal: WORKFLOWS_ELSEWHERE } });
     if (!action) throw new DomainError('VALIDATION_ERROR', 'the action is invalid', errors);
     return action;
   }

@@ -1,5 +1,5 @@
 import { type DomainError, ERROR_CODES } from '@attune/contracts';
-import type { Artifact, ArtifactRepository, ArtifactVersion } from '@attune/persistence';
+import type { Artifact, ArtifactVersion, BlobRepository } from '@attune/persistence';
 import type { BlobStore, ByteRange } from '@attune/storage';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import express from 'express';
@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { parseRange } from '../common/http-range';
+import { parseRange } from '../common/http/http-range';
+import { sendBlob } from '../common/http/send-blob';
 import { ApiConfig } from '../config/api.config';
 import { ArtifactDownloads } from './artifact-downloads.service';
 
@@ -62,12 +63,12 @@ describe('ArtifactDownloads', () => {
         );
       },
     } as unknown as BlobStore;
-    const repo = { blobForDownload: async () => ({ key: 'blobs/u/x', corruptSince }) } as unknown as ArtifactRepository;
+    const repo = { blobForDownload: async () => ({ key: 'blobs/u/x', corruptSince }) } as unknown as BlobRepository;
     const config = Object.assign(new ApiConfig(), { artifactVerifyBufferBytes: 8 * MiB });
     const downloads = new ArtifactDownloads(config, repo, store);
     const app = express();
     app.get('/', (req, res) => {
-      downloads.send(req, res, artifact, version).catch((err: DomainError) => res.status(ERROR_CODES[err.code] ?? 500).json({ code: err.code, error: err.message, details: err.details }));
+      sendBlob(req, res, downloads.blob(artifact, version)).catch((err: DomainError) => res.status(ERROR_CODES[err.code] ?? 500).json({ code: err.code, error: err.message, details: err.details }));
     });
     server = await new Promise<Server>((r) => {
       const s = app.listen(0, '127.0.0.1', () => r(s));

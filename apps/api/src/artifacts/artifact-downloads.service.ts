@@ -1,13 +1,14 @@
 import { DomainError } from '@attune/contracts';
-import { type Artifact, ArtifactRepository, type ArtifactVersion } from '@attune/persistence';
+import { type Artifact, type ArtifactVersion, BlobRepository } from '@attune/persistence';
 import { BLOB_STORE, BlobNotFoundError, type BlobStore, ChecksumMismatchError, HashingCounter, SizeMismatchError } from '@attune/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { Counter } from 'prom-client';
 import { ApiConfig } from '../config/api.config';
-import { parseRange } from '../common/http-range';
+import type { DownloadableBlob } from '../common/http/blob';
+import type { ByteRange } from '../common/http/http-range';
 
 /** Downloads go out in chunks of about this size rather than as S3 hands them over (64 KiB or less). */
 const DOWNLOAD_CHUNK_BYTES = 512 * 1024;
@@ -16,19 +17,6 @@ const checksumFailures = new Counter({
   name: 'attune_artifact_checksum_failures_total',
   help: 'Downloads refused or aborted because the stored bytes do not match their sha256',
 });
-
-/** The stored bytes of a version are not what was committed. */
-export class CorruptContentError extends Error {
-  constructor(
-    readonly artifactId: number,
-    readonly version: number,
-    readonly expected: string,
-    readonly actual: string,
-  ) {
-    super(`artifact ${artifactId} version ${version}: stored content hashes to ${actual}, expected ${expected}`);
-    this.name = 'CorruptContentError';
-  }
-}
 
 /**
  * The stored bytes of a version are known to be wrong: 503 SERVICE_UNAVAILABLE (the content is
@@ -43,20 +31,15 @@ function corruptContent(artifactId: number, version: ArtifactVersion, what: stri
   );
 }
 
-function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
-
 /**
- * Downloads of a version: streamed from the blob store with Range, ETag (the sha256) and
- * X-Checksum-Sha256. The content is checked against its sha256 on the way: small contents
- * (up to ATTUNE_ARTIFACT_VERIFY_BUFFER_BYTES) before the first byte is sent, so a mismatch is a
- * clean 500; bigger ones while streaming, where a mismatch aborts the response before its last
- * chunk. Either way it is logged and counted (attune_artifact_checksum_failures_total); wrong
- * bytes are never served as a complete response. A ranged read streams just its bytes and is not
- * verified (that would mean reading all of it): blobs the integrity scrub (artifact-store) found
- * corrupt are refused, and a client can check the assembled file against X-Checksum-Sha256.
+ * Downloads of a version: the blob the HTTP layer's sendBlob streams with Range, ETag (the
+ * sha256) and X-Checksum-Sha256. The content is checked against its sha256 on the way: small
+ * contents (up to ATTUNE_ARTIFACT_VERIFY_BUFFER_BYTES) before the first byte is sent, so a
+ * mismatch is a clean 503; bigger ones while streaming, where a mismatch aborts the response
+ * before its last chunk. Either way it is logged and counted (attune_artifact_checksum_failures_total);
+ * wrong bytes are never served as a complete response. A ranged read streams just its bytes and
+ * is not verified (that would mean reading all of it): blobs the integrity scrub (artifact-store)
+ * found corrupt are refused, and a client can check the assembled file against X-Checksum-Sha256.
  */
 @Injectable()
 export class ArtifactDownloads {
@@ -64,32 +47,41 @@ export class ArtifactDownloads {
 
   constructor(
     private readonly config: ApiConfig,
-    private readonly artifacts: ArtifactRepository,
+    private readonly blobs: BlobRepository,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
   ) {}
 
-  async send(req: Request, res: Response, artifact: Artifact, version: ArtifactVersion): Promise<void> {
+  /** The version as a blob to send; its bytes are looked up and opened only when sendBlob asks. */
+  blob(artifact: Artifact, version: ArtifactVersion): DownloadableBlob {
     const size = version.sizeBytes;
-    const etag = `"${version.sha256}"`;
-    const fileName = artifact.name ?? artifact.ref;
-    res.setHeader('ETag', etag);
-    res.setHeader('X-Checksum-Sha256', version.sha256);
-    res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('Content-Disposition', contentDisposition(`${fileName}`));
-    res.setHeader('Cache-Control', 'private, no-cache');
-    const ifNoneMatch = req.headers['if-none-match'];
-    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) {
-      res.status(304).end();
-      return;
-    }
-    const ifRange = req.headers['if-range'];
-    const range = ifRange && ifRange !== etag ? ({ kind: 'none' } as const) : parseRange(req.headers.range, size);
-    if (range.kind === 'unsatisfiable') {
-      res.setHeader('Content-Range', `bytes */${size}`);
-      res.status(416).json({ error: `range ${req.headers.range} is not satisfiable for ${size} bytes`, code: 'RANGE_NOT_SATISFIABLE' });
-      return;
-    }
-    const blob = await this.artifacts.blobForDownload(version.sha256);
+    const mismatch = (actual: string, key?: string) => {
+      checksumFailures.inc();
+      this.logger.error({ artifact_id: artifact.id, version: version.version, sha256: version.sha256, actual, key }, 'stored content fails its checksum');
+    };
+    return {
+      size,
+      contentType: version.contentType,
+      sha256: version.sha256,
+      fileName: `${artifact.name ?? artifact.ref}`,
+      headers: { 'Cache-Control': 'private, no-cache' },
+      open: (range) => this.open(artifact, version, range, mismatch),
+      onStreamError: (err) => {
+        if (err instanceof ChecksumMismatchError) mismatch(err.actualSha256, err.key);
+        else if (err instanceof SizeMismatchError) mismatch(err.actualBytes > size ? `more than ${size} bytes` : `${err.actualBytes} bytes instead of ${size}`, err.key);
+        else if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) mismatch(`undecodable gzip (${err.message})`);
+        else this.logger.warn({ artifact_id: artifact.id, version: version.version, err: err.message }, 'download interrupted');
+      },
+    };
+  }
+
+  private async open(
+    artifact: Artifact,
+    version: ArtifactVersion,
+    range: ByteRange | undefined,
+    mismatch: (actual: string, key?: string) => void,
+  ): Promise<NodeJS.ReadableStream> {
+    const size = version.sizeBytes;
+    const blob = await this.blobs.blobForDownload(version.sha256);
     if (!blob) {
       this.logger.error({ artifact_id: artifact.id, version: version.version, sha256: version.sha256 }, 'a committed version has no blob row');
       throw new DomainError('INTERNAL_ERROR', 'the stored content of this version is missing');
@@ -99,59 +91,36 @@ export class ArtifactDownloads {
       // Found corrupt by the integrity scrub: refused whole and in part (a range is not hashed on the way).
       throw corruptContent(artifact.id, version, `failed its integrity check on ${blob.corruptSince.toISOString()}`);
     }
-    const start = range.kind === 'range' ? range.start : 0;
-    const end = range.kind === 'range' ? range.end : size - 1;
-    const length = size === 0 ? 0 : end - start + 1;
-    const mismatch = (actual: string) => {
-      checksumFailures.inc();
-      const err = new CorruptContentError(artifact.id, version.version, version.sha256, actual);
-      this.logger.error({ artifact_id: artifact.id, version: version.version, sha256: version.sha256, actual, key }, 'stored content fails its checksum');
-      return err;
-    };
+    const whole = () => new HashingCounter(key, { size, expectedSha256: version.sha256, coalesceBytes: DOWNLOAD_CHUNK_BYTES });
 
-    if (range.kind !== 'range' && size <= this.config.artifactVerifyBufferBytes) {
+    if (blob.encoding === 'gzip') {
+      // Stored compressed: the original bytes are decompressed on the way (a range skips to its
+      // start), and a whole read is hashed against the version like any other.
+      const source = await this.get(key);
+      return chain(source, createGunzip(), range ? new ByteWindow(range.start, range.end - range.start + 1) : whole());
+    }
+
+    if (!range && size <= this.config.artifactVerifyBufferBytes) {
       // Small and whole: read it all, check it, then answer; a mismatch is an ordinary error response.
-      const whole = size === 0 ? Buffer.alloc(0) : await this.readAll(key, size);
-      const actual = createHash('sha256').update(whole).digest('hex');
-      if (whole.length !== size || actual !== version.sha256) {
-        mismatch(whole.length !== size ? `${whole.length} bytes instead of ${size}` : actual);
+      const bytes = size === 0 ? Buffer.alloc(0) : await this.readAll(key, size);
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      if (bytes.length !== size || actual !== version.sha256) {
+        mismatch(bytes.length !== size ? `${bytes.length} bytes instead of ${size}` : actual, key);
         throw corruptContent(artifact.id, version, 'fails its checksum');
       }
-      this.writeHead(res, false, start, end, size, length, version.contentType);
-      res.end(whole);
-      return;
+      return Readable.from([bytes]);
     }
 
     // A range is streamed from the store as it is, whatever the size: only its bytes are read
     // (never the whole object into memory). It is not hashed; the scrub is what catches a blob
-    // that rotted, after which it is refused above.
-    const source = await this.open(key, range.kind === 'range' ? { start, end } : undefined);
-    this.writeHead(res, range.kind === 'range', start, end, size, length, version.contentType);
-    // The whole content is hashed on the way and its last chunk held back until it matches, so a
-    // mismatch aborts the response before it is complete. Chunks go out coalesced (fewer writes).
-    const stages: NodeJS.ReadWriteStream[] =
-      range.kind === 'range' ? [] : [new HashingCounter(key, { size, expectedSha256: version.sha256, coalesceBytes: DOWNLOAD_CHUNK_BYTES })];
-    await new Promise<void>((resolve) => {
-      pipeline([source, ...stages, res] as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream], (err) => {
-        if (err instanceof ChecksumMismatchError) mismatch(err.actualSha256);
-        else if (err instanceof SizeMismatchError) mismatch(err.actualBytes > size ? `more than ${size} bytes` : `${err.actualBytes} bytes instead of ${size}`);
-        else if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-          this.logger.warn({ artifact_id: artifact.id, version: version.version, err: err.message }, 'download interrupted');
-        }
-        // pipeline() destroyed the response on error: the client sees a truncated body, never a complete wrong one.
-        resolve();
-      });
-    });
+    // that rotted, after which it is refused above. The whole content is hashed on the way and
+    // its last chunk held back until it matches, so a mismatch aborts the response before it is
+    // complete. Chunks go out coalesced (fewer writes).
+    if (range) return this.get(key, range);
+    return chain(await this.get(key), whole());
   }
 
-  private writeHead(res: Response, partial: boolean, start: number, end: number, size: number, length: number, contentType: string): void {
-    res.status(partial ? 206 : 200);
-    res.setHeader('Content-Type', contentType);
-    res.setHeader('Content-Length', String(length));
-    if (partial) res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
-  }
-
-  private async open(key: string, range?: { start: number; end: number }): Promise<NodeJS.ReadableStream> {
+  private async get(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
     try {
       return await this.store.get(key, range);
     } catch (err) {
@@ -167,7 +136,7 @@ export class ArtifactDownloads {
   private async readAll(key: string, expected: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let total = 0;
-    const stream = (await this.open(key)) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+    const stream = (await this.get(key)) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
     for await (const chunk of stream) {
       chunks.push(chunk);
       total += chunk.length;
@@ -177,5 +146,34 @@ export class ArtifactDownloads {
       }
     }
     return Buffer.concat(chunks);
+  }
+}
+
+/** `source` through `stages`: the last stage, which fails (and is destroyed) when any of them fails. */
+function chain(source: NodeJS.ReadableStream, ...stages: NodeJS.ReadWriteStream[]): NodeJS.ReadableStream {
+  pipeline([source, ...stages] as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream], () => undefined);
+  return stages[stages.length - 1];
+}
+
+/** Passes `length` bytes starting at offset `start` of what flows through, then ends. */
+class ByteWindow extends Transform {
+  private offset = 0;
+
+  constructor(
+    private readonly start: number,
+    private readonly length: number,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const from = Math.max(0, this.start - this.offset);
+    const to = Math.min(chunk.length, this.start + this.length - this.offset);
+    const ended = this.offset >= this.start + this.length;
+    this.offset += chunk.length;
+    if (ended) return callback();
+    if (to > from) this.push(chunk.subarray(from, to));
+    if (this.offset >= this.start + this.length) this.push(null);
+    callback();
   }
 }

@@ -1,16 +1,16 @@
 import { type ArtifactVersionRecordV1, DomainError } from '@attune/contracts';
-import { BLOB_STORE, BlobTooLargeError, type BlobStore, ChecksumMismatchError, type PutResult, SizeMismatchError } from '@attune/storage';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import busboy from 'busboy';
-import type { Request, Response } from 'express';
-import type { Readable } from 'node:stream';
+import { BLOB_STORE, BlobTooLargeError, type BlobStore, ChecksumMismatchError, HashingCounter, type PutResult, SizeMismatchError } from '@attune/storage';
+import { Inject, Injectable } from '@nestjs/common';
+import { pipeline, type Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import type { Principal } from '../auth/auth.decorators';
+import type { MultipartBody, MultipartSpec, ReceivedUpload } from '../common/http/upload';
 import { ApiConfig } from '../config/api.config';
 import { CONTENT_TYPE_PATTERN } from './artifact.dto';
 import { ArtifactsService } from './artifacts.service';
 
 /** The form fields an upload reads; anything else is ignored. */
-const UPLOAD_FIELDS = new Set(['content_type', 'execution', 'size', 'sha256']);
+const UPLOAD_FIELDS = new Set(['content_type', 'execution', 'size', 'sha256', 'compress']);
 
 /** `size` and `sha256` form fields sent before the file: what the file must be. */
 export function announcedContent(fields: Record<string, string>, maxBytes: number): { size?: number; expectedSha256?: string } {
@@ -31,175 +31,132 @@ export function announcedContent(fields: Record<string, string>, maxBytes: numbe
   return out;
 }
 
-/** Multipart framing around the file: what a Content-Length may exceed the limit by. */
-const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 const GENERIC_TYPE = 'application/octet-stream';
 
-interface Parsed {
-  put?: PutResult;
-  fileSeen: boolean;
-  fileType?: string;
-  fields: Record<string, string>;
+/** A store's refusal of the file as the answer: 413 past the limit, 422 when it is not what its fields announced. */
+function storeRefusal(err: unknown, maxBytes: number): unknown {
+  if (err instanceof BlobTooLargeError) return new DomainError('PAYLOAD_TOO_LARGE', `the upload exceeds the limit of ${maxBytes} bytes`);
+  if (err instanceof SizeMismatchError) {
+    return new DomainError('VALIDATION_ERROR', `the file does not hold the ${err.expectedBytes} bytes the size field announced`, [
+      { field: 'size', message: err.actualBytes > err.expectedBytes ? 'the file is longer' : `the file holds ${err.actualBytes} bytes` },
+    ]);
+  }
+  if (err instanceof ChecksumMismatchError) {
+    return new DomainError('VALIDATION_ERROR', `the file hashes to ${err.actualSha256}, not the sha256 field's ${err.expectedSha256}`, [
+      { field: 'sha256', message: 'does not match the file' },
+    ]);
+  }
+  return err;
+}
+
+/** What storing the file part gave: the content's measure, and for compressed content the stored object's size. */
+interface Stored {
+  put: PutResult;
+  stored?: { encoding: 'gzip'; size: number };
 }
 
 /**
- * `POST /api/v1/artifacts/{id}/versions/upload`: the multipart body is parsed as it arrives
- * (busboy), and the `file` part is piped straight into a staging object while the blob store
- * hashes it, so memory stays flat whatever the size (multer, which Nest would use, buffers in
- * memory by default). Then artifact-store commits it.
+ * `POST /api/v1/artifacts/{id}/versions/upload`: the HTTP layer's multipart receiver streams the
+ * `file` part straight into a staging object while the blob store hashes it, so memory stays
+ * flat whatever the size. Then artifact-store commits it.
  */
 @Injectable()
 export class ArtifactUploads {
-  private readonly logger = new Logger(ArtifactUploads.name);
-
   constructor(
     private readonly artifacts: ArtifactsService,
     private readonly config: ApiConfig,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
   ) {}
 
-  async upload(principal: Principal, id: number, req: Request, res: Response): Promise<ArtifactVersionRecordV1> {
-    // Refusing before the body is read: close the connection afterwards rather than drain a large body.
-    const refuse = (err: DomainError): never => {
-      res.setHeader('Connection', 'close');
-      throw err;
-    };
-    const artifact = await this.artifacts.writableForVersions(principal, id).catch((err: DomainError) => refuse(err));
-    const type = req.headers['content-type'] ?? '';
-    if (!/^multipart\/form-data\s*;/i.test(type)) {
-      refuse(new DomainError('BAD_REQUEST', 'the upload must be multipart/form-data with the content in the field "file"'));
-    }
+  async upload(principal: Principal, id: number, body: MultipartBody): Promise<ArtifactVersionRecordV1> {
+    // Refused before the body is read when the artifact cannot take a version.
+    const artifact = await this.artifacts.writableForVersions(principal, id);
     const max = this.config.artifactMaxUploadBytes;
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max + MULTIPART_OVERHEAD_BYTES) {
-      refuse(new DomainError('PAYLOAD_TOO_LARGE', `the upload exceeds the limit of ${max} bytes`));
-    }
     const key = this.artifacts.newUploadKey();
-    let parsed: Parsed;
+    let received: ReceivedUpload<Stored>;
     try {
-      parsed = await this.parse(req, key, max);
+      received = await body.receive(this.spec(key, max));
     } catch (err) {
-      res.setHeader('Connection', 'close');
       await this.store.delete(key).catch(() => undefined);
-      if (err instanceof BlobTooLargeError) throw new DomainError('PAYLOAD_TOO_LARGE', `the upload exceeds the limit of ${max} bytes`);
-      if (err instanceof SizeMismatchError) {
-        throw new DomainError('VALIDATION_ERROR', `the file does not hold the ${err.expectedBytes} bytes the size field announced`, [
-          { field: 'size', message: err.actualBytes > err.expectedBytes ? 'the file is longer' : `the file holds ${err.actualBytes} bytes` },
-        ]);
-      }
-      if (err instanceof ChecksumMismatchError) {
-        throw new DomainError('VALIDATION_ERROR', `the file hashes to ${err.actualSha256}, not the sha256 field's ${err.expectedSha256}`, [
-          { field: 'sha256', message: 'does not match the file' },
-        ]);
-      }
-      if (err instanceof DomainError) throw err;
-      this.logger.warn({ artifact_id: id, err: (err as Error).message }, 'upload failed while receiving the body');
-      throw new DomainError('BAD_REQUEST', `the upload could not be read: ${(err as Error).message}`);
+      throw err;
     }
-    if (!parsed.put) throw new DomainError('BAD_REQUEST', 'multipart field "file" is required');
-    const put = parsed.put;
+    if (!received.file) throw new DomainError('BAD_REQUEST', 'multipart field "file" is required');
+    const { put, stored } = received.file.stored;
     let contentType: string;
     let execution: number | null;
     try {
-      contentType = this.contentTypeOf(parsed, artifact.contentType);
-      execution = this.artifacts.versionExecution(principal, artifact, this.executionField(parsed.fields.execution));
+      contentType = this.contentTypeOf(received.fields.content_type, received.file.mimeType, artifact.contentType);
+      execution = this.artifacts.versionExecution(principal, artifact, this.executionField(received.fields.execution));
     } catch (err) {
       await this.store.delete(key).catch(() => undefined);
       throw err;
     }
     // From here on the commit decides what becomes of the upload (see ArtifactsService.commit).
-    return this.artifacts.commit(principal, artifact, { key, size: put.size, sha256: put.sha256, contentType, execution });
-  }
-
-  /**
-   * Streams the body through busboy. The first `file` part goes to the upload key; other file
-   * parts are drained; `content_type` and `execution` fields are kept (before or after the file).
-   * `size` and `sha256`, when they come before the file, are checked against it: with `size` the
-   * bytes go to storage in one write of known length (on S3 a PutObject instead of a multipart
-   * upload), with `sha256` too the digest is recorded in that write and a file that does not
-   * match leaves nothing behind. Resolves once the body is parsed and the upload is stored.
-   */
-  private parse(req: Request, key: string, maxBytes: number): Promise<Parsed> {
-    const parsed: Parsed = { fileSeen: false, fields: {} };
-    return new Promise<Parsed>((resolve, reject) => {
-      let bb: busboy.Busboy;
-      try {
-        bb = busboy({ headers: req.headers, limits: { fields: 10, fieldSize: 1024, parts: 20, fieldNameSize: 100 } });
-      } catch (err) {
-        reject(new DomainError('BAD_REQUEST', `not a multipart body: ${(err as Error).message}`));
-        return;
-      }
-      let settled = false;
-      let parsing = true;
-      let pending: Promise<PutResult> | undefined;
-      const fail = (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        req.unpipe(bb);
-        bb.removeAllListeners('file');
-        bb.on('error', () => undefined);
-        reject(err);
-      };
-      const finish = () => {
-        if (settled || parsing) return;
-        if (!pending) {
-          settled = true;
-          resolve(parsed);
-          return;
-        }
-        pending.then(
-          (put) => {
-            if (settled) return;
-            settled = true;
-            parsed.put = put;
-            resolve(parsed);
-          },
-          fail,
-        );
-      };
-      bb.on('field', (name, value) => {
-        if (UPLOAD_FIELDS.has(name)) parsed.fields[name] = value;
-      });
-      bb.on('file', (name, stream: Readable, info) => {
-        if (name !== 'file' || parsed.fileSeen) {
-          stream.resume();
-          return;
-        }
-        parsed.fileSeen = true;
-        parsed.fileType = info.mimeType;
-        let announced: { size?: number; expectedSha256?: string };
-        try {
-          announced = announcedContent(parsed.fields, maxBytes);
-        } catch (err) {
-          stream.resume();
-          fail(err);
-          return;
-        }
-        // Without an announced digest, the one measured here goes to artifact-store with the
-        // commit; recording it on the object too would cost a second full write on S3.
-        pending = this.store.put(key, stream, { maxBytes, contentType: GENERIC_TYPE, recordDigest: false, ...announced });
-        // A failing put (too large, storage down) ends the request at once, not when the body ends.
-        pending.catch(fail);
-      });
-      bb.on('error', (err: Error) => fail(err));
-      bb.on('close', () => {
-        parsing = false;
-        finish();
-      });
-      req.on('aborted', () => fail(new Error('the client closed the connection during the upload')));
-      req.pipe(bb);
+    return this.artifacts.commit(principal, artifact, {
+      key,
+      size: put.size,
+      sha256: put.sha256,
+      contentType,
+      execution,
+      ...(stored ? { encoding: stored.encoding, storedSize: stored.size } : {}),
     });
   }
 
-  private contentTypeOf(parsed: Parsed, artifactType: string | null): string {
-    const field = parsed.fields.content_type?.trim();
+  /**
+   * The first `file` part goes to the upload key; other file parts are drained; `content_type`
+   * and `execution` fields are kept (before or after the file). `size` and `sha256`, when they
+   * come before the file, are checked against it: with `size` the bytes go to storage in one
+   * write of known length (on S3 a PutObject instead of a multipart upload), with `sha256` too
+   * the digest is recorded in that write and a file that does not match leaves nothing behind.
+   */
+  private spec(key: string, maxBytes: number): MultipartSpec<Stored> {
+    return {
+      notMultipart: 'the upload must be multipart/form-data with the content in the field "file"',
+      maxBytes,
+      tooLarge: `the upload exceeds the limit of ${maxBytes} bytes`,
+      limits: { fields: 10, fieldSize: 1024, parts: 20 },
+      field: (name) => UPLOAD_FIELDS.has(name),
+      file: ({ field, stream, fields }) => {
+        if (field !== 'file') return undefined;
+        const announced = announcedContent(fields, maxBytes);
+        if (fields.compress !== undefined && fields.compress !== 'gzip') {
+          throw new DomainError('VALIDATION_ERROR', 'compress must be gzip', [{ field: 'compress', message: 'must be gzip (or absent)' }]);
+        }
+        // Without an announced digest, the one measured here goes to artifact-store with the
+        // commit; recording it on the object too would cost a second full write on S3.
+        const storing =
+          fields.compress === 'gzip'
+            ? this.putCompressed(key, stream, maxBytes, announced)
+            : this.store.put(key, stream, { maxBytes, contentType: GENERIC_TYPE, recordDigest: false, ...announced }).then((put) => ({ put }));
+        return storing.catch((err: unknown) => {
+          throw storeRefusal(err, maxBytes);
+        });
+      },
+    };
+  }
+
+  /**
+   * Stores the content gzip-compressed (`compress=gzip`, a workflow's artifact_compression): the
+   * original bytes are measured and hashed on the way in (and checked against an announced size
+   * and sha256), so the version records the original's size and SHA-256 and downloads give back
+   * exactly those bytes. Answers the original's measure and the stored size.
+   */
+  private async putCompressed(key: string, stream: Readable, maxBytes: number, announced: { size?: number; expectedSha256?: string }): Promise<Stored> {
+    const original = new HashingCounter(key, { maxBytes, ...announced });
+    const gzip = createGzip();
+    pipeline(stream, original, gzip, () => undefined);
+    const put = await this.store.put(key, gzip, { maxBytes, contentType: 'application/gzip', recordDigest: false });
+    return { put: { key, size: original.bytes, sha256: original.digest() }, stored: { encoding: 'gzip', size: put.size } };
+  }
+
+  private contentTypeOf(contentTypeField: string | undefined, part: string, artifactType: string | null): string {
+    const field = contentTypeField?.trim();
     if (field) {
       if (field.length > 255 || !CONTENT_TYPE_PATTERN.test(field)) {
         throw new DomainError('VALIDATION_ERROR', 'content_type is not a media type', [{ field: 'content_type', message: 'must be a media type' }]);
       }
       return field;
     }
-    const part = parsed.fileType;
     if (part && part !== GENERIC_TYPE && part.length <= 255 && CONTENT_TYPE_PATTERN.test(part)) return part;
     return artifactType ?? GENERIC_TYPE;
   }

@@ -16,7 +16,8 @@ import {
 import { type Artifact, type ArtifactVersion, toArtifactRecord, toVersionRecord } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateIf } from 'class-validator';
-import { PageQuery } from '../common/pagination';
+import { CursorPageQuery } from '../common/pagination';
+import { timestamps } from '../common/records';
 
 /** A media type such as `text/plain; charset=utf-8`: nothing that could break a header. */
 export const CONTENT_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;\s*[A-Za-z0-9_.+-]+=("[^"\r\n]*"|[A-Za-z0-9_.+-]+))*$/;
@@ -29,19 +30,22 @@ export class ArtifactDto {
   @ApiProperty({ enum: ARTIFACT_TYPES }) type!: ArtifactType;
   @ApiProperty({ enum: ARTIFACT_SCOPES }) scope!: ArtifactScope;
   @ApiProperty({ description: 'Who the artifact belongs to within its scope (a pack ref, a login…); empty for system' }) owner!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) name!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) description!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) content_type!: string | null;
+  @ApiProperty({ nullable: true, type: String }) name!: string | null;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ nullable: true, type: String }) content_type!: string | null;
   @ApiProperty({ description: 'Size of the latest version in bytes (0 without versions)' }) size_bytes!: number;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'The execution that produced it' }) execution!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'The execution that produced it' }) execution!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'The workflow run (parent execution) whose task produced it; null outside workflows' })
+  workflow_execution!: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The workflow task that produced it; null outside workflows' }) task_name!: string | null;
   @ApiProperty({ enum: ARTIFACT_ORIGINS, description: 'Who made it: `log` (an execution\'s stdout/stderr, written by the platform only), `action` (an execution token), `user`' })
   origin!: ArtifactOrigin;
-  @ApiPropertyOptional({ nullable: true, enum: RETENTION_POLICIES, description: 'null keeps every version' })
+  @ApiProperty({ nullable: true, enum: RETENTION_POLICIES, description: 'null keeps every version' })
   retention_policy!: RetentionPolicy | null;
-  @ApiPropertyOptional({ nullable: true, type: Number }) retention_limit!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) retention_limit!: number | null;
   @ApiPropertyOptional({ description: 'Free JSON; for progress artifacts the array of entries' }) data!: unknown;
-  @ApiPropertyOptional({ nullable: true, type: Number }) latest_version!: number | null;
-  @ApiPropertyOptional({
+  @ApiProperty({ nullable: true, type: Number }) latest_version!: number | null;
+  @ApiProperty({
     nullable: true,
     type: String,
     description: 'Who created it: a login, execution:<id> for an execution token, or platform (execution logs); null before this was recorded',
@@ -55,11 +59,11 @@ export class ArtifactSummaryDto {
   @ApiProperty() id!: number;
   @ApiProperty() ref!: string;
   @ApiProperty({ enum: ARTIFACT_TYPES }) type!: ArtifactType;
-  @ApiPropertyOptional({ nullable: true, type: String }) name!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) content_type!: string | null;
+  @ApiProperty({ nullable: true, type: String }) name!: string | null;
+  @ApiProperty({ nullable: true, type: String }) content_type!: string | null;
   @ApiProperty() size_bytes!: number;
-  @ApiPropertyOptional({ nullable: true, type: Number }) latest_version!: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number }) execution!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) latest_version!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) execution!: number | null;
   @ApiProperty({ enum: ARTIFACT_ORIGINS, description: '`log` for the execution\'s own stdout/stderr' }) origin!: ArtifactOrigin;
   @ApiProperty() created!: string;
   @ApiProperty() updated!: string;
@@ -69,11 +73,11 @@ export class ArtifactVersionDto {
   @ApiProperty() id!: number;
   @ApiProperty({ description: 'The artifact id' }) artifact!: number;
   @ApiProperty({ description: 'Version number, from 1, never reused' }) version!: number;
-  @ApiPropertyOptional({ nullable: true, type: Number }) execution!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) execution!: number | null;
   @ApiProperty() content_type!: string;
   @ApiProperty() size_bytes!: number;
   @ApiProperty({ description: 'Lowercase hex SHA-256 of the content' }) sha256!: string;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Login, execution:<id> for an execution token, or platform' }) created_by!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Login, execution:<id> for an execution token, or platform' }) created_by!: string | null;
   @ApiProperty() created!: string;
 }
 
@@ -114,14 +118,32 @@ export class UpdateArtifactDto {
   @ApiPropertyOptional() @Allow() data?: unknown;
 }
 
-export class ArtifactListQuery extends PageQuery {
+export class ArtifactListQuery extends CursorPageQuery {
   @ApiPropertyOptional({ enum: ARTIFACT_TYPES }) @IsOptional() @IsIn(ARTIFACT_TYPES) type?: ArtifactType;
   @ApiPropertyOptional({ enum: ARTIFACT_SCOPES }) @IsOptional() @IsIn(ARTIFACT_SCOPES) scope?: ArtifactScope;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) owner?: string;
   @ApiPropertyOptional() @IsOptional() @IsIdFilter() execution?: number;
+  @ApiPropertyOptional({
+    description: "Artifacts made by the tasks of this workflow run (the parent execution's id). A workflow task's token may list its own run only",
+  })
+  @IsOptional() @IsIdFilter()
+  workflow_execution?: number;
+  @ApiPropertyOptional({ description: 'Artifacts made by the workflow task of this name' }) @IsOptional() @IsString() @MaxLength(255) task?: string;
   @ApiPropertyOptional({ description: 'Substring of the name, case-insensitive' }) @IsOptional() @IsString() @MaxLength(255) name?: string;
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601() created_before?: string;
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601() created_after?: string;
+  @ApiPropertyOptional({
+    enum: [...ARTIFACT_ORIGINS, 'all'],
+    description: 'Only artifacts of this origin. Without it execution logs (`log`) are left out: `action` and `user` are listed; `all` lists every origin',
+  })
+  @IsOptional() @IsIn([...ARTIFACT_ORIGINS, 'all'])
+  origin?: ArtifactOrigin | 'all';
+}
+
+/** The origins a list shows: the asked one, every one for `all`, else all but execution logs. */
+export function originsOf(origin: ArtifactOrigin | 'all' | undefined): ArtifactOrigin[] | undefined {
+  if (origin === 'all') return undefined;
+  return origin ? [origin] : ARTIFACT_ORIGINS.filter((o) => o !== 'log');
 }
 
 export class ProgressEntryDto {
@@ -161,6 +183,13 @@ export class UploadVersionDto {
       'a mismatch is refused with 422 and nothing is kept.',
   })
   sha256?: string;
+  @ApiPropertyOptional({
+    enum: ['gzip'],
+    description:
+      'Before the file: store the content gzip-compressed (what the worker asks for under a workflow\'s artifact_compression). ' +
+      'The version keeps the original size and SHA-256, and downloads give back the original bytes.',
+  })
+  compress?: string;
   @ApiProperty({ type: 'string', format: 'binary', description: 'The content, streamed (never buffered whole)' }) file!: unknown;
   @ApiPropertyOptional({ description: "Media type; default: the part's type, then the artifact's" }) content_type?: string;
   @ApiPropertyOptional({ description: 'Execution that produced this version' }) execution?: number;
@@ -212,7 +241,7 @@ export class ManifestArtifactDto {
   @ApiProperty() id!: number;
   @ApiProperty() ref!: string;
   @ApiProperty({ enum: ARTIFACT_TYPES }) type!: ArtifactType;
-  @ApiPropertyOptional({ nullable: true, type: String }) name!: string | null;
+  @ApiProperty({ nullable: true, type: String }) name!: string | null;
   @ApiProperty({ type: [ManifestVersionDto] }) versions!: ManifestVersionDto[];
 }
 
@@ -238,8 +267,7 @@ export function toSummaryDto(a: Artifact): ArtifactSummaryDto {
     latest_version: a.latestVersion,
     execution: a.execution,
     origin: a.origin,
-    created: new Date(a.created).toISOString(),
-    updated: new Date(a.updated).toISOString(),
+    ...timestamps(a),
   };
 }
 

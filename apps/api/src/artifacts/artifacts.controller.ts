@@ -1,10 +1,22 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ARTIFACT_EXAMPLE, CREATE_ARTIFACT_EXAMPLES } from '../common/openapi-examples';
+import type { Artifact, ArtifactVersion } from '@attune/persistence';
+import { applyDecorators, Body, Delete, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AllowExecutionToken, CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
 import { idPipe } from '../common/id.pipe';
-import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
-import { paginated, type Paginated } from '../common/pagination';
+import {
+  ApiCommandRoute,
+  ApiController,
+  ApiCreateRoute,
+  ApiCursorPaginatedResponse,
+  ApiDataListResponse,
+  ApiDataResponse,
+  ApiErrors,
+  ApiGetRoute,
+  ApiUpdateRoute,
+} from '../common/openapi.decorators';
+import { createdRange, cursorPaginated, type CursorPaginated, listRequest } from '../common/pagination';
 import {
   ArtifactDto,
   ArtifactListQuery,
@@ -14,6 +26,7 @@ import {
   CreateArtifactDto,
   CreateJsonVersionDto,
   DeletedDto,
+  originsOf,
   ProgressEntryDto,
   toArtifactDto,
   toVersionDto,
@@ -21,11 +34,19 @@ import {
   UploadVersionDto,
 } from './artifact.dto';
 import { ArtifactDownloads } from './artifact-downloads.service';
-import { ApiDataListResponse } from './artifact-openapi';
 import { ArtifactUploads } from './artifact-uploads.service';
+import { closeUnlessRead, multipartBody } from '../common/http/receive-upload';
+import { sendBlob } from '../common/http/send-blob';
 import { ArtifactsService } from './artifacts.service';
+import { sendRedirect } from './direct-transfers.controller';
+import { DirectTransfers, REDIRECT_QUERY } from './direct-transfers.service';
 
 type Data<T> = { data: T };
+
+const REDIRECT_HEADERS = {
+  Location: { description: 'Presigned GET of the content, valid for ATTUNE_S3_PRESIGN_TTL_SECONDS', schema: { type: 'string' } },
+  'X-Checksum-Sha256': { description: 'Lowercase hex SHA-256 of the whole content: check what the bucket sends against it', schema: { type: 'string' } },
+};
 
 const DOWNLOAD_HEADERS = {
   'X-Checksum-Sha256': { description: 'Lowercase hex SHA-256 of the whole content', schema: { type: 'string' } },
@@ -38,24 +59,22 @@ const DOWNLOAD_HEADERS = {
  * uploads) and downloads. Reads come from Postgres; every change is a command to
  * artifact-store. Execution tokens reach their own execution's artifacts only.
  */
-@ApiTags('artifacts')
-@ApiBearerAuth()
-@ApiErrors(401, 403)
-@Controller('api/v1/artifacts')
+@ApiController('artifacts', 'api/v1/artifacts')
 export class ArtifactsController {
   constructor(
     private readonly artifacts: ArtifactsService,
     private readonly uploads: ArtifactUploads,
     private readonly downloads: ArtifactDownloads,
+    private readonly direct: DirectTransfers,
   ) {}
 
-  @Post()
-  @RequireRole('operator')
+  @ApiCreateRoute('operator', '', ArtifactDto, [404, 409, 422, 503], {
+    summary: 'Create an artifact (an execution token creates one linked to its own execution)',
+    answer: 'Created',
+    example: ARTIFACT_EXAMPLE,
+  })
   @AllowExecutionToken()
-  @HttpCode(201)
-  @ApiOperation({ summary: 'Create an artifact (an execution token creates one linked to its own execution)' })
-  @ApiDataResponse(ArtifactDto, 201)
-  @ApiErrors(404, 409, 422, 503)
+  @ApiBody({ type: CreateArtifactDto, examples: CREATE_ARTIFACT_EXAMPLES })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateArtifactDto): Promise<Data<ArtifactDto>> {
     return { data: toArtifactDto(await this.artifacts.create(principal, body)) };
   }
@@ -63,63 +82,48 @@ export class ArtifactsController {
   @Get()
   @RequireRole('viewer')
   @AllowExecutionToken()
-  @ApiOperation({ summary: 'List artifacts, newest first' })
-  @ApiPaginatedResponse(ArtifactDto)
+  @ApiOperation({ summary: 'List artifacts, newest first', description: 'Execution logs are left out unless `origin=log` or `origin=all` asks for them; each execution still lists its logs at /api/v1/executions/{id}/artifacts.' })
+  @ApiCursorPaginatedResponse(ArtifactDto)
   @ApiErrors(422)
-  async list(@CurrentPrincipal() principal: Principal, @Query() q: ArtifactListQuery): Promise<Paginated<ArtifactDto>> {
-    const { items, total } = await this.artifacts.list(
+  async list(@CurrentPrincipal() principal: Principal, @Query() q: ArtifactListQuery): Promise<CursorPaginated<ArtifactDto>> {
+    const page = await this.artifacts.list(
       principal,
       {
         type: q.type,
         scope: q.scope,
         owner: q.owner,
         execution: q.execution,
+        workflowExecution: q.workflow_execution,
+        taskName: q.task,
         name: q.name,
-        createdBefore: q.created_before ? new Date(q.created_before) : undefined,
-        createdAfter: q.created_after ? new Date(q.created_after) : undefined,
+        ...createdRange(q),
+        origins: originsOf(q.origin),
       },
-      q.page,
-      q.per_page,
+      listRequest(q),
     );
-    return paginated(items.map(toArtifactDto), total, q);
+    return cursorPaginated(page, q, toArtifactDto);
   }
 
-  @Post('cleanup')
-  @RequireRole('admin')
-  @HttpCode(200)
-  @ApiOperation({
+  @ApiCommandRoute('admin', 'cleanup', CleanupReportDto, [422, 503], {
     summary: 'Delete versions older than older_than (and artifacts with nothing newer); dry_run reports without deleting',
   })
-  @ApiDataResponse(CleanupReportDto)
-  @ApiErrors(422, 503)
   async cleanup(@Body() body: CleanupDto): Promise<Data<CleanupReportDto>> {
     return { data: await this.artifacts.cleanup(body) };
   }
 
-  @Get('ref/:ref')
-  @RequireRole('viewer')
+  @ApiGetRoute('viewer', 'ref/:ref', ArtifactDto, [404], { summary: 'Get an artifact by ref' })
   @AllowExecutionToken()
-  @ApiOperation({ summary: 'Get an artifact by ref' })
-  @ApiDataResponse(ArtifactDto)
-  @ApiErrors(404)
   async getByRef(@CurrentPrincipal() principal: Principal, @Param('ref') ref: string): Promise<Data<ArtifactDto>> {
     return { data: toArtifactDto(await this.artifacts.getByRef(principal, ref)) };
   }
 
-  @Get(':id')
-  @RequireRole('viewer')
+  @ApiGetRoute('viewer', ':id', ArtifactDto, [400, 404], { summary: 'One artifact by id' })
   @AllowExecutionToken()
-  @ApiDataResponse(ArtifactDto)
-  @ApiErrors(400, 404)
   async get(@CurrentPrincipal() principal: Principal, @Param('id', idPipe) id: number): Promise<Data<ArtifactDto>> {
     return { data: toArtifactDto(await this.artifacts.get(principal, id)) };
   }
 
-  @Put(':id')
-  @RequireRole('operator')
-  @ApiOperation({ summary: 'Change an artifact; a smaller versions retention applies at once' })
-  @ApiDataResponse(ArtifactDto)
-  @ApiErrors(400, 404, 422, 503)
+  @ApiUpdateRoute('operator', ':id', ArtifactDto, [400, 404, 422, 503], { summary: 'Change an artifact; a smaller versions retention applies at once' })
   async update(@CurrentPrincipal() principal: Principal, @Param('id', idPipe) id: number, @Body() body: UpdateArtifactDto): Promise<Data<ArtifactDto>> {
     return { data: toArtifactDto(await this.artifacts.update(principal, id, body)) };
   }
@@ -134,13 +138,8 @@ export class ArtifactsController {
     return { data: { deleted: true } };
   }
 
-  @Post(':id/progress')
-  @RequireRole('operator')
+  @ApiCommandRoute('operator', ':id/progress', ArtifactDto, [400, 404, 422, 503], { summary: 'Append an entry to a progress artifact (400 for other types)' })
   @AllowExecutionToken()
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Append an entry to a progress artifact (400 for other types)' })
-  @ApiDataResponse(ArtifactDto)
-  @ApiErrors(400, 404, 422, 503)
   async appendProgress(
     @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,
@@ -159,13 +158,8 @@ export class ArtifactsController {
     return { data: (await this.artifacts.versions(principal, id)).map(toVersionDto) };
   }
 
-  @Post(':id/versions')
-  @RequireRole('operator')
+  @ApiCreateRoute('operator', ':id/versions', ArtifactVersionDto, [400, 404, 413, 422, 503], { summary: 'Create a version from a JSON body' })
   @AllowExecutionToken()
-  @HttpCode(201)
-  @ApiOperation({ summary: 'Create a version from a JSON body' })
-  @ApiDataResponse(ArtifactVersionDto, 201)
-  @ApiErrors(400, 404, 413, 422, 503)
   async createJsonVersion(
     @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,
@@ -174,43 +168,32 @@ export class ArtifactsController {
     return { data: toVersionDto(await this.artifacts.createJsonVersion(principal, id, body)) };
   }
 
-  @Post(':id/versions/upload')
-  @RequireRole('operator')
-  @AllowExecutionToken()
-  @HttpCode(201)
-  @ApiOperation({
+  @ApiCreateRoute('operator', ':id/versions/upload', ArtifactVersionDto, [400, 404, 413, 422, 503], {
     summary: 'Upload a version (multipart field "file"), streamed into storage while hashed',
     description:
       'Optional fields `size` and `sha256`, sent before the file, are checked against it; with `size` the content is stored ' +
       'in one write of known length. Identical content is stored once: a version whose bytes are stored already adds no blob.',
   })
+  @AllowExecutionToken()
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadVersionDto })
-  @ApiDataResponse(ArtifactVersionDto, 201)
-  @ApiErrors(400, 404, 413, 422, 503)
   async upload(
     @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Data<ArtifactVersionDto>> {
-    return { data: toVersionDto(await this.uploads.upload(principal, id, req, res)) };
+    return { data: toVersionDto(await closeUnlessRead(req, res, () => this.uploads.upload(principal, id, multipartBody(req)))) };
   }
 
-  @Get(':id/versions/latest')
-  @RequireRole('viewer')
+  @ApiGetRoute('viewer', ':id/versions/latest', ArtifactVersionDto, [400, 404], { summary: 'The newest version of an artifact' })
   @AllowExecutionToken()
-  @ApiDataResponse(ArtifactVersionDto)
-  @ApiErrors(400, 404)
   async latest(@CurrentPrincipal() principal: Principal, @Param('id', idPipe) id: number): Promise<Data<ArtifactVersionDto>> {
     return { data: toVersionDto((await this.artifacts.version(principal, id)).version) };
   }
 
-  @Get(':id/versions/:version')
-  @RequireRole('viewer')
+  @ApiGetRoute('viewer', ':id/versions/:version', ArtifactVersionDto, [400, 404], { summary: 'One version of an artifact' })
   @AllowExecutionToken()
-  @ApiDataResponse(ArtifactVersionDto)
-  @ApiErrors(400, 404)
   async version(
     @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,
@@ -220,6 +203,7 @@ export class ArtifactsController {
   }
 
   @Delete(':id/versions/:version')
+  @ApiOperation({ summary: 'Delete one version of an artifact' })
   @RequireRole('admin')
   @ApiDataResponse(DeletedDto)
   @ApiErrors(400, 404, 503)
@@ -233,18 +217,7 @@ export class ArtifactsController {
   }
 
   @Get(':id/download')
-  @RequireRole('viewer')
-  @AllowExecutionToken()
-  @ApiOperation({
-    summary: 'Download the latest version (Range supported; checked against its sha256)',
-    description: 'Content found corrupt (by this check or the integrity scrub) is refused with 503, `details.reason` CORRUPT_CONTENT.',
-  })
-  @ApiProduces('application/octet-stream')
-  @ApiHeader({ name: 'Range', required: false, description: 'bytes=first-last, bytes=first- or bytes=-suffix' })
-  @ApiResponse({ status: 200, description: 'The content', headers: DOWNLOAD_HEADERS })
-  @ApiResponse({ status: 206, description: 'The requested range', headers: DOWNLOAD_HEADERS })
-  @ApiResponse({ status: 416, description: 'Range not satisfiable' })
-  @ApiErrors(400, 404, 500, 503)
+  @ApiDownload('Download the latest version (Range supported; checked against its sha256)', 'bytes=first-last, bytes=first- or bytes=-suffix')
   async downloadLatest(
     @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,
@@ -252,22 +225,11 @@ export class ArtifactsController {
     @Res() res: Response,
   ): Promise<void> {
     const { artifact, version } = await this.artifacts.version(principal, id);
-    await this.downloads.send(req, res, artifact, version);
+    await this.sendVersion(req, res, artifact, version);
   }
 
   @Get(':id/versions/:version/download')
-  @RequireRole('viewer')
-  @AllowExecutionToken()
-  @ApiOperation({
-    summary: 'Download one version (Range supported; checked against its sha256)',
-    description: 'Content found corrupt (by this check or the integrity scrub) is refused with 503, `details.reason` CORRUPT_CONTENT.',
-  })
-  @ApiProduces('application/octet-stream')
-  @ApiHeader({ name: 'Range', required: false })
-  @ApiResponse({ status: 200, description: 'The content', headers: DOWNLOAD_HEADERS })
-  @ApiResponse({ status: 206, description: 'The requested range', headers: DOWNLOAD_HEADERS })
-  @ApiResponse({ status: 416, description: 'Range not satisfiable' })
-  @ApiErrors(400, 404, 500, 503)
+  @ApiDownload('Download one version (Range supported; checked against its sha256)')
   async downloadVersion(
     @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,
@@ -276,6 +238,33 @@ export class ArtifactsController {
     @Res() res: Response,
   ): Promise<void> {
     const { artifact, version } = await this.artifacts.version(principal, id, versionNumber);
-    await this.downloads.send(req, res, artifact, version);
+    await this.sendVersion(req, res, artifact, version);
   }
+
+  /** `?redirect=true` on S3: a 302 to a presigned GET; otherwise the bytes, through sendBlob. */
+  private async sendVersion(req: Request, res: Response, artifact: Artifact, version: ArtifactVersion): Promise<void> {
+    const direct = req.query.redirect === 'true' ? await this.direct.downloadUrl(artifact, version) : null;
+    if (direct) return sendRedirect(res, version.sha256, direct);
+    await sendBlob(req, res, this.downloads.blob(artifact, version));
+  }
+}
+
+/** What both download routes declare: roles, the blob answers (200, 206, 416) and their headers. */
+function ApiDownload(summary: string, rangeDescription?: string): MethodDecorator {
+  return applyDecorators(
+    RequireRole('viewer'),
+    AllowExecutionToken(),
+    ApiOperation({
+      summary,
+      description: 'Content found corrupt (by this check or the integrity scrub) is refused with 503, `details.reason` CORRUPT_CONTENT.',
+    }),
+    ApiProduces('application/octet-stream'),
+    ApiHeader({ name: 'Range', required: false, ...(rangeDescription ? { description: rangeDescription } : {}) }),
+    ApiQuery(REDIRECT_QUERY),
+    ApiResponse({ status: 302, description: 'With redirect=true on S3: Location is a presigned GET', headers: REDIRECT_HEADERS }),
+    ApiResponse({ status: 200, description: 'The content', headers: DOWNLOAD_HEADERS }),
+    ApiResponse({ status: 206, description: 'The requested range', headers: DOWNLOAD_HEADERS }),
+    ApiResponse({ status: 416, description: 'Range not satisfiable' }),
+    ApiErrors(400, 404, 500, 503),
+  );
 }

@@ -1,6 +1,6 @@
 import { DomainError, MessageTypes } from '@attune/contracts';
 import { MessagePublisher, RequestTimeoutError } from '@attune/messaging';
-import { type Artifact, ArtifactRepository } from '@attune/persistence';
+import { type Artifact, ArtifactRepository, ArtifactVersionRepository, ExecutionRepository } from '@attune/persistence';
 import { BLOB_STORE } from '@attune/storage';
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
@@ -9,13 +9,14 @@ import { ApiConfig } from '../config/api.config';
 import { ArtifactsService } from './artifacts.service';
 
 const token = (executionId: number): Principal => ({ kind: 'execution', executionId });
+const taskToken = (executionId: number, run: number, task: string): Principal => ({ kind: 'execution', executionId, workflowExecution: run, taskName: task });
 const admin: Principal = { kind: 'user', id: 1, login: 'admin', roles: ['admin'] };
 const operator: Principal = { kind: 'user', id: 2, login: 'op@x', roles: ['operator'] };
 
 function artifact(over: Partial<Artifact> = {}): Artifact {
   return {
     id: 7, ref: 'r', type: 'file_text', scope: 'system', owner: '', name: null, description: null, contentType: null, sizeBytes: 0,
-    execution: 42, origin: 'user', retentionPolicy: null, retentionLimit: null, data: null, latestVersion: null, createdBy: null, created: new Date(), updated: new Date(),
+    execution: 42, workflowExecution: null, taskName: null, origin: 'user', retentionPolicy: null, retentionLimit: null, data: null, latestVersion: null, createdBy: null, created: new Date(), updated: new Date(),
     ...over,
   };
 }
@@ -35,6 +36,8 @@ describe('ArtifactsService', () => {
         ArtifactsService,
         { provide: MessagePublisher, useValue: { request } },
         { provide: ArtifactRepository, useValue: { findById, list } },
+        { provide: ArtifactVersionRepository, useValue: {} },
+        { provide: ExecutionRepository, useValue: { findById: async (id: number) => ({ id, workflowTask: id === 50 ? { workflow_execution: 9, task_name: 'build', attempt: 1 } : null }) } },
         { provide: ApiConfig, useValue: Object.assign(new ApiConfig(), { artifactRequestTimeoutMs: 1000, artifactCommitTimeoutMs: 5000 }) },
         { provide: BLOB_STORE, useValue: {} },
       ],
@@ -57,6 +60,27 @@ describe('ArtifactsService', () => {
     await service.list(token(42), {}, 1, 20);
     expect(list).toHaveBeenLastCalledWith({ execution: 42 }, 1, 20);
     await expect(service.list(token(42), { execution: 1 }, 1, 20)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it("lets a workflow task's token read every artifact of its own run, write only its own, and reach nothing of another run", async () => {
+    const sibling = artifact({ execution: 51, workflowExecution: 9, taskName: 'build', type: 'file_binary' });
+    findById.mockResolvedValue(sibling);
+    await expect(service.get(taskToken(52, 9, 'test'), 7)).resolves.toMatchObject({ id: 7 });
+    await expect(service.writableForVersions(taskToken(52, 9, 'test'), 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(service.writableForVersions(taskToken(51, 9, 'build'), 7)).resolves.toMatchObject({ id: 7 });
+    await expect(service.get(taskToken(60, 10, 'test'), 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(service.get(token(52), 7)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await service.list(taskToken(52, 9, 'test'), { workflowExecution: 9, taskName: 'build' }, 1, 20);
+    expect(list).toHaveBeenLastCalledWith({ workflowExecution: 9, taskName: 'build' }, 1, 20);
+    await expect(service.list(taskToken(52, 9, 'test'), { workflowExecution: 10 }, 1, 20)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(service.list(token(52), { workflowExecution: 9 }, 1, 20)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('records the workflow run and task of the execution an artifact belongs to', async () => {
+    await service.create(taskToken(52, 9, 'test'), { ref: 'a', type: 'file_text' });
+    expect(request).toHaveBeenLastCalledWith(MessageTypes.ArtifactCreate, expect.objectContaining({ execution: 52, workflow_execution: 9, task_name: 'test' }), expect.anything());
+    await service.create(admin, { ref: 'b', type: 'file_text', execution: 50 });
+    expect(request).toHaveBeenLastCalledWith(MessageTypes.ArtifactCreate, expect.objectContaining({ execution: 50, workflow_execution: 9, task_name: 'build' }), expect.anything());
   });
 
   it('answers 400 for a progress entry on another type without sending anything', async () => {

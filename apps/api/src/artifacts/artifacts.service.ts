@@ -7,15 +7,17 @@ import {
   MessageTypes,
   newUploadKey,
 } from '@attune/contracts';
-import { MessagePublisher, RemoteHandlerError, RequestTimeoutError, RequestUnroutableError } from '@attune/messaging';
-import { type Artifact, type ArtifactFilter, ArtifactRepository, type ArtifactVersion } from '@attune/persistence';
+import { MessagePublisher } from '@attune/messaging';
+import { type Artifact, type ArtifactFilter, ArtifactRepository, type ArtifactVersion, ArtifactVersionRepository, ExecutionRepository, type ListPage, type ListRequest } from '@attune/persistence';
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.decorators';
+import { requestService } from '../common/service-request';
 import { ApiConfig } from '../config/api.config';
 import type { CleanupDto, CreateArtifactDto, CreateJsonVersionDto, UpdateArtifactDto } from './artifact.dto';
 import { checkChange, checkContentWrite, checkCreate, checkVersionExecution, writer } from './artifact-write-policy';
+import { found } from '../common/found';
 
 /** What a staged upload measured, and how to commit it. */
 export interface StagedUpload {
@@ -24,6 +26,9 @@ export interface StagedUpload {
   sha256: string;
   contentType: string;
   execution: number | null;
+  /** The upload holds the content gzip-compressed, in `storedSize` bytes. */
+  encoding?: 'gzip';
+  storedSize?: number;
 }
 
 /**
@@ -40,6 +45,8 @@ export class ArtifactsService {
 
   constructor(
     private readonly artifacts: ArtifactRepository,
+    private readonly versionRows: ArtifactVersionRepository,
+    private readonly executions: ExecutionRepository,
     private readonly publisher: MessagePublisher,
     private readonly config: ApiConfig,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
@@ -48,38 +55,46 @@ export class ArtifactsService {
   // ---------------------------------------------------------------- reads
 
   async get(principal: Principal, id: number): Promise<Artifact> {
-    const artifact = await this.artifacts.findById(id);
-    if (!artifact) throw new DomainError('NOT_FOUND', `artifact ${id} not found`);
+    const artifact = found(await this.artifacts.findById(id), `artifact ${id}`);
     this.checkAccess(principal, artifact);
     return artifact;
   }
 
   async getByRef(principal: Principal, ref: string): Promise<Artifact> {
-    const artifact = await this.artifacts.findByRef(ref);
-    if (!artifact) throw new DomainError('NOT_FOUND', `artifact "${ref}" not found`);
+    const artifact = found(await this.artifacts.findByRef(ref), `artifact "${ref}"`);
     this.checkAccess(principal, artifact);
     return artifact;
   }
 
-  async list(principal: Principal, filter: ArtifactFilter, page: number, perPage: number): Promise<{ items: Artifact[]; total: number }> {
+  /**
+   * An execution token lists the artifacts of its own execution; a workflow task's token may
+   * instead ask for those of its own run (`workflow_execution` = its run), any task of it.
+   */
+  async list(principal: Principal, filter: ArtifactFilter, reqOrPage: ListRequest | number, perPage?: number): Promise<ListPage<Artifact>> {
     if (principal.kind === 'execution') {
-      if (filter.execution !== undefined && filter.execution !== principal.executionId) {
-        throw new DomainError('FORBIDDEN', 'an execution token may only list the artifacts of its own execution');
+      if (filter.workflowExecution !== undefined) {
+        if (filter.workflowExecution !== principal.workflowExecution) {
+          throw new DomainError('FORBIDDEN', 'an execution token may only list the artifacts of its own workflow run');
+        }
+      } else {
+        if (filter.execution !== undefined && filter.execution !== principal.executionId) {
+          throw new DomainError('FORBIDDEN', 'an execution token may only list the artifacts of its own execution');
+        }
+        filter = { ...filter, execution: principal.executionId };
       }
-      filter = { ...filter, execution: principal.executionId };
     }
-    return this.artifacts.list(filter, page, perPage);
+    return this.artifacts.list(filter, reqOrPage, perPage);
   }
 
   async versions(principal: Principal, id: number): Promise<ArtifactVersion[]> {
     await this.get(principal, id);
-    return this.artifacts.listVersions(id);
+    return this.versionRows.listVersions(id);
   }
 
   /** One version, or the latest when `version` is undefined. */
   async version(principal: Principal, id: number, version?: number): Promise<{ artifact: Artifact; version: ArtifactVersion }> {
     const artifact = await this.get(principal, id);
-    const found = version === undefined ? await this.artifacts.findLatestVersion(id) : await this.artifacts.findVersion(id, version);
+    const found = version === undefined ? await this.versionRows.findLatestVersion(id) : await this.versionRows.findVersion(id, version);
     if (!found) {
       throw new DomainError('NOT_FOUND', version === undefined ? `artifact ${id} has no versions` : `artifact ${id} has no version ${version}`);
     }
@@ -99,9 +114,28 @@ export class ArtifactsService {
     checkCreate(principal, dto.ref, execution);
     return this.command<ArtifactRecordV1>(
       MessageTypes.ArtifactCreate,
-      { ...dto, execution, origin: principal.kind === 'execution' ? 'action' : 'user', created_by: writer(principal) },
+      {
+        ...dto,
+        execution,
+        ...(await this.workflowTaskOf(principal, execution)),
+        origin: principal.kind === 'execution' ? 'action' : 'user',
+        created_by: writer(principal),
+      },
       execution,
     );
+  }
+
+  /**
+   * The workflow run and task an artifact of `execution` records: a task's token names them (the
+   * executor signed them); for an artifact an admin links to an execution, its row says.
+   */
+  private async workflowTaskOf(principal: Principal, execution: number | null): Promise<{ workflow_execution?: number; task_name?: string }> {
+    if (principal.kind === 'execution') {
+      return principal.workflowExecution ? { workflow_execution: principal.workflowExecution, task_name: principal.taskName } : {};
+    }
+    if (execution === null) return {};
+    const task = (await this.executions.findById(execution))?.workflowTask;
+    return task ? { workflow_execution: task.workflow_execution, task_name: task.task_name } : {};
   }
 
   async update(principal: Principal, id: number, dto: UpdateArtifactDto): Promise<ArtifactRecordV1> {
@@ -117,6 +151,7 @@ export class ArtifactsService {
   async appendProgress(principal: Principal, id: number, entry: unknown): Promise<ArtifactRecordV1> {
     const artifact = await this.get(principal, id);
     checkContentWrite(principal, artifact);
+    this.checkOwnWrite(principal, artifact);
     if (artifact.type !== 'progress') {
       throw new DomainError('BAD_REQUEST', `artifact ${id} is of type ${artifact.type}; progress entries go to progress artifacts only`);
     }
@@ -161,6 +196,7 @@ export class ArtifactsService {
   async writableForVersions(principal: Principal, id: number): Promise<Artifact> {
     const artifact = await this.get(principal, id);
     checkContentWrite(principal, artifact);
+    this.checkOwnWrite(principal, artifact);
     if (artifact.type === 'progress') {
       throw new DomainError('BAD_REQUEST', `artifact ${id} is a progress artifact: append entries to /progress instead of uploading versions`);
     }
@@ -198,6 +234,7 @@ export class ArtifactsService {
       content_type: staged.contentType,
       execution: staged.execution,
       created_by: writer(principal),
+      ...(staged.encoding ? { encoding: staged.encoding, stored_size: staged.storedSize } : {}),
     };
     return this.commitStaged<ArtifactVersionRecordV1>(MessageTypes.ArtifactCommit, cmd, staged.key, staged.execution);
   }
@@ -219,9 +256,20 @@ export class ArtifactsService {
     }
   }
 
+  /**
+   * What an execution token may read: the artifacts of its own execution, and for a workflow
+   * task those of every task of its own run. Nothing of another run or execution.
+   */
   checkAccess(principal: Principal, artifact: Artifact): void {
+    if (principal.kind !== 'execution' || artifact.execution === principal.executionId) return;
+    if (principal.workflowExecution !== undefined && artifact.workflowExecution === principal.workflowExecution) return;
+    throw new DomainError('FORBIDDEN', 'an execution token may only reach the artifacts of its own execution (or of its own workflow run)');
+  }
+
+  /** A task reads its whole run's artifacts but writes only its own execution's. */
+  private checkOwnWrite(principal: Principal, artifact: Artifact): void {
     if (principal.kind === 'execution' && artifact.execution !== principal.executionId) {
-      throw new DomainError('FORBIDDEN', 'an execution token may only reach the artifacts of its own execution');
+      throw new DomainError('FORBIDDEN', `artifact ${artifact.id} belongs to another execution: an execution token writes only its own`);
     }
   }
 
@@ -229,19 +277,12 @@ export class ArtifactsService {
    * Sends a command to artifact-store and answers its reply. Its DomainErrors come back as they
    * are (404, 409, 400…); no answer in time, or no artifact-store at all, is a 503.
    */
-  private async command<T>(type: string, payload: object, execution?: number | null, timeoutMs = this.config.artifactRequestTimeoutMs): Promise<T> {
-    try {
-      return await this.publisher.request<T>(type, payload, {
-        timeoutMs,
-        ...(execution ? { correlationId: `execution:${execution}` } : {}),
-      });
-    } catch (err) {
-      if (err instanceof RequestTimeoutError || err instanceof RequestUnroutableError) {
-        this.logger.warn({ type, err: err.message }, 'artifact-store did not answer');
-        throw new DomainError('SERVICE_UNAVAILABLE', 'artifact-store did not answer in time; try again');
-      }
-      if (err instanceof RemoteHandlerError) throw new DomainError('INTERNAL_ERROR', err.message);
-      throw err;
-    }
+  private command<T>(type: string, payload: object, execution?: number | null, timeoutMs = this.config.artifactRequestTimeoutMs): Promise<T> {
+    return requestService<T>(this.publisher, 'artifact-store', type, payload, {
+      timeoutMs,
+      correlationId: execution ? `execution:${execution}` : undefined,
+      logger: this.logger,
+    });
   }
+
 }

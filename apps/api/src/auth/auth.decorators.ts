@@ -4,7 +4,10 @@ import { ApiExtension } from '@nestjs/swagger';
 export { IS_PUBLIC, Public } from '@attune/service-kit';
 export const ALLOW_EXECUTION_TOKEN = 'attune:allow-execution-token';
 
-/** An execution token may call this route; the handler must still check it is the token's own execution. */
+/**
+ * An execution token may call this route. A route that names an execution uses OwnExecutionOnly
+ * (execution-scope.guard.ts) instead, so the token reaches its own execution only.
+ */
 export const AllowExecutionToken = () => SetMetadata(ALLOW_EXECUTION_TOKEN, true);
 
 export const LOG_WRITER_ONLY = 'attune:log-writer-only';
@@ -34,8 +37,10 @@ export function roleRank(roles: readonly string[]): number {
 }
 
 export type Principal =
-  | { kind: 'user'; id: number; login: string; roles: string[] }
-  | { kind: 'execution'; executionId: number }
+  /** A signed-in user, or an API key acting as its owner (`apiKey`: the key's id, roles capped by it). */
+  | { kind: 'user'; id: number; login: string; roles: string[]; apiKey?: number }
+  /** An execution token; a workflow task's also names its run (the parent execution) and task. */
+  | { kind: 'execution'; executionId: number; workflowExecution?: number; taskName?: string }
   /** A worker storing one attempt's logs (its log token). */
   | { kind: 'log-writer'; executionId: number; attempt: number };
 

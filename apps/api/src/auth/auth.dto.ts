@@ -42,7 +42,7 @@ export class ChangePasswordDto {
 export class UserDto {
   @ApiProperty() id!: number;
   @ApiProperty() login!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) display_name!: string | null;
+  @ApiProperty({ nullable: true, type: String }) display_name!: string | null;
 }
 
 export class MeDto extends UserDto {

@@ -26,7 +26,7 @@ function context(handler: keyof Routes, token: object | undefined) {
 function guard(identity: Record<string, unknown> | null, executionStatus: string | null = 'running') {
   return new AuthGuard(new Reflector(), tokens, { findById: jest.fn(async () => identity) } as never, {
     findStatus: jest.fn(async () => executionStatus),
-  } as never);
+  } as never, {} as never);
 }
 
 const user = { id: 3, login: 'u', roles: ['operator'], isActive: true, tokensValidAfter: null };
@@ -74,7 +74,7 @@ describe('AuthGuard', () => {
     }
     for (const status of ['scheduled', 'running', 'canceling']) await expect(guard(null, status).canActivate(context('own', exec).ctx)).resolves.toBe(true);
     const findStatus = jest.fn(async () => 'completed');
-    const g = new AuthGuard(new Reflector(), tokens, {} as never, { findStatus } as never);
+    const g = new AuthGuard(new Reflector(), tokens, {} as never, { findStatus } as never, {} as never);
     await refusal(g.canActivate(context('own', exec).ctx));
     await refusal(g.canActivate(context('own', exec).ctx));
     expect(findStatus).toHaveBeenCalledTimes(1);

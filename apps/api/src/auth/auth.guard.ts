@@ -5,6 +5,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ALLOW_EXECUTION_TOKEN, IS_PUBLIC, LOG_WRITER_ONLY, type Principal, REQUIRED_ROLE, type Role, roleRank, ROLES } from './auth.decorators';
 import { TokenService } from './token.service';
+import { API_KEY_MARK, ApiKeysService } from '../api-keys/api-keys.service';
 
 /**
  * Every route needs a bearer token unless marked @Public(). Access tokens carry a user, whose
@@ -25,6 +26,7 @@ export class AuthGuard implements CanActivate {
     private readonly tokens: TokenService,
     private readonly identities: IdentityRepository,
     private readonly executions: ExecutionRepository,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   private readonly terminal = new Set<number>();
@@ -37,8 +39,15 @@ export class AuthGuard implements CanActivate {
     if (!header) throw new DomainError('UNAUTHORIZED', 'missing bearer token');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new DomainError('UNAUTHORIZED', 'Authorization header must be "Bearer <token>"');
-    const claims = await this.tokens.verify(match[1]);
     const logWriterOnly = this.reflector.getAllAndOverride<boolean>(LOG_WRITER_ONLY, targets) === true;
+    if (match[1].startsWith(API_KEY_MARK)) {
+      // An API key acts as its owner (roles capped by the key), like an access token.
+      if (logWriterOnly) throw new DomainError('FORBIDDEN', 'only the platform writes execution logs');
+      req.principal = await this.apiKeys.authenticate(match[1]);
+      this.assertRole(req.principal.roles, targets);
+      return true;
+    }
+    const claims = await this.tokens.verify(match[1]);
     if (logWriterOnly !== (claims.typ === 'execution-log')) {
       throw new DomainError('FORBIDDEN', logWriterOnly ? 'only the platform writes execution logs' : 'a log token may only store logs');
     }
@@ -47,10 +56,7 @@ export class AuthGuard implements CanActivate {
         const identity = await this.identities.findById(Number(claims.sub));
         this.tokens.assertCurrent(identity, claims);
         req.principal = { kind: 'user', id: identity.id, login: identity.login, roles: identity.roles };
-        const required = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
-        if (required && roleRank(req.principal.roles) < ROLES.indexOf(required) + 1) {
-          throw new DomainError('FORBIDDEN', `this needs the ${required} role`);
-        }
+        this.assertRole(identity.roles, targets);
         return true;
       }
       case 'execution':
@@ -58,13 +64,24 @@ export class AuthGuard implements CanActivate {
           throw new DomainError('FORBIDDEN', 'an execution token may not call this route');
         }
         await this.assertRunning(claims.execution_id);
-        req.principal = { kind: 'execution', executionId: claims.execution_id };
+        req.principal = {
+          kind: 'execution',
+          executionId: claims.execution_id,
+          ...(claims.workflow_execution ? { workflowExecution: claims.workflow_execution, taskName: claims.task_name } : {}),
+        };
         return true;
       case 'execution-log':
         req.principal = { kind: 'log-writer', executionId: claims.execution_id, attempt: claims.attempt };
         return true;
       default:
         throw new DomainError('UNAUTHORIZED', 'a refresh token cannot authorize requests; exchange it at /auth/refresh');
+    }
+  }
+
+  private assertRole(roles: string[], targets: Parameters<Reflector['getAllAndOverride']>[1]): void {
+    const required = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
+    if (required && roleRank(roles) < ROLES.indexOf(required) + 1) {
+      throw new DomainError('FORBIDDEN', `this needs the ${required} role`);
     }
   }
 

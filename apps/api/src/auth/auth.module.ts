@@ -9,9 +9,12 @@ import { AuthService } from './auth.service';
 import { TokenService } from './token.service';
 import { PasswordHasher } from './password-hasher';
 import { LoginThrottle } from './login-throttle';
+import { MetricsAccess } from './metrics-access.service';
 import { MetricsController } from './metrics.controller';
 import { UsersController } from '../users/users.controller';
 import { UsersService } from '../users/users.service';
+import { ApiKeysController } from '../api-keys/api-keys.controller';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 
 @Module({
   imports: [
@@ -22,8 +25,8 @@ import { UsersService } from '../users/users.service';
       useFactory: (config: ApiConfig) => ({ secret: createSecretKey(Buffer.from(config.jwtSecret)), signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  controllers: [AuthController, UsersController, MetricsController],
-  providers: [AuthService, TokenService, PasswordHasher, LoginThrottle, UsersService, { provide: APP_GUARD, useClass: AuthGuard }],
+  controllers: [AuthController, UsersController, MetricsController, ApiKeysController],
+  providers: [AuthService, TokenService, ApiKeysService, PasswordHasher, LoginThrottle, UsersService, MetricsAccess, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [TokenService, PasswordHasher],
 })
 export class AuthModule {}

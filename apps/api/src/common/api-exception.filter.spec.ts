@@ -7,6 +7,10 @@ function run(exception: unknown) {
     headersSent: false,
     statusCode: 0,
     body: undefined as unknown,
+    headers: {} as Record<string, string>,
+    setHeader(name: string, value: string) {
+      this.headers[name.toLowerCase()] = value;
+    },
     status(code: number) {
       this.statusCode = code;
       return this;
@@ -41,6 +45,18 @@ describe('ApiExceptionFilter', () => {
     const big = run(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, expose: true }));
     expect(big.statusCode).toBe(413);
     expect(big.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers 503 with Retry-After when the database cannot be reached, never 500', () => {
+    const refused = Object.assign(new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })]), {});
+    const shutdown = Object.assign(new Error('query failed'), { driverError: { code: '57P01', message: 'terminating connection due to administrator command' } });
+    for (const err of [refused, shutdown, new Error('Connection terminated unexpectedly')]) {
+      const res = run(err);
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('2');
+      expect(res.body).toEqual({ error: expect.stringContaining('database'), code: 'SERVICE_UNAVAILABLE' });
+    }
   });
 
   it('answers unknown errors with a 500 that leaks nothing but an id', () => {

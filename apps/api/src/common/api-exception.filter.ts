@@ -1,4 +1,4 @@
-import { DomainError, ERROR_CODES, type ErrorCode } from '@attune/contracts';
+import { DomainError, ERROR_CODES, type ErrorCode, isDatabaseUnavailable } from '@attune/contracts';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
@@ -6,6 +6,9 @@ import type { Response } from 'express';
 const STATUS_CODES: Record<number, ErrorCode> = Object.fromEntries(
   Object.entries(ERROR_CODES).map(([code, status]) => [status, code as ErrorCode]),
 );
+
+/** Retry-After of a 503 while the database cannot be reached: a restart takes about this long. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 interface ErrorBody {
   error: string;
@@ -29,7 +32,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       res.end();
       return;
     }
-    const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    const retryAfter = isDatabaseUnavailable(exception)
+      ? DATABASE_RETRY_AFTER_SECONDS
+      : (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
     if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     res.status(status).json(body);
   }
@@ -59,6 +64,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const code = STATUS_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
       if (status >= 500) this.logger.error({ err: exception }, message);
       return { status, body: { error: message, code } };
+    }
+    // Postgres unreachable or restarting (after the pool's own retries): temporary, not a fault of
+    // this request nor an internal error. Nothing about the database is leaked.
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn({ err: (exception as Error).message }, 'database unavailable; answered 503');
+      return { status: HttpStatus.SERVICE_UNAVAILABLE, body: { error: 'the database is unavailable; try again shortly', code: 'SERVICE_UNAVAILABLE' } };
     }
     const errorId = randomUUID();
     this.logger.error({ err: exception, error_id: errorId }, 'unhandled error');

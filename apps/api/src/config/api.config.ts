@@ -27,6 +27,16 @@ function defaultWebDir(): string {
   return resolve(process.cwd(), 'dist/apps/web');
 }
 
+/**
+ * The example pack (packs/examples in the repository): beside the running bundle
+ * (dist/apps/api/main.js → the repository root), else under the working directory.
+ */
+function defaultExamplesDir(): string {
+  const beside = process.argv[1] ? resolve(dirname(process.argv[1]), '../../../packs/examples') : undefined;
+  if (beside && existsSync(join(beside, 'pack.yaml'))) return beside;
+  return resolve(process.cwd(), 'packs/examples');
+}
+
 /** The api's settings. This is the only place in the app that reads process.env. */
 export class ApiConfig extends DatabaseServiceConfig {
   @IsInt() @Min(1) @Max(65535) port = 8080;
@@ -101,8 +111,21 @@ export class ApiConfig extends DatabaseServiceConfig {
    * paths, from ATTUNE_PACK_ROOTS (comma-separated). Empty (the default): that route is refused.
    */
   @IsString({ each: true }) packRoots: string[] = [];
+  /**
+   * Whether the api registers the example pack (`examples`, with its workflows) at startup, as
+   * it does `core`. Default: outside production. ATTUNE_EXAMPLES=false skips it.
+   */
+  @IsOptional() @IsBoolean() registerExamples?: boolean;
+  /** Where the example pack is (ATTUNE_EXAMPLES_DIR); a missing directory is skipped with a warning. */
+  @IsString() examplesDir = defaultExamplesDir();
   /** The built web UI served at / (apps/web, built into dist/apps/web); the api runs without it. */
   @IsString() webDir = defaultWebDir();
+  /** How often expired datastore keys are deleted (they are invisible from the moment they expire). */
+  @IsInt() @Min(100) keySweepIntervalMs = 60_000;
+  /** How long POST /api/v1/inquiries/{id}/respond waits for the executor to record the answer. */
+  @IsInt() @Min(100) @Max(60_000) inquiryRespondWaitMs = 5000;
+  /** How long POST /api/v1/executions/{id}/cancel waits for the executor's answer (503 after). */
+  @IsInt() @Min(100) @Max(60_000) cancelTimeoutMs = 5000;
   /** Blob store settings (ATTUNE_STORAGE_*, ATTUNE_S3_*): the api streams uploads into staging objects. */
   storage!: StorageSettings;
 
@@ -138,8 +161,13 @@ export class ApiConfig extends DatabaseServiceConfig {
       packMaxExtractedBytes: env.ATTUNE_PACK_MAX_EXTRACTED_BYTES,
       packMaxEntries: env.ATTUNE_PACK_MAX_ENTRIES,
       packStagingDir: env.ATTUNE_PACK_STAGING_DIR,
+      keySweepIntervalMs: env.ATTUNE_KEY_SWEEP_INTERVAL_MS,
+      inquiryRespondWaitMs: env.ATTUNE_INQUIRY_RESPOND_WAIT_MS,
+      cancelTimeoutMs: env.ATTUNE_CANCEL_TIMEOUT_MS,
       packRoots: env.ATTUNE_PACK_ROOTS === undefined ? undefined : env.ATTUNE_PACK_ROOTS.split(',').map((p) => p.trim()).filter(Boolean),
       webDir: env.ATTUNE_WEB_DIR,
+      registerExamples: envBool(env.ATTUNE_EXAMPLES),
+      examplesDir: env.ATTUNE_EXAMPLES_DIR,
       webhookMaxBytes: env.ATTUNE_WEBHOOK_MAX_BYTES,
       webhookRateLimitPerSecond: env.ATTUNE_WEBHOOK_RATE_LIMIT_PER_SECOND,
       webhookRateLimitBurst: env.ATTUNE_WEBHOOK_RATE_LIMIT_BURST,
@@ -155,6 +183,7 @@ export class ApiConfig extends DatabaseServiceConfig {
     });
     config.storage = StorageSettings.fromEnv(env);
     config.allowRegistration ??= !config.production;
+    config.registerExamples ??= !config.production;
     if (Buffer.byteLength(config.adminPassword) > 72) throw new ConfigError(['ATTUNE_ADMIN_PASSWORD must be at most 72 bytes (bcrypt)']);
     if (config.production) {
       const problems: string[] = [];

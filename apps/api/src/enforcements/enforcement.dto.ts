@@ -3,10 +3,11 @@ import { CONDITION_MODES, type ConditionMode, ENFORCEMENT_STATUSES, type Enforce
 import type { EnforcementEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString } from 'class-validator';
-import { PageQuery } from '../common/pagination';
+import { CursorPageQuery } from '../common/pagination';
 import { CONDITIONS_SCHEMA } from '../rules/rule.dto';
+import { isoOrNull, timestamps } from '../common/records';
 
-export class EnforcementListQuery extends PageQuery {
+export class EnforcementListQuery extends CursorPageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() rule_ref?: string;
   @ApiPropertyOptional({ description: 'The rule\'s id (Attune\'s filter); out of the bigint range gives 422' }) @IsOptional() @IsIdFilter() rule?: number;
   @ApiPropertyOptional() @IsOptional() @IsIdFilter() event?: number;
@@ -15,10 +16,10 @@ export class EnforcementListQuery extends PageQuery {
 
 export class EnforcementDto {
   @ApiProperty() id!: number;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Null once the rule is deleted' }) rule!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Null once the rule is deleted' }) rule!: number | null;
   @ApiProperty() rule_ref!: string;
   @ApiProperty() trigger_ref!: string;
-  @ApiPropertyOptional({ nullable: true, type: Number }) event!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) event!: number | null;
   @ApiProperty({
     enum: ENFORCEMENT_STATUSES,
     description: 'created: matched, execution not yet created; processed: resolved (see executions, or error); disabled: the action is disabled or gone',
@@ -26,13 +27,13 @@ export class EnforcementDto {
   status!: EnforcementStatus;
   @ApiProperty({ enum: CONDITION_MODES }) condition!: ConditionMode;
   @ApiProperty({ ...CONDITIONS_SCHEMA, description: 'The rule conditions that matched (list form or Attune\'s {expression})' }) conditions!: RuleConditions;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'The action parameters rendered from the event' })
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'The action parameters rendered from the event' })
   config!: Record<string, unknown> | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Why no execution was created' }) error!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why no execution was created' }) error!: string | null;
   @ApiProperty({ type: [Number], description: 'Executions created for it (also: GET /api/v1/executions?enforcement={id})' }) executions!: number[];
   @ApiProperty() created!: string;
   @ApiProperty() updated!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) resolved_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) resolved_at!: string | null;
 }
 
 export function toEnforcementDto(e: EnforcementEntity, executions: number[]): EnforcementDto {
@@ -48,8 +49,7 @@ export function toEnforcementDto(e: EnforcementEntity, executions: number[]): En
     config: e.config,
     error: e.error,
     executions,
-    created: new Date(e.created).toISOString(),
-    updated: new Date(e.updated).toISOString(),
-    resolved_at: e.resolvedAt ? new Date(e.resolvedAt).toISOString() : null,
+    ...timestamps(e),
+    resolved_at: isoOrNull(e.resolvedAt),
   };
 }

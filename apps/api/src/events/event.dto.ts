@@ -1,19 +1,20 @@
 import { EVENT_SOURCES, type EventSource } from '@attune/contracts';
 import type { EventEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsIdFilter } from '../common/id.pipe';
-import { PageQuery } from '../common/pagination';
+import { CursorPageQuery } from '../common/pagination';
+import { OptionalJsonObject } from '../common/field.decorators';
+import { iso, isoOrNull } from '../common/records';
 
 export class CreateEventDto {
   @ApiProperty({ example: 'monitoring.alert' }) @IsString() @IsNotEmpty() @MaxLength(255) trigger_ref!: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { severity: 'critical', host: 'web-1' }, default: {} })
-  @IsOptional() @IsObject()
+  @OptionalJsonObject({ example: { severity: 'critical', host: 'web-1' }, default: {} })
   payload?: Record<string, unknown>;
 }
 
-export class EventListQuery extends PageQuery {
+export class EventListQuery extends CursorPageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() trigger_ref?: string;
   @ApiPropertyOptional({ description: 'The trigger\'s id (Attune\'s filter); out of the bigint range gives 422' }) @IsOptional() @IsIdFilter() trigger?: number;
   @ApiPropertyOptional({ description: 'Timer events: the rule whose schedule fired them' }) @IsOptional() @IsString() rule_ref?: string;
@@ -22,13 +23,13 @@ export class EventListQuery extends PageQuery {
 
 export class EventDto {
   @ApiProperty() id!: number;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Null once the trigger is deleted' }) trigger!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Null once the trigger is deleted' }) trigger!: number | null;
   @ApiProperty() trigger_ref!: string;
   @ApiProperty({ description: 'The payload as received (any JSON)' }) payload!: unknown;
   @ApiProperty({ enum: EVENT_SOURCES }) source!: EventSource;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Timer events: the rule whose schedule fired them' }) rule!: number | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) rule_ref!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'When the executor finished matching it against rules' }) processed_at!: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Timer events: the rule whose schedule fired them' }) rule!: number | null;
+  @ApiProperty({ nullable: true, type: String }) rule_ref!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'When the executor finished matching it against rules' }) processed_at!: string | null;
   @ApiProperty() created!: string;
 }
 
@@ -45,7 +46,7 @@ export function toEventDto(e: EventEntity): EventDto {
     source: e.source,
     rule: e.rule,
     rule_ref: e.ruleRef,
-    processed_at: e.processedAt ? new Date(e.processedAt).toISOString() : null,
-    created: new Date(e.created).toISOString(),
+    processed_at: isoOrNull(e.processedAt),
+    created: iso(e.created),
   };
 }

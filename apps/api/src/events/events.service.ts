@@ -1,8 +1,9 @@
 import { DomainError, type EventCreatedV1, type EventSource, isTimerTrigger, MessageTypes, ParameterSchemaValidator } from '@attune/contracts';
 import { MessagePublisher } from '@attune/messaging';
-import { type EventEntity, type EventFilter, EventRepository, type TriggerEntity, TriggerRepository } from '@attune/persistence';
+import { type EventEntity, type EventFilter, EventRepository, type ListRequest, type TriggerEntity, TriggerRepository } from '@attune/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
+import { found } from '../common/found';
 
 const recorded = new Counter({ name: 'attune_events_recorded_total', help: 'Events recorded by the api', labelNames: ['source'] });
 
@@ -18,8 +19,7 @@ export class EventsService {
   ) {}
 
   async inject(triggerRef: string, payload: Record<string, unknown>): Promise<EventEntity> {
-    const trigger = await this.triggers.findByRef(triggerRef);
-    if (!trigger) throw new DomainError('NOT_FOUND', `trigger "${triggerRef}" not found`);
+    const trigger = found(await this.triggers.findByRef(triggerRef), `trigger "${triggerRef}"`);
     if (!trigger.enabled) throw new DomainError('BAD_REQUEST', `trigger "${triggerRef}" is disabled`);
     if (isTimerTrigger(trigger.ref)) {
       throw new DomainError('BAD_REQUEST', `trigger "${triggerRef}" is a timer: its events come from its rules' schedules`);
@@ -61,12 +61,10 @@ export class EventsService {
   }
 
   async get(id: number): Promise<EventEntity> {
-    const event = await this.events.findById(id);
-    if (!event) throw new DomainError('NOT_FOUND', `event ${id} not found`);
-    return event;
+    return found(await this.events.findById(id), `event ${id}`);
   }
 
-  list(filter: EventFilter, page: number, perPage: number) {
-    return this.events.list(filter, page, perPage);
+  list(filter: EventFilter, req: ListRequest) {
+    return this.events.list(filter, req);
   }
 }

@@ -1,11 +1,13 @@
 import { DomainError, type ExecutionLogCommittedV1, isTerminal, LOG_STREAMS, type LogStreamName } from '@attune/contracts';
-import { Controller, Get, Headers, HttpCode, Param, Put, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Get, Headers, HttpCode, Param, Put, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AllowExecutionToken, CurrentPrincipal, LogWriterOnly, type Principal, RequireRole } from '../auth/auth.decorators';
+import { ExecutionScoped, OwnExecutionOnly } from '../auth/execution-scope.guard';
+import { CurrentPrincipal, LogWriterOnly, type Principal, RequireRole } from '../auth/auth.decorators';
 import { idPipe } from '../common/id.pipe';
-import { ApiErrors } from '../common/openapi.decorators';
-import { parseRange } from '../common/http-range';
+import { ApiController, ApiErrors } from '../common/openapi.decorators';
+import { closeUnlessRead, rawBody } from '../common/http/receive-upload';
+import { sendBlob } from '../common/http/send-blob';
 import { completeUtf8Length, LogReader } from './log-reader.service';
 import { LogUploads } from './log-uploads.service';
 import { LogNotifier } from './log-notifier.service';
@@ -16,15 +18,15 @@ const PING_MS = 15_000;
 /** Bytes per SSE event at most. */
 const EVENT_BYTES = 64 * 1024;
 
+/** `GET path` of an execution's log `stream`, for whoever may read the execution. */
+const LogReadRoute = (path: string) => applyDecorators(ApiParam({ name: 'stream', enum: LOG_STREAMS }), OwnExecutionOnly(), RequireRole('viewer'), Get(path));
+
 function streamParam(value: string): LogStreamName {
   if (!(LOG_STREAMS as readonly string[]).includes(value)) throw new DomainError('NOT_FOUND', `no log stream "${value}" (stdout or stderr)`);
   return value as LogStreamName;
 }
 
-@ApiTags('executions')
-@ApiBearerAuth()
-@ApiErrors(401)
-@Controller('api/v1/executions')
+@ApiController('executions', 'api/v1/executions', [401])
 export class ExecutionLogsController {
   constructor(
     private readonly reader: LogReader,
@@ -39,6 +41,7 @@ export class ExecutionLogsController {
 
   @Put(':id/logs/:stream')
   @LogWriterOnly()
+  @ExecutionScoped()
   @HttpCode(201)
   @ApiOperation({
     summary: 'Store an execution log (workers only)',
@@ -87,63 +90,28 @@ export class ExecutionLogsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ data: ExecutionLogCommittedV1 }> {
-    try {
-      return { data: await this.uploads.store(principal, id, streamParam(streamName), { contentLength, logSize, sha256, truncated }, req) };
-    } catch (err) {
-      // Refused before or while reading: do not drain what may be a large body.
-      if (!req.complete) res.setHeader('Connection', 'close');
-      throw err;
-    }
+    return { data: await closeUnlessRead(req, res, () => this.uploads.store(principal, id, streamParam(streamName), { contentLength, logSize, sha256, truncated }, rawBody(req))) };
   }
 
-  @Get(':id/logs/:stream')
-  @RequireRole('viewer')
-  @AllowExecutionToken()
-  @ApiParam({ name: 'stream', enum: LOG_STREAMS })
+  @LogReadRoute(':id/logs/:stream')
+  @ApiOperation({ summary: 'The whole stdout or stderr log of an execution (text, Range)' })
   @ApiHeader({ name: 'Range', required: false, description: 'bytes=start-end (one range)' })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'The full log so far (complete once the execution has ended)', schema: { type: 'string' } })
   @ApiResponse({ status: 206, description: 'The requested byte range' })
   @ApiErrors(400, 403, 404, 416)
   async full(
-    @CurrentPrincipal() principal: Principal,
     @Param('id', idPipe) id: number,
     @Param('stream') streamName: string,
-    @Headers('range') range: string | undefined,
+    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    this.checkOwn(principal, id);
     const view = await this.reader.view(id, streamParam(streamName));
-    const r = parseRange(range, view.size);
-    if (r.kind === 'unsatisfiable') {
-      res.setHeader('Content-Range', `bytes */${view.size}`);
-      throw new DomainError('RANGE_NOT_SATISFIABLE', `range ${range} is outside the log (${view.size} bytes)`);
-    }
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('X-Log-Complete', String(view.complete));
-    if (view.sha256) {
-      res.setHeader('X-Checksum-Sha256', view.sha256);
-      res.setHeader('ETag', `"${view.sha256}"`);
-    }
-    if (view.size === 0) {
-      res.status(200).setHeader('Content-Length', '0');
-      res.end();
-      return;
-    }
-    const { start, end } = r.kind === 'range' ? r : { start: 0, end: view.size - 1 };
-    res.status(r.kind === 'range' ? 206 : 200);
-    if (r.kind === 'range') res.setHeader('Content-Range', `bytes ${start}-${end}/${view.size}`);
-    res.setHeader('Content-Length', String(end - start + 1));
-    const body = this.reader.read(view, start, end);
-    body.on('error', () => res.destroy());
-    body.pipe(res);
+    await sendBlob(req, res, this.reader.blob(view));
   }
 
-  @Get(':id/logs/:stream/stream')
-  @RequireRole('viewer')
-  @AllowExecutionToken()
-  @ApiParam({ name: 'stream', enum: LOG_STREAMS })
+  @LogReadRoute(':id/logs/:stream/stream')
+  @ApiOperation({ summary: 'Live tail of a log as Server-Sent Events' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this byte offset (the id of the last event received)' })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({
@@ -161,7 +129,6 @@ export class ExecutionLogsController {
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
-    this.checkOwn(principal, id);
     const stream = streamParam(streamName);
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
       throw new DomainError('BAD_REQUEST', 'Last-Event-ID must be a byte offset (the id of an event)');
@@ -219,12 +186,6 @@ export class ExecutionLogsController {
     } finally {
       release();
       res.end();
-    }
-  }
-
-  private checkOwn(principal: Principal, id: number): void {
-    if (principal.kind === 'execution' && principal.executionId !== id) {
-      throw new DomainError('FORBIDDEN', 'an execution token may only read its own execution');
     }
   }
 }

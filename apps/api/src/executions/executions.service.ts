@@ -1,6 +1,7 @@
 import {
   DomainError,
   envVarProblems,
+  type ExecutionCancelReplyV1,
   type ExecutionCancelRequestedV1,
   isTerminal,
   MessageTypes,
@@ -8,16 +9,15 @@ import {
   secretParameters,
 } from '@attune/contracts';
 import { MessagePublisher } from '@attune/messaging';
-import { ActionRepository, type ExecutionEntity, type ExecutionFilter, ExecutionRepository, ParameterSecrets } from '@attune/persistence';
+import { ActionRepository, type ExecutionEntity, type ExecutionFilter, ExecutionRepository, IdentityRepository, type ListPage, type ListRequest, ParameterSecrets } from '@attune/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import type { Principal } from '../auth/auth.decorators';
+import { requestService } from '../common/service-request';
 import { ApiConfig } from '../config/api.config';
-import type { ExecuteDto } from './execution.dto';
+import type { ExecuteDto, ExecutionView } from './execution.dto';
 import { ParameterValidator } from './parameter-validator';
-
-/** How long POST …/cancel waits for the executor to record the cancellation before answering. */
-const CANCEL_WAIT_MS = 2000;
+import { found } from '../common/found';
 
 const requested = new Counter({ name: 'attune_executions_requested_total', help: 'Executions requested over HTTP' });
 
@@ -32,6 +32,7 @@ export class ExecutionsService {
     private readonly validator: ParameterValidator,
     private readonly publisher: MessagePublisher,
     private readonly config: ApiConfig,
+    private readonly identities: IdentityRepository,
   ) {}
 
   /**
@@ -39,10 +40,9 @@ export class ExecutionsService {
    * confirmed by the broker the execution is still recorded as `requested`, and the executor's
    * sweep picks it up: an accepted request is never lost.
    */
-  async execute(principal: Principal, dto: ExecuteDto): Promise<ExecutionEntity> {
+  async execute(principal: Principal, dto: ExecuteDto): Promise<ExecutionView> {
     if (principal.kind !== 'user') throw new DomainError('FORBIDDEN', 'an execution token cannot start executions');
-    const action = await this.actions.findByRef(dto.action_ref);
-    if (!action) throw new DomainError('NOT_FOUND', `action "${dto.action_ref}" not found`);
+    const action = found(await this.actions.findByRef(dto.action_ref), `action "${dto.action_ref}"`);
     if (!action.enabled) throw new DomainError('BAD_REQUEST', `action "${action.ref}" is disabled`);
     const parameters = this.validator.validate(action, dto.parameters ?? {});
     // Secret parameters are stored sealed and shown masked everywhere (ParameterSecrets).
@@ -71,47 +71,53 @@ export class ExecutionsService {
     } catch (err) {
       this.logger.warn({ execution_id: execution.id, err: (err as Error).message }, 'execution recorded but not announced; the executor sweep will schedule it');
     }
-    return execution;
+    return Object.assign(execution, { executorLogin: principal.login });
   }
 
-  async get(principal: Principal, id: number): Promise<ExecutionEntity> {
-    if (principal.kind === 'execution' && principal.executionId !== id) {
-      throw new DomainError('FORBIDDEN', 'an execution token may only read its own execution');
-    }
-    const execution = await this.executions.findById(id);
-    if (!execution) throw new DomainError('NOT_FOUND', `execution ${id} not found`);
-    return execution;
+  /** One execution; the route lets an execution token name only its own (OwnExecutionOnly). */
+  async get(id: number): Promise<ExecutionView> {
+    const execution = found(await this.executions.findById(id), `execution ${id}`);
+    return (await this.withLogins([execution]))[0];
   }
 
   /**
-   * Asks the executor (which owns execution status) to cancel, then waits briefly for it to
-   * record the change so the answer usually shows `canceling` or `cancelled`.
+   * Asks the executor (which owns execution status) to cancel, by request/reply: it applies the
+   * guarded transition and answers once it is committed, so the answer shows `cancelled` or
+   * `canceling`. No answer within ATTUNE_CANCEL_TIMEOUT_MS (the executor down) is a 503, and
+   * the request, still queued, expires with it: a cancel the caller was told failed is not
+   * applied when the executor comes back.
    */
-  async cancel(principal: Principal, id: number): Promise<ExecutionEntity> {
+  async cancel(principal: Principal, id: number): Promise<ExecutionView> {
     if (principal.kind !== 'user') throw new DomainError('FORBIDDEN', 'an execution token cannot cancel executions');
-    const execution = await this.executions.findById(id);
-    if (!execution) throw new DomainError('NOT_FOUND', `execution ${id} not found`);
+    const execution = found(await this.executions.findById(id), `execution ${id}`);
     if (isTerminal(execution.status)) {
       throw new DomainError('CONFLICT', `execution ${id} is already ${execution.status}`, { status: execution.status });
     }
     const payload: ExecutionCancelRequestedV1 = { execution_id: id };
     try {
-      await this.publisher.publish(MessageTypes.ExecutionCancelRequested, payload, { correlationId: `execution:${id}` });
-    } catch {
+      await requestService<ExecutionCancelReplyV1>(this.publisher, 'the executor', MessageTypes.ExecutionCancelRequested, payload, {
+        timeoutMs: this.config.cancelTimeoutMs,
+        correlationId: `execution:${id}`,
+        logger: this.logger,
+      });
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
       throw new DomainError('SERVICE_UNAVAILABLE', 'the message broker is unreachable; try again');
     }
-    const deadline = Date.now() + CANCEL_WAIT_MS;
-    let latest = execution;
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      latest = (await this.executions.findById(id)) ?? latest;
-      if (latest.status === 'canceling' || isTerminal(latest.status)) break;
-    }
-    return latest;
+    // The executor's transition is committed before it replies: one read shows it (or later).
+    return (await this.withLogins([(await this.executions.findById(id)) ?? execution]))[0];
   }
 
-  list(filter: ExecutionFilter, page: number, perPage: number) {
-    return this.executions.list(filter, page, perPage);
+  async list(filter: ExecutionFilter, req: ListRequest): Promise<ListPage<ExecutionView>> {
+    const page = await this.executions.list(filter, req);
+    return { ...page, items: await this.withLogins(page.items) };
+  }
+
+  /** Adds who started each execution (one lookup for the whole page). */
+  private async withLogins(executions: ExecutionEntity[]): Promise<ExecutionView[]> {
+    const ids = [...new Set(executions.map((e) => e.executor).filter((id): id is number => id !== null))];
+    const logins = await this.identities.loginsOf(ids);
+    return executions.map((e) => Object.assign(e, { executorLogin: e.executor === null ? null : (logins.get(e.executor) ?? null) }));
   }
 
   private secrets(): ParameterSecrets {

@@ -1,8 +1,10 @@
 import { DomainError, type ExecutionStatus, isTerminal } from '@attune/contracts';
-import { ArtifactRepository, ExecutionLogRepository, ExecutionRepository, type LogStreamName } from '@attune/persistence';
+import { ExecutionLogReader, ExecutionRepository, type LogStreamName } from '@attune/persistence';
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassThrough, type Readable } from 'node:stream';
+import type { DownloadableBlob } from '../common/http/blob';
+import { found } from '../common/found';
 
 interface Segment {
   key: string;
@@ -37,32 +39,22 @@ export interface LogView {
 export class LogReader {
   constructor(
     private readonly executions: ExecutionRepository,
-    private readonly logs: ExecutionLogRepository,
-    private readonly artifacts: ArtifactRepository,
+    private readonly logs: ExecutionLogReader,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
   ) {}
 
   async view(executionId: number, stream: LogStreamName): Promise<LogView> {
     // The execution first: the log is stored before the status turns terminal, so a stream row
     // read after a terminal status is in its final state.
-    const execution = await this.executions.findById(executionId);
-    if (!execution) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    const execution = found(await this.executions.findById(executionId), `execution ${executionId}`);
     const status = execution.status;
     const terminal = isTerminal(status);
     const row = await this.logs.findStream(executionId, stream);
     if (row?.state === 'closed') {
       if (row.artifact === null) return { size: 0, complete: true, final: true, status, segments: [] };
-      const version = await this.artifacts.findLatestVersion(row.artifact);
-      const key = version && (await this.artifacts.blobKey(version.sha256));
-      if (!version || !key) throw new DomainError('NOT_FOUND', `the ${stream} log of execution ${executionId} was deleted`);
-      return {
-        size: version.sizeBytes,
-        complete: true,
-        final: true,
-        status,
-        sha256: version.sha256,
-        segments: [{ key, start: 0, size: version.sizeBytes }],
-      };
+      const log = await this.logs.storedLog(row.artifact);
+      if (!log) throw new DomainError('NOT_FOUND', `the ${stream} log of execution ${executionId} was deleted`);
+      return { size: log.sizeBytes, complete: true, final: true, status, sha256: log.sha256, segments: [{ key: log.blobKey, start: 0, size: log.sizeBytes }] };
     }
     // Once the execution has ended, its result says whether the stream had any output
     // (`<stream>_log`); without it the log is empty and complete.
@@ -80,6 +72,17 @@ export class LogReader {
       size += c.size;
     }
     return { size, complete: false, final: terminal, status, segments };
+  }
+
+  /** The log as a blob to send: text, its SHA-256 once it is stored whole, and whether it is. */
+  blob(view: LogView): DownloadableBlob {
+    return {
+      size: view.size,
+      contentType: 'text/plain; charset=utf-8',
+      ...(view.sha256 ? { sha256: view.sha256 } : {}),
+      headers: { 'X-Log-Complete': String(view.complete) },
+      open: async (range) => this.read(view, range?.start ?? 0, range?.end ?? view.size - 1),
+    };
   }
 
   /** Bytes [start, end] (inclusive) of the log, streamed segment by segment. */

@@ -1,8 +1,8 @@
 import { DomainError, type ExecutionLogCommittedV1, type ExecutionLogCommitV1, type LogStreamName, MessageTypes } from '@attune/contracts';
 import { BLOB_STORE, BlobTooLargeError, type BlobStore, ChecksumMismatchError, SizeMismatchError } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import type { Principal } from '../auth/auth.decorators';
+import type { RawBody } from '../common/http/upload';
 import { ApiConfig } from '../config/api.config';
 import { ArtifactsService } from '../artifacts/artifacts.service';
 
@@ -33,15 +33,13 @@ export class LogUploads {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {}
 
-  async store(principal: Principal, executionId: number, stream: LogStreamName, headers: LogUploadHeaders, req: Request): Promise<ExecutionLogCommittedV1> {
-    if (principal.kind !== 'log-writer' || principal.executionId !== executionId) {
-      throw new DomainError('FORBIDDEN', 'this log token is for another execution');
-    }
+  async store(principal: Principal, executionId: number, stream: LogStreamName, headers: LogUploadHeaders, body: RawBody): Promise<ExecutionLogCommittedV1> {
+    // The route takes only a log token, for this execution only (LogWriterOnly, ExecutionScoped).
+    if (principal.kind !== 'log-writer') throw new DomainError('FORBIDDEN', 'only the platform writes execution logs');
     // The length comes first (Content-Length, X-Log-Size) or, for a log sent while it was still
     // growing, after the body as a trailer; the digest likewise. Both are checked against what was
     // stored before anything commits.
-    const trailers = String(req.headers.trailer ?? '').toLowerCase().split(',').map((t) => t.trim());
-    const sizeTrailed = trailers.includes('x-log-size');
+    const sizeTrailed = body.announcesTrailer('x-log-size');
     const announced = headers.logSize ?? headers.contentLength;
     const byteCount = (v: string | undefined) => (v !== undefined && /^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : NaN);
     const size = byteCount(announced);
@@ -68,25 +66,18 @@ export class LogUploads {
     let sha256: string;
     let stored: number;
     try {
-      const put = await new Promise<{ sha256: string; size: number }>((resolve, reject) => {
-        const aborted = () => reject(new DomainError('BAD_REQUEST', 'the client closed the connection during the upload'));
-        req.once('aborted', aborted);
-        this.blobs
-          .put(key, req, {
-            maxBytes: sizeTrailed ? this.config.artifactMaxUploadBytes : size,
-            contentType: LOG_CONTENT_TYPE,
-            ...(sizeTrailed ? {} : { size }),
-            ...(headerSha ? { expectedSha256: headerSha } : {}),
-          })
-          .then(resolve, reject)
-          .finally(() => req.off('aborted', aborted));
+      const put = await this.blobs.put(key, body.stream, {
+        maxBytes: sizeTrailed ? this.config.artifactMaxUploadBytes : size,
+        contentType: LOG_CONTENT_TYPE,
+        ...(sizeTrailed ? {} : { size }),
+        ...(headerSha ? { expectedSha256: headerSha } : {}),
       });
       sha256 = put.sha256;
       stored = put.size;
       if (sizeTrailed) {
-        const claimed = byteCount(String(req.trailers['x-log-size'] ?? ''));
+        const claimed = byteCount(body.trailer('x-log-size') ?? '');
         if (claimed !== put.size) throw new SizeMismatchError(key, Number.isNaN(claimed) ? -1 : claimed, put.size);
-        truncated = truncated || flag(req.trailers['x-log-truncated']);
+        truncated = truncated || flag(body.trailer('x-log-truncated'));
       }
     } catch (err) {
       await this.blobs.delete(key).catch(() => undefined);

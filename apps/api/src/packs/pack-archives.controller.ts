@@ -1,13 +1,12 @@
-import { DomainError } from '@attune/contracts';
-import { ExecutionRepository, type PackVersionEntity } from '@attune/persistence';
-import { BLOB_STORE, type BlobStore } from '@attune/storage';
-import { Controller, Get, Inject, Param, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
-import type { Readable } from 'node:stream';
-import { AllowExecutionToken, CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
+import { Get, Param, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { RequireRole } from '../auth/auth.decorators';
+import { OwnExecutionOnly } from '../auth/execution-scope.guard';
+import { sendBlob } from '../common/http/send-blob';
 import { idPipe } from '../common/id.pipe';
-import { ApiDataListResponse, ApiErrors } from '../common/openapi.decorators';
+import { ApiController, ApiDataListResponse, ApiErrors } from '../common/openapi.decorators';
+import { PackArchives } from './pack-archives.service';
 import { PackVersionDto, toPackVersionDto } from './pack.dto';
 import { PacksService } from './packs.service';
 
@@ -17,15 +16,11 @@ const ARCHIVE_RESPONSE = {
 };
 
 /** Reading uploaded pack archives: the versions of a pack, and the archive an execution runs. */
-@ApiTags('packs')
-@ApiBearerAuth()
-@ApiErrors(401, 403)
-@Controller('api/v1')
+@ApiController('packs', 'api/v1')
 export class PackArchivesController {
   constructor(
     private readonly packs: PacksService,
-    private readonly executions: ExecutionRepository,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly archives: PackArchives,
   ) {}
 
   @Get('packs/:ref/versions')
@@ -44,13 +39,13 @@ export class PackArchivesController {
   @ApiProduces('application/gzip')
   @ApiOkResponse(ARCHIVE_RESPONSE)
   @ApiErrors(404)
-  async download(@Param('ref') ref: string, @Param('digest') digest: string, @Res({ passthrough: true }) res: Response): Promise<StreamableFile> {
-    return this.stream(await this.packs.version(ref, digest), res);
+  async download(@Param('ref') ref: string, @Param('digest') digest: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await sendBlob(req, res, await this.archives.ofPack(ref, digest));
   }
 
   @Get('executions/:id/pack')
   @RequireRole('viewer')
-  @AllowExecutionToken()
+  @OwnExecutionOnly()
   @ApiOperation({
     summary: 'The pack archive an execution runs',
     description:
@@ -61,31 +56,7 @@ export class PackArchivesController {
   @ApiProduces('application/gzip')
   @ApiOkResponse(ARCHIVE_RESPONSE)
   @ApiErrors(400, 404)
-  async executionPack(
-    @CurrentPrincipal() principal: Principal,
-    @Param('id', idPipe) id: number,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<StreamableFile> {
-    if (principal.kind === 'execution' && principal.executionId !== id) {
-      throw new DomainError('FORBIDDEN', 'an execution token may only fetch its own execution\'s pack');
-    }
-    const execution = await this.executions.findById(id);
-    if (!execution) throw new DomainError('NOT_FOUND', `execution ${id} not found`);
-    if (!execution.packDigest) throw new DomainError('NOT_FOUND', `execution ${id} runs no uploaded pack archive`);
-    return this.stream(await this.packs.version(execution.actionRef.split('.')[0], execution.packDigest), res);
-  }
-
-  private async stream(version: PackVersionEntity, res: Response): Promise<StreamableFile> {
-    const body = await this.blobs.get(version.blobKey).catch((err: { code?: string }) => {
-      if (err?.code === 'BLOB_NOT_FOUND') throw new DomainError('NOT_FOUND', `the archive of pack "${version.packRef}" ${version.digest} is missing from storage`);
-      throw err;
-    });
-    res.setHeader('ETag', `"${version.digest}"`);
-    res.setHeader('X-Checksum-Sha256', version.digest);
-    return new StreamableFile(body as Readable, {
-      type: 'application/gzip',
-      length: Number(version.sizeBytes),
-      disposition: `attachment; filename="${version.packRef}-${version.digest.slice(0, 12)}.tar.gz"`,
-    });
+  async executionPack(@Param('id', idPipe) id: number, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await sendBlob(req, res, await this.archives.ofExecution(id));
   }
 }

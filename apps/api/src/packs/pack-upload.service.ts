@@ -8,12 +8,10 @@ import {
   PackDefinitionError,
   readPackDefinition,
 } from '@attune/packs';
-import { isRefusal, PackRegistryRepository, PackRepository, type UploadRegistered } from '@attune/persistence';
+import { ActionRepository, isRefusal, PackRegistryRepository, PackRepository, type UploadRegistered } from '@attune/persistence';
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import busboy from 'busboy';
 import { create as createTar } from 'tar';
-import type { Request, Response } from 'express';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
@@ -22,13 +20,11 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Counter } from 'prom-client';
 import type { Principal } from '../auth/auth.decorators';
+import type { MultipartBody, MultipartSpec } from '../common/http/upload';
 import { ApiConfig } from '../config/api.config';
 
 /** Form fields Attune's client sends beside the archive (accepted and ignored). */
 export const ATTUNE_UPLOAD_FIELDS = ['force', 'skip_tests'] as const;
-
-/** Multipart framing around the file: what a Content-Length may exceed the limit by. */
-const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 const uploads = new Counter({ name: 'attune_pack_uploads_total', help: 'Pack uploads by outcome', labelNames: ['outcome'] });
 
@@ -42,7 +38,7 @@ export interface PackUploadResult extends UploadRegistered {
   warnings: string[];
 }
 
-/** Raised while receiving the body: answers 413 and stops reading. */
+/** Raised while packing a directory past the upload limit: answers 413. */
 class TooLarge extends Error {}
 
 /**
@@ -61,35 +57,19 @@ export class PackUploadService {
     private readonly config: ApiConfig,
     private readonly packs: PackRepository,
     private readonly registry: PackRegistryRepository,
+    private readonly actions: ActionRepository,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {}
 
-  async upload(principal: Principal, req: Request, res: Response): Promise<PackUploadResult> {
-    // Refusing before the body is read: close the connection rather than drain a large body.
-    const refuse = (err: DomainError): never => {
-      res.setHeader('Connection', 'close');
-      uploads.inc({ outcome: 'refused' });
-      throw err;
-    };
-    if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
-      refuse(new DomainError('BAD_REQUEST', 'the upload must be multipart/form-data with the .tar.gz in the field "pack"'));
-    }
+  async upload(principal: Principal, body: MultipartBody): Promise<PackUploadResult> {
     const max = this.config.packMaxUploadBytes;
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max + MULTIPART_OVERHEAD_BYTES) {
-      refuse(new DomainError('PAYLOAD_TOO_LARGE', `the pack archive exceeds the limit of ${max} bytes`));
-    }
     return this.inStaging(async (dir) => {
-      let staged: StagedArchive;
-      try {
-        staged = await this.receive(req, join(dir, 'pack.tar.gz'), max);
-      } catch (err) {
-        res.setHeader('Connection', 'close');
-        if (err instanceof TooLarge) throw new DomainError('PAYLOAD_TOO_LARGE', `the pack archive exceeds the limit of ${max} bytes`);
-        if (err instanceof DomainError) throw err;
-        throw new DomainError('BAD_REQUEST', `the upload could not be read: ${(err as Error).message}`);
-      }
-      return this.register(staged, dir, principal.kind === 'user' ? principal.id : null);
+      const target = join(dir, 'pack.tar.gz');
+      const received = await body.receive(uploadSpec(target, max));
+      if (!received.file) throw new DomainError('VALIDATION_ERROR', 'no pack archive in the upload', [{ field: 'pack', message: 'is required: a .tar.gz file' }]);
+      const { size, sha256 = '' } = received.file;
+      if (size === 0) throw new DomainError('VALIDATION_ERROR', 'the pack archive is empty', [{ field: 'pack', message: 'is empty' }]);
+      return this.register({ path: target, size, sha256 }, dir, principal.kind === 'user' ? principal.id : null);
     });
   }
 
@@ -106,6 +86,19 @@ export class PackUploadService {
       await this.checkTree(dirPath);
       const staged = await this.pack(dirPath, join(dir, 'pack.tar.gz'));
       return this.register(staged, dir, principal.kind === 'user' ? principal.id : null);
+    });
+  }
+
+  /**
+   * A pack directory that ships with the platform (the example pack), registered at startup
+   * exactly as `POST /packs/register` would, without a principal or the pack roots: the path
+   * comes from the api's own configuration, never from a request.
+   */
+  async registerBundledDirectory(path: string): Promise<PackUploadResult> {
+    return this.inStaging(async (dir) => {
+      await this.checkTree(path);
+      const staged = await this.pack(path, join(dir, 'pack.tar.gz'));
+      return this.register(staged, dir, null);
     });
   }
 
@@ -205,7 +198,10 @@ export class PackUploadService {
       const root = await findPackRoot(tree);
       const prefix = root ? `${root}/` : '';
       files = extracted.files.filter((f) => f.path.startsWith(prefix)).map((f) => ({ path: f.path.slice(prefix.length), size: f.size }));
-      definition = await readPackDefinition(join(tree, root), new Set(files.map((f) => f.path)));
+      // Workflow tasks may name other packs' actions: those must already be registered.
+      definition = await readPackDefinition(join(tree, root), new Set(files.map((f) => f.path)), {
+        knownActions: (refs) => this.actions.existingRefs(refs),
+      });
     } catch (err) {
       throw translateCheckFailure(err);
     }
@@ -233,6 +229,12 @@ export class PackUploadService {
             'the new archive drops actions that unfinished executions still use; wait for them or keep the actions',
             outcome.actions.map((ref) => ({ field: ref, message: 'has unfinished executions' })),
           );
+        case 'used_by_workflows':
+          throw new DomainError(
+            'CONFLICT',
+            'the new archive drops actions that saved workflows of other packs run; change those workflows or keep the actions',
+            outcome.workflows.map((ref) => ({ field: ref, message: 'has a task that runs a dropped action' })),
+          );
         case 'standard_pack':
           throw new DomainError('CONFLICT', `pack "${definition.pack.ref}" is built in and cannot be replaced`);
         default:
@@ -244,71 +246,6 @@ export class PackUploadService {
       'pack uploaded',
     );
     return { ...outcome, warnings: definition.warnings };
-  }
-
-  /**
-   * Streams the multipart body: the one file part, `pack`, goes to `target` while SHA-256 and
-   * the size are computed. Any other part is refused (422), as is a missing `pack`.
-   */
-  private receive(req: Request, target: string, maxBytes: number): Promise<StagedArchive> {
-    return new Promise<StagedArchive>((resolve, reject) => {
-      let bb: busboy.Busboy;
-      try {
-        bb = busboy({
-          headers: req.headers,
-          limits: { files: 1, fields: ATTUNE_UPLOAD_FIELDS.length, fieldNameSize: 100, fieldSize: 64, fileSize: maxBytes + 1 },
-        });
-      } catch (err) {
-        reject(new DomainError('BAD_REQUEST', `not a multipart body: ${(err as Error).message}`));
-        return;
-      }
-      let settled = false;
-      let writing: Promise<StagedArchive> | undefined;
-      const fail = (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        req.unpipe(bb);
-        bb.removeAllListeners('file');
-        bb.on('error', () => undefined);
-        reject(err);
-      };
-      const unexpected = (name: string) =>
-        fail(new DomainError('VALIDATION_ERROR', 'unexpected multipart field', [{ field: name, message: 'is not accepted; send the .tar.gz in the field "pack"' }]));
-      // Attune's client sends force and skip_tests with every upload: accepted (booleans) and
-      // ignored; this platform runs no pack tests and an upload always replaces the pack.
-      bb.on('field', (name, value: string) => {
-        if (!(ATTUNE_UPLOAD_FIELDS as readonly string[]).includes(name)) return unexpected(name);
-        if (!/^(true|false|1|0|yes|no|on|off)?$/i.test(value.trim())) {
-          fail(new DomainError('VALIDATION_ERROR', 'invalid multipart field', [{ field: name, message: 'must be true or false' }]));
-        }
-      });
-      bb.on('fieldsLimit', () => unexpected('(field)'));
-      bb.on('filesLimit', () => unexpected('(second file)'));
-      bb.on('file', (name, stream: Readable) => {
-        if (name !== 'pack') {
-          stream.resume();
-          unexpected(name);
-          return;
-        }
-        writing = this.stage(stream, target, maxBytes);
-        writing.catch(fail);
-      });
-      bb.on('error', (err: Error) => fail(err));
-      bb.on('close', () => {
-        if (settled) return;
-        if (!writing) {
-          fail(new DomainError('VALIDATION_ERROR', 'no pack archive in the upload', [{ field: 'pack', message: 'is required: a .tar.gz file' }]));
-          return;
-        }
-        writing.then((staged) => {
-          if (settled) return;
-          settled = true;
-          resolve(staged);
-        }, fail);
-      });
-      req.on('aborted', () => fail(new Error('the client closed the connection during the upload')));
-      req.pipe(bb);
-    });
   }
 
   private async stage(stream: Readable, target: string, maxBytes: number): Promise<StagedArchive> {
@@ -326,6 +263,38 @@ export class PackUploadService {
     if (size === 0) throw new DomainError('VALIDATION_ERROR', 'the pack archive is empty', [{ field: 'pack', message: 'is empty' }]);
     return { path: target, size, sha256: hash.digest('hex') };
   }
+}
+
+function unexpected(name: string): DomainError {
+  return new DomainError('VALIDATION_ERROR', 'unexpected multipart field', [{ field: name, message: 'is not accepted; send the .tar.gz in the field "pack"' }]);
+}
+
+/**
+ * The multipart upload: its one file part, `pack`, is written to `target` while the receiver
+ * measures and hashes it. Any other part is refused (422). Attune's client sends force and
+ * skip_tests with every upload: accepted (booleans) and ignored; this platform runs no pack tests
+ * and an upload always replaces the pack.
+ */
+function uploadSpec(target: string, maxBytes: number): MultipartSpec<void> {
+  return {
+    notMultipart: 'the upload must be multipart/form-data with the .tar.gz in the field "pack"',
+    maxBytes,
+    tooLarge: `the pack archive exceeds the limit of ${maxBytes} bytes`,
+    limits: { files: 1, fields: ATTUNE_UPLOAD_FIELDS.length, fieldSize: 64 },
+    limitReached: (what) => (what === 'fields' ? unexpected('(field)') : what === 'files' ? unexpected('(second file)') : undefined),
+    field: (name, value) => {
+      if (!(ATTUNE_UPLOAD_FIELDS as readonly string[]).includes(name)) throw unexpected(name);
+      if (!/^(true|false|1|0|yes|no|on|off)?$/i.test(value.trim())) {
+        throw new DomainError('VALIDATION_ERROR', 'invalid multipart field', [{ field: name, message: 'must be true or false' }]);
+      }
+      return false;
+    },
+    file: ({ field, stream }) => {
+      if (field !== 'pack') throw unexpected(field);
+      return pipeline(stream, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+    },
+    hash: true,
+  };
 }
 
 /** What an archive or definition check failure answers: 413 for size, 422 with details otherwise. */

@@ -1,8 +1,10 @@
 import { PACK_REF_PATTERN } from '@attune/contracts';
 import type { PackEntity, PackVersionEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ActionDto } from '../actions/action.dto';
+import { iso, timestamps } from '../common/records';
+import { OptionalJsonObject } from '../common/field.decorators';
 
 const CONF_SCHEMA_DOC =
   'Schema of the pack configuration (Attune\'s flat form `{key: {type, required?, secret?}}` or JSON Schema), kept as written';
@@ -13,9 +15,9 @@ export class PackDto {
   @ApiProperty({ example: 'demo' }) ref!: string;
   @ApiProperty() label!: string;
   @ApiProperty({ example: '1.0.0' }) version!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
   @ApiProperty({ description: 'Built-in packs (core) are registered by the platform and cannot be changed' }) is_standard!: boolean;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'SHA-256 of the current archive; null until one is uploaded' })
+  @ApiProperty({ nullable: true, type: String, description: 'SHA-256 of the current archive; null until one is uploaded' })
   digest!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, description: CONF_SCHEMA_DOC }) conf_schema!: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: CONFIG_DOC }) config!: Record<string, unknown>;
@@ -58,8 +60,7 @@ export function toPackDto(p: PackEntity): PackDto {
     tags: p.tags ?? [],
     runtime_deps: p.runtimeDeps ?? [],
     dependencies: p.dependencies ?? [],
-    created: new Date(p.created).toISOString(),
-    updated: new Date(p.updated).toISOString(),
+    ...timestamps(p),
   };
 }
 
@@ -73,7 +74,7 @@ export class PackVersionDto {
   @ApiProperty({ description: 'The version pack.yaml declared' }) version!: string;
   @ApiProperty() size_bytes!: number;
   @ApiProperty({ type: [PackFileDto] }) files!: PackFileDto[];
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Identity that uploaded it' }) uploaded_by!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Identity that uploaded it' }) uploaded_by!: number | null;
   @ApiProperty({ description: 'Whether this is the pack\'s current archive' }) current!: boolean;
   @ApiProperty({ example: '/api/v1/packs/demo/versions/3f…/download' }) download_url!: string;
   @ApiProperty() created!: string;
@@ -88,7 +89,7 @@ export function toPackVersionDto(v: PackVersionEntity, currentDigest: string | n
     uploaded_by: v.uploadedBy,
     current: v.digest === currentDigest,
     download_url: `/api/v1/packs/${v.packRef}/versions/${v.digest}/download`,
-    created: new Date(v.created).toISOString(),
+    created: iso(v.created),
   };
 }
 
@@ -103,9 +104,9 @@ export class PackUploadResultDto {
 
 /** Attune's pack attributes, accepted on create and update and stored as written. */
 class PackAttributesDto {
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: CONF_SCHEMA_DOC }) @IsOptional() @IsObject() conf_schema?: Record<string, unknown>;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Pack configuration values' }) @IsOptional() @IsObject() config?: Record<string, unknown>;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() meta?: Record<string, unknown>;
+  @OptionalJsonObject({ description: CONF_SCHEMA_DOC }) conf_schema?: Record<string, unknown>;
+  @OptionalJsonObject({ description: 'Pack configuration values' }) config?: Record<string, unknown>;
+  @OptionalJsonObject() meta?: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) tags?: string[];
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) runtime_deps?: string[];
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) dependencies?: string[];
@@ -155,5 +156,5 @@ export class RegisterPackDto {
 
 export class PackRegisterResultDto extends PackUploadResultDto {
   @ApiProperty({ description: 'Attune\'s field: always true, this platform runs no pack tests' }) tests_skipped!: boolean;
-  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true, description: 'Attune\'s field: always null (no pack tests)' }) test_result!: null;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true, description: 'Attune\'s field: always null (no pack tests)' }) test_result!: null;
 }

@@ -1,9 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { toActionDto } from '../actions/action.dto';
 import { CurrentPrincipal, type Principal, RequireRole } from '../auth/auth.decorators';
-import { ApiDataResponse, ApiErrors, ApiPaginatedResponse } from '../common/openapi.decorators';
+import {
+  ApiController,
+  ApiCreateRoute,
+  ApiDataResponse,
+  ApiDeleteRoute,
+  ApiErrors,
+  ApiGetRoute,
+  ApiListRoute,
+  ApiUpdateRoute,
+} from '../common/openapi.decorators';
 import { PageQuery, paginated, type Paginated } from '../common/pagination';
 import {
   CreatePackDto,
@@ -15,35 +24,27 @@ import {
   toPackVersionDto,
   UpdatePackDto,
 } from './pack.dto';
+import { closeUnlessRead, multipartBody } from '../common/http/receive-upload';
 import { type PackUploadResult, PackUploadService } from './pack-upload.service';
 import { PacksService } from './packs.service';
 
-@ApiTags('packs')
-@ApiBearerAuth()
-@ApiErrors(401, 403)
-@Controller('api/v1/packs')
+@ApiController('packs', 'api/v1/packs')
 export class PacksController {
   constructor(
     private readonly packs: PacksService,
     private readonly uploads: PackUploadService,
   ) {}
 
-  @Get()
-  @RequireRole('viewer')
-  @ApiOperation({ summary: 'List packs' })
-  @ApiPaginatedResponse(PackDto)
-  @ApiErrors(422)
+  @ApiListRoute({ summary: 'List packs' }, PackDto, 'page')
   async list(@Query() q: PageQuery): Promise<Paginated<PackDto>> {
     const { items, total } = await this.packs.list(q.page, q.per_page);
     return paginated(items.map(toPackDto), total, q);
   }
 
-  @Post()
-  @HttpCode(201)
-  @RequireRole('admin')
-  @ApiOperation({ summary: 'Create an empty pack (admin)', description: 'Actions are added with POST /api/v1/actions, or the pack is uploaded as an archive. 409 when the ref exists.' })
-  @ApiDataResponse(PackDto, 201)
-  @ApiErrors(400, 409, 413, 422)
+  @ApiCreateRoute('admin', '', PackDto, [400, 409, 413, 422], {
+    summary: 'Create an empty pack (admin)',
+    description: 'Actions are added with POST /api/v1/actions, or the pack is uploaded as an archive. 409 when the ref exists.',
+  })
   async create(@Body() body: CreatePackDto): Promise<{ data: PackDto }> {
     return { data: toPackDto(await this.packs.create(body)) };
   }
@@ -77,7 +78,7 @@ export class PacksController {
   @ApiDataResponse(PackUploadResultDto, 201)
   @ApiErrors(400, 409, 413, 422)
   async upload(@CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<{ data: PackUploadResultDto }> {
-    return { data: toUploadResultDto(await this.uploads.upload(principal, req, res)) };
+    return { data: toUploadResultDto(await closeUnlessRead(req, res, () => this.uploads.upload(principal, multipartBody(req)))) };
   }
 
   @Post('register')
@@ -104,33 +105,23 @@ export class PacksController {
     };
   }
 
-  @Get(':ref')
-  @RequireRole('viewer')
-  @ApiOperation({ summary: 'One pack' })
-  @ApiDataResponse(PackDto)
-  @ApiErrors(404)
+  @ApiGetRoute('viewer', ':ref', PackDto, [404], { summary: 'One pack' })
   async get(@Param('ref') ref: string): Promise<{ data: PackDto }> {
     return { data: toPackDto(await this.packs.get(ref)) };
   }
 
-  @Put(':ref')
-  @RequireRole('admin')
-  @ApiOperation({ summary: 'Change a pack\'s label, version or description (admin)', description: '409 for the built-in pack.' })
-  @ApiDataResponse(PackDto)
-  @ApiErrors(400, 404, 409, 413, 422)
+  @ApiUpdateRoute('admin', ':ref', PackDto, [400, 404, 409, 413, 422], {
+    summary: 'Change a pack\'s label, version or description (admin)',
+    description: '409 for the built-in pack.',
+  })
   async update(@Param('ref') ref: string, @Body() body: UpdatePackDto): Promise<{ data: PackDto }> {
     return { data: toPackDto(await this.packs.update(ref, body)) };
   }
 
-  @Delete(':ref')
-  @HttpCode(204)
-  @RequireRole('admin')
-  @ApiOperation({
+  @ApiDeleteRoute('admin', ':ref', [404, 409], {
     summary: 'Delete a pack with its actions and archives (admin)',
-    description: '409 (details name the actions) while executions of its actions have not finished; 409 for the built-in pack.',
+    description: '409 (details name the actions) while executions of its actions have not finished; 409 (details name the workflows) while saved workflows of other packs run its actions; 409 for the built-in pack.',
   })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(404, 409)
   async delete(@Param('ref') ref: string): Promise<void> {
     await this.packs.delete(ref);
   }

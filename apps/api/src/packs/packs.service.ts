@@ -3,6 +3,7 @@ import { isRefusal, type PackEntity, PackRegistryRepository, PackRepository, typ
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type CreatePackDto, MASK, packAttributesOf, secretKeys, type UpdatePackDto } from './pack.dto';
+import { found } from '../common/found';
 
 /** Turns a registry refusal about `what` into the HTTP answer a client can act on. */
 export function refusalError(refusal: RegistryRefusal, what: string): DomainError {
@@ -18,6 +19,12 @@ export function refusalError(refusal: RegistryRefusal, what: string): DomainErro
         'CONFLICT',
         `${what} is used by executions that have not finished`,
         refusal.actions.map((ref) => ({ field: ref, message: 'has unfinished executions' })),
+      );
+    case 'used_by_workflows':
+      return new DomainError(
+        'CONFLICT',
+        `${what} is used by saved workflows; change or delete them first`,
+        refusal.workflows.map((ref) => ({ field: ref, message: 'has a task that runs it' })),
       );
   }
 }
@@ -37,9 +44,7 @@ export class PacksService {
   }
 
   async get(ref: string): Promise<PackEntity> {
-    const pack = await this.packs.findByRef(ref);
-    if (!pack) throw new DomainError('NOT_FOUND', `pack "${ref}" not found`);
-    return pack;
+    return found(await this.packs.findByRef(ref), `pack "${ref}"`);
   }
 
   async create(dto: CreatePackDto): Promise<PackEntity> {

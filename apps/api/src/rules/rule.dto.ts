@@ -1,10 +1,12 @@
 import { CONDITION_MODES, CONDITION_OPERATORS, type ConditionMode, type RuleConditions } from '@attune/contracts';
 import type { RuleEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { Allow, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { Allow, IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { COMPONENT_REF, COMPONENT_REF_MESSAGE } from '../common/component-ref';
 import { PageQuery } from '../common/pagination';
+import { packMember, timestamps } from '../common/records';
+import { PackMemberDto, PackMemberUpdateDto } from '../common/pack-member.dto';
+import { OptionalJsonObject, OptionalQueryFlag } from '../common/field.decorators';
 
 export class RuleConditionDto {
   @ApiProperty({ example: 'event.payload.severity', description: 'A path into event.* or rule.*' }) field!: string;
@@ -28,6 +30,9 @@ export const CONDITIONS_SCHEMA = {
   oneOf: [{ type: 'array', items: { $ref: getSchemaPath(RuleConditionDto) } }, { $ref: getSchemaPath(RuleExpressionCriteriaDto) }],
 };
 
+/** The models CONDITIONS_SCHEMA names by reference: no route's types reach them, so the document adds them (openapi.ts). */
+export const CONDITIONS_MODELS = [RuleConditionDto, RuleExpressionCriteriaDto];
+
 const CONDITIONS_DOC =
   'Either a list, or Attune\'s `{"expression": "{{ … }}"}` (then `condition` does not apply). ' +
   'List form: each {field, operator, value} is checked against the event; `condition` combines them. Types are compared strictly ("5" is not 5); ' +
@@ -50,12 +55,10 @@ export class CreateRuleDto {
   @ApiProperty({ example: 'monitoring.alert' }) @IsString() @IsNotEmpty() @MaxLength(255) trigger_ref!: string;
   @ApiProperty({ example: 'core.echo' }) @IsString() @IsNotEmpty() @MaxLength(255) action_ref!: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "Checked against the trigger's param_schema; timers are configured here", example: {} })
-  @IsOptional() @IsObject()
+  @OptionalJsonObject({ description: "Checked against the trigger's param_schema; timers are configured here", example: {} })
   trigger_params?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: ACTION_PARAMS_DOC, example: { message: '{{ event.payload.host }} is down' } })
-  @IsOptional() @IsObject()
+  @OptionalJsonObject({ description: ACTION_PARAMS_DOC, example: { message: '{{ event.payload.host }} is down' } })
   action_params?: Record<string, unknown>;
 
   @ApiPropertyOptional({ ...CONDITIONS_SCHEMA, description: CONDITIONS_DOC })
@@ -67,15 +70,11 @@ export class CreateRuleDto {
 }
 
 /** PUT: the fields given change (and are checked again with the rest); `ref`/`pack_ref` may be sent back unchanged. */
-export class UpdateRuleDto {
-  @ApiPropertyOptional({ description: 'Must equal the current ref' }) @IsOptional() @IsString() ref?: string;
-  @ApiPropertyOptional({ description: 'Must equal the current pack' }) @IsOptional() @IsString() pack_ref?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(255) label?: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsString() @MaxLength(4000) description?: string | null;
+export class UpdateRuleDto extends PackMemberUpdateDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(255) trigger_ref?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(255) action_ref?: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() trigger_params?: Record<string, unknown>;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: ACTION_PARAMS_DOC }) @IsOptional() @IsObject() action_params?: Record<string, unknown>;
+  @OptionalJsonObject() trigger_params?: Record<string, unknown>;
+  @OptionalJsonObject({ description: ACTION_PARAMS_DOC }) action_params?: Record<string, unknown>;
   @ApiPropertyOptional({ ...CONDITIONS_SCHEMA, description: CONDITIONS_DOC }) @Allow() conditions?: unknown;
   @ApiPropertyOptional({ enum: CONDITION_MODES }) @IsOptional() @IsIn(CONDITION_MODES) condition?: ConditionMode;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
@@ -86,23 +85,13 @@ export class RuleListQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() trigger_ref?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() action_ref?: string;
 
-  @ApiPropertyOptional({ type: Boolean })
-  @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
-  @IsBoolean()
-  enabled?: boolean;
+  @OptionalQueryFlag() enabled?: boolean;
 }
 
-export class RuleDto {
-  @ApiProperty() id!: number;
-  @ApiProperty() ref!: string;
-  @ApiProperty() pack!: number;
-  @ApiProperty() pack_ref!: string;
-  @ApiProperty() label!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) description!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Null once the trigger is deleted' }) trigger!: number | null;
+export class RuleDto extends PackMemberDto {
+  @ApiProperty({ nullable: true, type: Number, description: 'Null once the trigger is deleted' }) trigger!: number | null;
   @ApiProperty() trigger_ref!: string;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Null once the action is deleted' }) action!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Null once the action is deleted' }) action!: number | null;
   @ApiProperty() action_ref!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) trigger_params!: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true }) action_params!: Record<string, unknown>;
@@ -115,12 +104,7 @@ export class RuleDto {
 
 export function toRuleDto(r: RuleEntity): RuleDto {
   return {
-    id: r.id,
-    ref: r.ref,
-    pack: r.packId,
-    pack_ref: r.packRef,
-    label: r.label,
-    description: r.description,
+    ...packMember(r),
     trigger: r.trigger,
     trigger_ref: r.triggerRef,
     action: r.action,
@@ -130,7 +114,6 @@ export function toRuleDto(r: RuleEntity): RuleDto {
     conditions: r.conditions,
     condition: r.condition,
     enabled: r.enabled,
-    created: new Date(r.created).toISOString(),
-    updated: new Date(r.updated).toISOString(),
+    ...timestamps(r),
   };
 }

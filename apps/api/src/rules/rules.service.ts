@@ -13,7 +13,6 @@ import {
 import {
   type ActionEntity,
   ActionRepository,
-  isUniqueViolation,
   PackRepository,
   type RuleEntity,
   type RuleFilter,
@@ -22,7 +21,8 @@ import {
   TriggerRepository,
 } from '@attune/persistence';
 import { Injectable } from '@nestjs/common';
-import { packOfRef } from '../common/component-ref';
+import { found } from '../common/found';
+import { assertSameIdentity, createUnique, newPackMember } from '../common/pack-member';
 import type { CreateRuleDto, UpdateRuleDto } from './rule.dto';
 
 interface FieldError {
@@ -35,6 +35,20 @@ interface RuleBody {
   actionParams: Record<string, unknown>;
   conditions: unknown;
   condition: ConditionMode;
+}
+
+/** What a created or changed rule records of its trigger, action and checked body. */
+function ruleLinks(trigger: TriggerEntity, action: ActionEntity, body: RuleBody) {
+  return {
+    trigger: trigger.id,
+    triggerRef: trigger.ref,
+    action: action.id,
+    actionRef: action.ref,
+    triggerParams: body.triggerParams,
+    actionParams: body.actionParams,
+    conditions: body.conditions as RuleConditions,
+    condition: body.condition,
+  };
 }
 
 /**
@@ -56,9 +70,7 @@ export class RulesService {
   ) {}
 
   async get(ref: string): Promise<RuleEntity> {
-    const rule = await this.rules.findByRef(ref);
-    if (!rule) throw new DomainError('NOT_FOUND', `rule "${ref}" not found`);
-    return rule;
+    return found(await this.rules.findByRef(ref), `rule "${ref}"`);
   }
 
   list(filter: RuleFilter, page: number, perPage: number) {
@@ -66,9 +78,7 @@ export class RulesService {
   }
 
   async create(dto: CreateRuleDto): Promise<RuleEntity> {
-    const packRef = packOfRef(dto.ref, dto.pack_ref);
-    const pack = await this.packs.findByRef(packRef);
-    if (!pack) throw new DomainError('NOT_FOUND', `pack "${packRef}" not found`);
+    const member = await newPackMember(this.packs, dto);
     const trigger = await this.trigger(dto.trigger_ref);
     const action = await this.action(dto.action_ref);
     const body = this.check(
@@ -77,34 +87,16 @@ export class RulesService {
       action,
       true,
     );
-    if (await this.rules.findByRef(dto.ref)) throw new DomainError('CONFLICT', `rule "${dto.ref}" already exists`);
-    try {
-      return await this.rules.create({
-        ref: dto.ref,
-        packId: pack.id,
-        packRef: pack.ref,
-        label: dto.label,
-        description: dto.description ?? null,
-        trigger: trigger.id,
-        triggerRef: trigger.ref,
-        action: action.id,
-        actionRef: action.ref,
-        triggerParams: body.triggerParams,
-        actionParams: body.actionParams,
-        conditions: body.conditions as RuleConditions,
-        condition: body.condition,
-        enabled: dto.enabled ?? true,
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new DomainError('CONFLICT', `rule "${dto.ref}" already exists`);
-      throw err;
-    }
+    return createUnique(
+      `rule "${dto.ref}"`,
+      () => this.rules.findByRef(dto.ref),
+      () => this.rules.create({ ...member, ...ruleLinks(trigger, action, body), enabled: dto.enabled ?? true }),
+    );
   }
 
   async update(ref: string, dto: UpdateRuleDto): Promise<RuleEntity> {
     const rule = await this.get(ref);
-    if (dto.ref !== undefined && dto.ref !== rule.ref) throw new DomainError('BAD_REQUEST', 'a rule ref cannot be changed');
-    if (dto.pack_ref !== undefined && dto.pack_ref !== rule.packRef) throw new DomainError('BAD_REQUEST', 'a rule cannot move to another pack');
+    assertSameIdentity('rule', dto, rule);
     const trigger = await this.trigger(dto.trigger_ref ?? rule.triggerRef);
     const action = await this.action(dto.action_ref ?? rule.actionRef);
     const scheduleChanged = dto.trigger_params !== undefined || (dto.trigger_ref !== undefined && dto.trigger_ref !== rule.triggerRef);
@@ -122,25 +114,15 @@ export class RulesService {
     const updated = await this.rules.update(rule.id, {
       label: dto.label,
       description: dto.description,
-      trigger: trigger.id,
-      triggerRef: trigger.ref,
-      action: action.id,
-      actionRef: action.ref,
-      triggerParams: body.triggerParams,
-      actionParams: body.actionParams,
-      conditions: body.conditions as RuleConditions,
-      condition: body.condition,
+      ...ruleLinks(trigger, action, body),
       enabled: dto.enabled,
     });
-    if (!updated) throw new DomainError('NOT_FOUND', `rule "${ref}" not found`);
-    return updated;
+    return found(updated, `rule "${ref}"`);
   }
 
   async setEnabled(ref: string, enabled: boolean): Promise<RuleEntity> {
     const rule = await this.get(ref);
-    const updated = await this.rules.setEnabled(rule.id, enabled);
-    if (!updated) throw new DomainError('NOT_FOUND', `rule "${ref}" not found`);
-    return updated;
+    return found(await this.rules.setEnabled(rule.id, enabled), `rule "${ref}"`);
   }
 
   async delete(ref: string): Promise<void> {
@@ -149,15 +131,11 @@ export class RulesService {
   }
 
   private async trigger(ref: string): Promise<TriggerEntity> {
-    const trigger = await this.triggers.findByRef(ref);
-    if (!trigger) throw new DomainError('NOT_FOUND', `trigger "${ref}" not found`);
-    return trigger;
+    return found(await this.triggers.findByRef(ref), `trigger "${ref}"`);
   }
 
   private async action(ref: string): Promise<ActionEntity> {
-    const action = await this.actions.findByRef(ref);
-    if (!action) throw new DomainError('NOT_FOUND', `action "${ref}" not found`);
-    return action;
+    return found(await this.actions.findByRef(ref), `action "${ref}"`);
   }
 
   /**

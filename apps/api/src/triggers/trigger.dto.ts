@@ -1,8 +1,11 @@
 import type { TriggerEntity } from '@attune/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { COMPONENT_REF, COMPONENT_REF_MESSAGE } from '../common/component-ref';
 import { PageQuery } from '../common/pagination';
+import { packMember, timestamps } from '../common/records';
+import { PackMemberDto, PackMemberUpdateDto } from '../common/pack-member.dto';
+import { OptionalJsonObject } from '../common/field.decorators';
 
 const SCHEMA_DOC = 'JSON Schema `{type: object, properties, required}` or the flat form `{name: {type, required?, default?}}`';
 
@@ -18,25 +21,19 @@ export class CreateTriggerDto {
   @ApiProperty({ example: 'Monitoring alert' }) @IsString() @IsNotEmpty() @MaxLength(255) label!: string;
   @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsString() @MaxLength(4000) description?: string | null;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: `Schema of a rule's trigger_params: ${SCHEMA_DOC}` })
-  @IsOptional() @IsObject()
+  @OptionalJsonObject({ nullable: true, description: `Schema of a rule's trigger_params: ${SCHEMA_DOC}` })
   param_schema?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: `Schema of event payloads (checked on every event; 422 when one fails): ${SCHEMA_DOC}` })
-  @IsOptional() @IsObject()
+  @OptionalJsonObject({ nullable: true, description: `Schema of event payloads (checked on every event; 422 when one fails): ${SCHEMA_DOC}` })
   out_schema?: Record<string, unknown> | null;
 
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
 }
 
 /** PUT: the fields given change; `ref` and `pack_ref` may be sent back but not changed. */
-export class UpdateTriggerDto {
-  @ApiPropertyOptional({ description: 'Must equal the current ref' }) @IsOptional() @IsString() ref?: string;
-  @ApiPropertyOptional({ description: 'Must equal the current pack' }) @IsOptional() @IsString() pack_ref?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(255) label?: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsString() @MaxLength(4000) description?: string | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) @IsOptional() @IsObject() param_schema?: Record<string, unknown> | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) @IsOptional() @IsObject() out_schema?: Record<string, unknown> | null;
+export class UpdateTriggerDto extends PackMemberUpdateDto {
+  @OptionalJsonObject({ nullable: true }) param_schema?: Record<string, unknown> | null;
+  @OptionalJsonObject({ nullable: true }) out_schema?: Record<string, unknown> | null;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
 }
 
@@ -44,18 +41,12 @@ export class TriggerListQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() pack_ref?: string;
 }
 
-export class TriggerDto {
-  @ApiProperty() id!: number;
-  @ApiProperty() ref!: string;
-  @ApiProperty() pack!: number;
-  @ApiProperty() pack_ref!: string;
-  @ApiProperty() label!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) description!: string | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) param_schema!: Record<string, unknown> | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) out_schema!: Record<string, unknown> | null;
+export class TriggerDto extends PackMemberDto {
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) param_schema!: Record<string, unknown> | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) out_schema!: Record<string, unknown> | null;
   @ApiProperty() enabled!: boolean;
   @ApiProperty() webhook_enabled!: boolean;
-  @ApiPropertyOptional({
+  @ApiProperty({
     nullable: true,
     type: String,
     description: 'Secret part of the webhook URL (POST /api/v1/webhooks/{webhook_key}); shown to operators and admins only',
@@ -69,12 +60,7 @@ export class TriggerDto {
 
 export function toTriggerDto(t: TriggerEntity, opts: { showWebhookKey: boolean }): TriggerDto {
   return {
-    id: t.id,
-    ref: t.ref,
-    pack: t.packId,
-    pack_ref: t.packRef,
-    label: t.label,
-    description: t.description,
+    ...packMember(t),
     param_schema: t.paramSchema,
     out_schema: t.outSchema,
     enabled: t.enabled,
@@ -82,7 +68,6 @@ export function toTriggerDto(t: TriggerEntity, opts: { showWebhookKey: boolean }
     webhook_key: opts.showWebhookKey ? t.webhookKey : null,
     is_builtin: t.isBuiltin,
     is_adhoc: !t.isBuiltin,
-    created: new Date(t.created).toISOString(),
-    updated: new Date(t.updated).toISOString(),
+    ...timestamps(t),
   };
 }

@@ -1,8 +1,9 @@
 import { DomainError, isTimerTrigger, type JsonSchemaObject, normalizeParamSchema, ParameterSchemaValidator, schemaPatternProblems } from '@attune/contracts';
-import { isUniqueViolation, PackRepository, RuleRepository, type TriggerEntity, TriggerRepository } from '@attune/persistence';
+import { PackRepository, RuleRepository, type TriggerEntity, TriggerRepository } from '@attune/persistence';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { packOfRef } from '../common/component-ref';
+import { found } from '../common/found';
+import { assertSameIdentity, createUnique, newPackMember } from '../common/pack-member';
 import type { CreateTriggerDto, UpdateTriggerDto } from './trigger.dto';
 
 /** `wh_` + 192 random bits: unguessable, URL-safe. */
@@ -23,9 +24,7 @@ export class TriggersService {
   ) {}
 
   async get(ref: string): Promise<TriggerEntity> {
-    const trigger = await this.triggers.findByRef(ref);
-    if (!trigger) throw new DomainError('NOT_FOUND', `trigger "${ref}" not found`);
-    return trigger;
+    return found(await this.triggers.findByRef(ref), `trigger "${ref}"`);
   }
 
   list(filter: { packRef?: string }, page: number, perPage: number) {
@@ -33,31 +32,23 @@ export class TriggersService {
   }
 
   async create(dto: CreateTriggerDto): Promise<TriggerEntity> {
-    const packRef = packOfRef(dto.ref, dto.pack_ref);
-    const pack = await this.packs.findByRef(packRef);
-    if (!pack) throw new DomainError('NOT_FOUND', `pack "${packRef}" not found`);
-    if (await this.triggers.findByRef(dto.ref)) throw new DomainError('CONFLICT', `trigger "${dto.ref}" already exists`);
-    try {
-      return await this.triggers.create({
-        ref: dto.ref,
-        packId: pack.id,
-        packRef: pack.ref,
-        label: dto.label,
-        description: dto.description ?? null,
-        paramSchema: this.schema(dto.param_schema, 'param_schema'),
-        outSchema: this.schema(dto.out_schema, 'out_schema'),
-        enabled: dto.enabled ?? true,
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new DomainError('CONFLICT', `trigger "${dto.ref}" already exists`);
-      throw err;
-    }
+    const member = await newPackMember(this.packs, dto);
+    return createUnique(
+      `trigger "${dto.ref}"`,
+      () => this.triggers.findByRef(dto.ref),
+      () =>
+        this.triggers.create({
+          ...member,
+          paramSchema: this.schema(dto.param_schema, 'param_schema'),
+          outSchema: this.schema(dto.out_schema, 'out_schema'),
+          enabled: dto.enabled ?? true,
+        }),
+    );
   }
 
   async update(ref: string, dto: UpdateTriggerDto): Promise<TriggerEntity> {
     const trigger = await this.changeable(ref);
-    if (dto.ref !== undefined && dto.ref !== trigger.ref) throw new DomainError('BAD_REQUEST', 'a trigger ref cannot be changed');
-    if (dto.pack_ref !== undefined && dto.pack_ref !== trigger.packRef) throw new DomainError('BAD_REQUEST', 'a trigger cannot move to another pack');
+    assertSameIdentity('trigger', dto, trigger);
     const updated = await this.triggers.update(trigger.id, {
       label: dto.label,
       description: dto.description,
@@ -65,8 +56,7 @@ export class TriggersService {
       outSchema: dto.out_schema === undefined ? undefined : this.schema(dto.out_schema, 'out_schema'),
       enabled: dto.enabled,
     });
-    if (!updated) throw new DomainError('NOT_FOUND', `trigger "${ref}" not found`);
-    return updated;
+    return found(updated, `trigger "${ref}"`);
   }
 
   async delete(ref: string): Promise<void> {
@@ -82,9 +72,7 @@ export class TriggersService {
     if (isTimerTrigger(trigger.ref) || trigger.isBuiltin) {
       throw new DomainError('BAD_REQUEST', `trigger "${ref}" is a built-in timer and fires on its schedule, not by webhook`);
     }
-    const updated = await this.triggers.setWebhook(trigger.id, enabled, newWebhookKey());
-    if (!updated) throw new DomainError('NOT_FOUND', `trigger "${ref}" not found`);
-    return updated;
+    return found(await this.triggers.setWebhook(trigger.id, enabled, newWebhookKey()), `trigger "${ref}"`);
   }
 
   private async changeable(ref: string): Promise<TriggerEntity> {

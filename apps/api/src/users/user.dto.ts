@@ -4,13 +4,14 @@ import { ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, M
 import { ROLES, type Role } from '../auth/auth.decorators';
 import { LOGIN_PATTERN, MIN_PASSWORD_LENGTH } from '../auth/auth.dto';
 import { MaxBytes } from '../common/validators';
+import { timestamps } from '../common/records';
 
 const ROLES_DESCRIPTION = 'admin manages packs, actions, users and retention; operator runs and cancels executions and uploads artifacts; viewer reads. admin includes operator, operator includes viewer.';
 
 export class UserDetailDto {
   @ApiProperty() id!: number;
   @ApiProperty() login!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) display_name!: string | null;
+  @ApiProperty({ nullable: true, type: String }) display_name!: string | null;
   @ApiProperty({ enum: ROLES, isArray: true, description: ROLES_DESCRIPTION }) roles!: string[];
   @ApiProperty({ description: 'A deactivated user cannot sign in and their tokens stop working' }) is_active!: boolean;
   @ApiProperty() created!: string;
@@ -24,8 +25,7 @@ export function toUserDto(i: IdentityEntity): UserDetailDto {
     display_name: i.displayName,
     roles: i.roles,
     is_active: i.isActive,
-    created: new Date(i.created).toISOString(),
-    updated: new Date(i.updated).toISOString(),
+    ...timestamps(i),
   };
 }
 

@@ -4,6 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { revocationInstant } from '../auth/auth.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import type { CreateUserDto, UpdateUserDto } from './user.dto';
+import { found } from '../common/found';
 
 const LAST_ADMIN = 'this would leave no active administrator';
 
@@ -22,9 +23,7 @@ export class UsersService {
   }
 
   async get(id: number): Promise<IdentityEntity> {
-    const found = await this.identities.findById(id);
-    if (!found) throw new DomainError('NOT_FOUND', `user ${id} not found`);
-    return found;
+    return found(await this.identities.findById(id), `user ${id}`);
   }
 
   async create(dto: CreateUserDto): Promise<IdentityEntity> {

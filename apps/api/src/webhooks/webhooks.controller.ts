@@ -1,7 +1,7 @@
 import { DomainError } from '@attune/contracts';
 import { Public } from '@attune/service-kit';
 import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiDataResponse, ApiErrors } from '../common/openapi.decorators';
 import { EventIdDto } from '../events/event.dto';
@@ -20,6 +20,7 @@ export class WebhooksController {
    * matching rules and running actions happen afterwards in the executor.
    */
   @Post(':key')
+  @ApiOperation({ summary: 'Receive a webhook: fires an event of its trigger (no token; the key is the secret)' })
   @Public()
   @HttpCode(200)
   @ApiBody({

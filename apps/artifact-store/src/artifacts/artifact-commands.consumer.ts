@@ -9,11 +9,14 @@ import {
   type ArtifactUpdateV1,
   type ArtifactVersionDeleteV1,
   type ArtifactVersionRecordV1,
+  type ExecutionLogsPurgeReportV1,
+  type ExecutionLogsPurgeV1,
   MessageTypes,
 } from '@attune/contracts';
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ArtifactCleanup } from '../retention/artifact-cleanup.service';
+import { ExecutionLogsPurger } from '../retention/execution-logs-purger.service';
 import { toVersionRecord } from '@attune/persistence';
 import { ArtifactService } from './artifact.service';
 import { VersionCommitter } from './version-committer.service';
@@ -28,6 +31,7 @@ export class ArtifactCommandsConsumer {
     private readonly artifacts: ArtifactService,
     private readonly committer: VersionCommitter,
     private readonly cleanups: ArtifactCleanup,
+    private readonly logsPurger: ExecutionLogsPurger,
   ) {}
 
   @EventPattern<string>(MessageTypes.ArtifactCreate)
@@ -56,6 +60,7 @@ export class ArtifactCommandsConsumer {
       contentType: cmd.content_type,
       execution: cmd.execution,
       createdBy: cmd.created_by,
+      ...(cmd.encoding ? { encoding: cmd.encoding, storedSize: cmd.stored_size } : {}),
     });
     return toVersionRecord(outcome.version);
   }
@@ -68,5 +73,11 @@ export class ArtifactCommandsConsumer {
   @EventPattern<string>(MessageTypes.ArtifactCleanup)
   cleanup(@Payload() cmd: ArtifactCleanupV1): Promise<ArtifactCleanupReportV1> {
     return this.cleanups.cleanup(cmd);
+  }
+
+  /** From the executor's run retention, before it deletes these executions. */
+  @EventPattern<string>(MessageTypes.ArtifactExecutionLogsPurge)
+  purgeExecutionLogs(@Payload() cmd: ExecutionLogsPurgeV1): Promise<ExecutionLogsPurgeReportV1> {
+    return this.logsPurger.purge(cmd);
   }
 }

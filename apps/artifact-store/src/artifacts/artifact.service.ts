@@ -5,15 +5,18 @@ import {
   type ArtifactUpdateV1,
   DomainError,
 } from '@attune/contracts';
-import { ArtifactRepository, toArtifactRecord } from '@attune/persistence';
+import { ArtifactRepository, ArtifactVersionRepository, toArtifactRecord } from '@attune/persistence';
 import { Injectable } from '@nestjs/common';
 import { BlobCollector } from '../retention/blob-collector.service';
+import { VersionRetention } from '../retention/version-retention.service';
 
 /** Artifact metadata: create, change, delete, and progress entries. */
 @Injectable()
 export class ArtifactService {
   constructor(
     private readonly artifacts: ArtifactRepository,
+    private readonly versions: ArtifactVersionRepository,
+    private readonly retention: VersionRetention,
     private readonly collector: BlobCollector,
   ) {}
 
@@ -27,7 +30,7 @@ export class ArtifactService {
     if (cmd.execution != null && !(await this.artifacts.executionExists(cmd.execution))) {
       throw new DomainError('NOT_FOUND', `execution ${cmd.execution} not found`);
     }
-    const artifact = await this.artifacts.createArtifact({
+    const artifact = await this.artifacts.create({
       ref: cmd.ref,
       type: cmd.type,
       scope: cmd.scope,
@@ -36,6 +39,8 @@ export class ArtifactService {
       description: cmd.description,
       contentType: cmd.content_type,
       execution: cmd.execution,
+      workflowExecution: cmd.workflow_execution,
+      taskName: cmd.task_name,
       retentionPolicy: cmd.retention_policy,
       retentionLimit: cmd.retention_limit,
       data: cmd.type === 'progress' ? (cmd.data ?? []) : cmd.data,
@@ -52,7 +57,7 @@ export class ArtifactService {
     const policy = cmd.retention_policy !== undefined ? cmd.retention_policy : current.retentionPolicy;
     const limit = cmd.retention_limit !== undefined ? cmd.retention_limit : current.retentionLimit;
     checkRetention(policy, limit, false);
-    const updated = await this.artifacts.updateArtifact(cmd.artifact_id, {
+    const updated = await this.retention.update(cmd.artifact_id, {
       scope: cmd.scope,
       owner: cmd.owner,
       name: cmd.name,
@@ -68,7 +73,7 @@ export class ArtifactService {
   }
 
   async delete(artifactId: number): Promise<{ deleted: true }> {
-    const deleted = await this.artifacts.deleteArtifact(artifactId);
+    const deleted = await this.artifacts.delete(artifactId);
     if (!deleted) throw new DomainError('NOT_FOUND', `artifact ${artifactId} not found`);
     await this.collector.collect(deleted.released);
     return { deleted: true };
@@ -79,7 +84,7 @@ export class ArtifactService {
   }
 
   async deleteVersion(artifactId: number, version: number): Promise<{ deleted: true }> {
-    const deleted = await this.artifacts.deleteVersion(artifactId, version);
+    const deleted = await this.versions.deleteVersion(artifactId, version);
     if (!deleted) throw new DomainError('NOT_FOUND', `artifact ${artifactId} has no version ${version}`);
     await this.collector.collect(deleted.released);
     return { deleted: true };

@@ -1,10 +1,11 @@
 import { DomainError } from '@attune/contracts';
-import { ArtifactRepository, type CommitOutcome } from '@attune/persistence';
+import { ArtifactVersionRepository, type CommitOutcome } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { BLOB_STORE, type BlobHead, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { BlobCollector } from '../retention/blob-collector.service';
+import { VersionRetention } from '../retention/version-retention.service';
 
 const committed = new Counter({ name: 'attune_artifact_versions_committed_total', help: 'Artifact versions committed' });
 const committedBytes = new Counter({ name: 'attune_artifact_committed_bytes_total', help: 'Bytes of committed artifact versions' });
@@ -19,6 +20,9 @@ export interface CommitOptions {
   contentType: string;
   execution?: number | null;
   createdBy?: string | null;
+  /** The upload holds the content gzip-compressed, in `storedSize` bytes (the size checked here). */
+  encoding?: 'gzip';
+  storedSize?: number;
 }
 
 /**
@@ -28,7 +32,8 @@ export interface CommitOptions {
 @Injectable()
 export class VersionCommitter {
   constructor(
-    private readonly artifacts: ArtifactRepository,
+    private readonly versions: ArtifactVersionRepository,
+    private readonly retention: VersionRetention,
     private readonly collector: BlobCollector,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
@@ -45,15 +50,31 @@ export class VersionCommitter {
     const head = await this.store.head(stagedKey);
     if (!head) {
       // Gone: deleted as redundant by a first delivery of this same commit, or never there.
-      const earlier = await this.artifacts.findEarlierCommit({ stagedKey, artifactId, sha256 });
+      const earlier = await this.versions.findEarlierCommit({ stagedKey, artifactId, sha256 });
       if (!earlier) throw new DomainError('NOT_FOUND', `upload ${stagedKey} not found`);
       this.logger.info({ artifact_id: artifactId, version: earlier.version.version, key: stagedKey }, 'commit delivered again; answering the version it made');
       return earlier;
     }
-    this.verifyStaged(head, stagedKey, sizeBytes, sha256);
-    const outcome = await this.artifacts.commitVersion(
-      { artifactId, sha256, sizeBytes, contentType: opts.contentType, execution: opts.execution, createdBy: opts.createdBy, stagedKey },
+    if (opts.encoding) {
+      // What is stored is the compressed form: its size is checked; the digest is the original's, measured by the producer.
+      if (opts.storedSize === undefined || head.size !== opts.storedSize) {
+        throw new DomainError('BAD_REQUEST', `upload ${stagedKey} holds ${head.size} bytes, the commit claims ${opts.storedSize ?? 'no stored size'}`);
+      }
+    } else this.verifyStaged(head, stagedKey, sizeBytes, sha256);
+    const outcome = await this.versions.commitVersion(
+      {
+        artifactId,
+        sha256,
+        sizeBytes,
+        contentType: opts.contentType,
+        execution: opts.execution,
+        createdBy: opts.createdBy,
+        stagedKey,
+        encoding: opts.encoding ?? null,
+        storedSize: opts.storedSize ?? null,
+      },
       (key) => this.store.exists(key),
+      this.retention.keepNewest,
     );
     if (!outcome.adopted) {
       deduplicated.inc();
@@ -63,6 +84,12 @@ export class VersionCommitter {
     }
     committed.inc();
     committedBytes.inc(sizeBytes);
+    const { artifact } = outcome;
+    if (artifact.workflowExecution !== null && artifact.taskName !== null && artifact.name !== null && artifact.retentionPolicy === 'versions') {
+      // A workflow's artifact_retention counts versions across the runs of the workflow.
+      const across = await this.retention.acrossRuns({ workflowExecution: artifact.workflowExecution, taskName: artifact.taskName, name: artifact.name });
+      outcome.released.push(...across.released);
+    }
     if (outcome.released.length) await this.collector.collect(outcome.released);
     this.logger.info(
       { artifact_id: artifactId, version: outcome.version.version, size_bytes: sizeBytes, sha256, deduplicated: !outcome.adopted, execution_id: opts.execution ?? undefined },

@@ -1,8 +1,9 @@
-import { ArtifactRepository } from '@attune/persistence';
-import { type Logger, PeriodicSweeper, ROOT_LOGGER } from '@attune/service-kit';
+import { BlobRepository } from '@attune/persistence';
+import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { BLOB_STORE, BlobNotFoundError, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
 import { Counter } from 'prom-client';
 import { ArtifactStoreConfig } from '../config/artifact-store.config';
 
@@ -31,37 +32,26 @@ export interface ScrubReport {
  * Replicas may scrub at once: each blob is claimed with SKIP LOCKED and stamped when taken.
  */
 @Injectable()
-export class BlobScrubber extends PeriodicSweeper {
-  protected readonly sweepName = 'blob integrity scrub';
-
+export class BlobScrubber {
   constructor(
-    private readonly artifacts: ArtifactRepository,
+    private readonly blobs: BlobRepository,
     private readonly config: ArtifactStoreConfig,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
-    @Inject(ROOT_LOGGER) protected readonly logger: Logger,
-  ) {
-    super();
-  }
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
 
-  protected intervalMs(): number {
-    return this.config.scrubIntervalMs;
-  }
-
-  override onApplicationBootstrap(): void {
-    if (this.config.scrubIntervalMs > 0) super.onApplicationBootstrap();
-  }
-
+  /** One pass (every ATTUNE_BLOB_SCRUB_INTERVAL_MS, PeriodicJobs). */
   async sweep(): Promise<ScrubReport> {
     const passStart = new Date();
     const report: ScrubReport = { checked: 0, bytes: 0, corrupt: [] };
     while (report.checked < this.config.scrubBatch && report.bytes < this.config.scrubMaxBytes) {
-      const blob = await this.artifacts.claimBlobToScrub(passStart);
+      const blob = await this.blobs.claimBlobToScrub(passStart);
       if (!blob) break;
-      const found = await this.rehash(blob.key, blob.sizeBytes);
+      const found = await this.rehash(blob.key, blob.sizeBytes, blob.encoding);
       report.checked++;
       report.bytes += found.bytes;
       const sound = found.sha256 === blob.sha256 && found.bytes === blob.sizeBytes;
-      const recorded = await this.artifacts.recordScrub(blob.sha256, blob.key, sound);
+      const recorded = await this.blobs.recordScrub(blob.sha256, blob.key, sound);
       const outcome = sound ? 'sound' : found.missing ? 'missing' : 'corrupt';
       scrubbed.inc({ outcome });
       scrubbedBytes.inc(found.bytes);
@@ -79,23 +69,31 @@ export class BlobScrubber extends PeriodicSweeper {
   }
 
   /** The sha256 and length of what is stored at `key`, reading at most one byte past `size`. */
-  private async rehash(key: string, size: number): Promise<{ sha256?: string; bytes: number; missing?: boolean }> {
-    let stream: NodeJS.ReadableStream & AsyncIterable<Buffer>;
+  /** A gzip-encoded blob is checked by the content it decompresses to (a broken stream is corrupt). */
+  private async rehash(key: string, size: number, encoding: 'gzip' | null): Promise<{ sha256?: string; bytes: number; missing?: boolean }> {
+    let stored: NodeJS.ReadableStream;
     try {
-      stream = (await this.store.get(key)) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+      stored = await this.store.get(key);
     } catch (err) {
       if (err instanceof BlobNotFoundError) return { bytes: 0, missing: true };
       throw err;
     }
+    const stream = (encoding === 'gzip' ? stored.pipe(createGunzip()) : stored) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+    if (encoding === 'gzip') stored.on('error', (err) => (stream as unknown as { destroy: (e: Error) => void }).destroy(err));
     const hash = createHash('sha256');
     let bytes = 0;
-    for await (const chunk of stream) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      if (bytes > size) {
-        (stream as unknown as { destroy?: () => void }).destroy?.();
-        break;
+    try {
+      for await (const chunk of stream) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        if (bytes > size) {
+          (stream as unknown as { destroy?: () => void }).destroy?.();
+          break;
+        }
       }
+    } catch (err) {
+      if (encoding !== 'gzip') throw err;
+      return { sha256: `undecodable: ${(err as Error).message}`, bytes };
     }
     return { sha256: hash.digest('hex'), bytes };
   }

@@ -1,10 +1,10 @@
 import { ExecutionLogRepository } from '@attune/persistence';
-import { type Logger, PeriodicSweeper, ROOT_LOGGER } from '@attune/service-kit';
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { ArtifactStoreConfig } from '../config/artifact-store.config';
 
-const INTERVAL_MS = 15_000;
+/** How often the sweep runs (PeriodicJobs). */
+export const LOG_CHUNK_SWEEP_INTERVAL_MS = 15_000;
 const BATCH = 500;
 
 /**
@@ -12,21 +12,12 @@ const BATCH = 500;
  * (a read that began on the chunks finishes on them).
  */
 @Injectable()
-export class LogChunkSweeper extends PeriodicSweeper {
-  protected readonly sweepName = 'log chunk sweep';
-
+export class LogChunkSweeper {
   constructor(
     private readonly logs: ExecutionLogRepository,
     private readonly config: ArtifactStoreConfig,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
-    @Inject(ROOT_LOGGER) protected readonly logger: Logger,
-  ) {
-    super();
-  }
-
-  protected intervalMs(): number {
-    return INTERVAL_MS;
-  }
+  ) {}
 
   async sweep(): Promise<number> {
     let removed = 0;

@@ -1,5 +1,5 @@
 import { DomainError, type ExecutionLogCommittedV1, type ExecutionLogCommitV1, type ExecutionLogV1 } from '@attune/contracts';
-import { ArtifactRepository, ExecutionLogRepository, type LogStreamName } from '@attune/persistence';
+import { ArtifactRepository, ArtifactVersionRepository, ExecutionLogRepository, type LogStreamName } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { BLOB_STORE, type BlobStore } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
@@ -37,6 +37,7 @@ export class LogRecorder {
   constructor(
     private readonly logs: ExecutionLogRepository,
     private readonly artifactRows: ArtifactRepository,
+    private readonly versions: ArtifactVersionRepository,
     private readonly committer: VersionCommitter,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
@@ -106,7 +107,7 @@ export class LogRecorder {
 
   /** A log of this attempt is stored already: the same one answers its version (a redelivered or retried commit). */
   private async answerStored(cmd: ExecutionLogCommitV1, artifact: number | null): Promise<ExecutionLogCommittedV1 | null> {
-    const latest = artifact === null ? null : await this.artifactRows.findLatestVersion(artifact);
+    const latest = artifact === null ? null : await this.versions.findLatestVersion(artifact);
     if (!latest || artifact === null) return null;
     if (latest.sha256 !== cmd.sha256) {
       throw new DomainError('CONFLICT', `the ${cmd.stream} log of execution ${cmd.execution_id} attempt ${cmd.attempt} is stored already with other content`);
@@ -127,7 +128,7 @@ export class LogRecorder {
       if (existing !== null) return existing;
       const ref = attempt === 0 ? logArtifactRef(execution, stream) : `${logArtifactRef(execution, stream)}.${randomBytes(4).toString('hex')}`;
       try {
-        const created = await this.artifactRows.createArtifact({
+        const created = await this.artifactRows.create({
           ref,
           type: 'file_text',
           execution,

@@ -15,6 +15,7 @@ export class LogsModule {
       imports: [artifacts],
       controllers: [ExecutionLogConsumer],
       providers: [{ provide: ROOT_LOGGER, useValue: logger }, { provide: ArtifactStoreConfig, useValue: config }, LogRecorder, LogChunkSweeper],
+      exports: [LogChunkSweeper],
     };
   }
 }

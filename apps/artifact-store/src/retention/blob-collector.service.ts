@@ -1,5 +1,5 @@
 import { STAGING_PREFIX, UPLOAD_PREFIX, uploadKeyCreatedAt } from '@attune/contracts';
-import { ArtifactRepository } from '@attune/persistence';
+import { BlobRepository } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { BLOB_STORE, type BlobStore, contentAddressedKey } from '@attune/storage';
 import { Inject, Injectable } from '@nestjs/common';
@@ -26,7 +26,7 @@ export interface CollectionReport {
 /**
  * Deletes bytes nothing refers to: blobs no version references, abandoned uploads, and
  * content-addressed objects no blob row names (left by a commit of an earlier version that
- * failed after storing them). A blob is deleted through ArtifactRepository.collectBlob, which
+ * failed after storing them). A blob is deleted through BlobRepository.collectBlob, which
  * holds the blob row's lock meanwhile, so a commit of the same content either waits and stores
  * it again, or has committed and keeps it; an upload through deleteUnadoptedUpload, under the
  * lock a commit of that upload takes.
@@ -38,7 +38,7 @@ export class BlobCollector {
   private lastFullUploadSweep = 0;
 
   constructor(
-    private readonly artifacts: ArtifactRepository,
+    private readonly blobs: BlobRepository,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
@@ -56,7 +56,7 @@ export class BlobCollector {
   async collectUnreferenced(): Promise<number> {
     let total = 0;
     for (;;) {
-      const batch = await this.artifacts.findUnreferencedBlobs(BATCH);
+      const batch = await this.blobs.findUnreferencedBlobs(BATCH);
       let n = 0;
       for (const b of batch) if (await this.collectOne(b.sha256)) n++;
       total += n;
@@ -94,10 +94,10 @@ export class BlobCollector {
     let complete = true;
     let batch: { key: string; size: number }[] = [];
     const flush = async () => {
-      const adopted = await this.artifacts.knownStorageKeys(batch.map((b) => b.key));
+      const adopted = await this.blobs.knownStorageKeys(batch.map((b) => b.key));
       for (const item of batch) {
         if (adopted.has(item.key)) continue;
-        const done = await this.artifacts
+        const done = await this.blobs
           .deleteUnadoptedUpload(item.key, () => this.store.delete(item.key))
           .catch((err: unknown) => {
             this.logger.warn({ key: item.key, err: (err as Error).message }, 'could not delete an abandoned upload; the next sweep tries again');
@@ -129,7 +129,7 @@ export class BlobCollector {
     let n = 0;
     let batch: string[] = [];
     const flush = async () => {
-      const known = await this.artifacts.knownStorageKeys(batch);
+      const known = await this.blobs.knownStorageKeys(batch);
       for (const key of batch) {
         if (known.has(key)) continue;
         await this.store.delete(key);
@@ -152,7 +152,7 @@ export class BlobCollector {
 
   private async collectOne(sha256: string): Promise<boolean> {
     try {
-      const done = await this.artifacts.collectBlob(sha256, (key) => this.store.delete(key));
+      const done = await this.blobs.collectBlob(sha256, (key) => this.store.delete(key));
       if (done) {
         collected.inc();
         this.logger.info({ sha256 }, 'collected an unreferenced blob');

@@ -1,11 +1,11 @@
-import { ArtifactRepository } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { ArtifactStoreConfig } from '../config/artifact-store.config';
 import { BlobCollector } from './blob-collector.service';
+import { VersionRetention } from './version-retention.service';
 
 /** The Postgres advisory lock that makes one replica the sweeper at a time. */
 export const SWEEPER_LOCK = 'attune:artifact-store:retention-sweep';
@@ -20,40 +20,21 @@ export interface SweepReport {
 }
 
 /**
- * The periodic sweep: applies the days/hours/minutes retention policies, collects blobs nothing
- * references, abandoned staging uploads and orphaned objects. Every replica runs the timer, but a
- * session-level Postgres advisory lock (held on one dedicated connection for the whole sweep,
- * released by Postgres if the process dies) lets only one of them sweep at a time; the others
- * skip that round.
+ * The periodic sweep (every ATTUNE_ARTIFACT_SWEEP_INTERVAL_MS, PeriodicJobs): applies the
+ * days/hours/minutes retention policies, collects blobs nothing references, abandoned staging
+ * uploads and orphaned objects. Every replica runs the timer, but a session-level Postgres
+ * advisory lock (held on one dedicated connection for the whole sweep, released by Postgres if
+ * the process dies) lets only one of them sweep at a time; the others skip that round.
  */
 @Injectable()
-export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-
+export class RetentionSweeper {
   constructor(
-    private readonly artifacts: ArtifactRepository,
+    private readonly retention: VersionRetention,
     private readonly collector: BlobCollector,
     private readonly config: ArtifactStoreConfig,
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.trigger(), this.config.sweepIntervalMs);
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  private trigger(): void {
-    this.running ??= this.sweepOnce()
-      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'retention sweep failed; will try again'))
-      .finally(() => (this.running = undefined));
-  }
 
   /** One sweep, or null when another replica holds the sweeper lock. */
   async sweepOnce(now = new Date()): Promise<SweepReport | null> {
@@ -66,7 +47,8 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnApplicationSh
         return null;
       }
       try {
-        const retention = await this.artifacts.deleteExpiredVersions(now);
+        // Time-based policies, and workflow runs that were still going when a later run's version came in.
+        const retention = await this.retention.sweep(now);
         expired.inc(retention.deletedVersions);
         if (retention.deletedVersions) {
           this.logger.info({ versions: retention.deletedVersions, artifacts: retention.artifacts.length }, 'time-based retention deleted versions');

@@ -1,8 +1,10 @@
+import type { Action } from '@attune/api-client';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context';
-import { formatDate, renderTable } from '../output/format';
-import { positiveInt } from '../params/parse-params';
-import { DEFAULT_LIMIT, type JsonOpt, listPages, moreNote, withJson } from './common';
+import { formatDate, renderTable, yesNo } from '../output/format';
+import { identityFields, REF_COLUMN } from './columns';
+import { type JsonOpt, type ListOpt, printList, refsOf, withJson, withLimit, withWide } from './common';
+import { withSuggestions } from './suggest';
 
 export interface ParamSchema {
   type?: string;
@@ -10,79 +12,60 @@ export interface ParamSchema {
   required?: string[];
 }
 
-export interface ActionData {
-  id: number;
-  ref: string;
-  pack_ref: string;
-  label: string;
-  description: string | null;
-  runtime: string;
-  entrypoint: string;
-  inline: boolean;
-  param_schema: ParamSchema;
-  out_schema: unknown;
-  output_format: string;
-  timeout_seconds: number | null;
-  enabled: boolean;
-  on_worker_lost: string;
-  created: string;
-  updated: string;
+/** The parameters of a schema as a table (`\nParameters:\n…`), or `\nParameters: none\n`. */
+export function renderParameters(schema: ParamSchema | undefined): string {
+  const params = Object.entries(schema?.properties ?? {});
+  if (!params.length) return '\nParameters: none\n';
+  const required = new Set(schema?.required ?? []);
+  return (
+    '\nParameters:\n' +
+    renderTable(params, [
+      { header: 'NAME', value: ([n]) => n },
+      { header: 'TYPE', value: ([, p]) => (Array.isArray(p.type) ? p.type.join('|') : p.type) ?? 'any' },
+      { header: 'REQUIRED', value: ([n]) => (required.has(n) ? 'yes' : 'no') },
+      { header: 'DEFAULT', value: ([, p]) => (p.default === undefined ? '-' : JSON.stringify(p.default)), max: 40 },
+      { header: 'DESCRIPTION', value: ([, p]) => (p.secret ? '(secret) ' : '') + (p.description ?? ''), max: 60 },
+    ])
+  );
 }
 
-export function getAction(ctx: CliContext, ref: string): Promise<ActionData> {
-  return ctx.api.get<ActionData>(`/api/v1/actions/${encodeURIComponent(ref)}`);
+/** An action by ref; an unknown ref gets "did you mean" suggestions. */
+export function getAction(ctx: CliContext, ref: string): Promise<Action> {
+  return withSuggestions(ref, () => ctx.api.get<Action>(`/api/v1/actions/${encodeURIComponent(ref)}`), refsOf(ctx.api, '/api/v1/actions'));
 }
 
 export function registerActionCommands(program: Command, ctx: CliContext): void {
   const action = program.command('action').description('List and inspect actions');
 
-  withJson(
-    action
-      .command('list')
-      .description('List actions')
-      .option('--pack <ref>', 'only the actions of this pack')
-      .option('--limit <n>', `at most this many (default ${DEFAULT_LIMIT})`, positiveInt('--limit'), DEFAULT_LIMIT),
-  ).action(async (opts: JsonOpt & { pack?: string; limit: number }) => {
-    const { items, total } = await listPages<ActionData>(ctx.api, '/api/v1/actions', { pack_ref: opts.pack }, opts.limit);
-    const out = ctx.output(opts);
-    out.table(items, items, [
-      { header: 'REF', value: (a) => a.ref },
-      { header: 'RUNTIME', value: (a) => a.runtime },
-      { header: 'ENABLED', value: (a) => (a.enabled ? 'yes' : 'no') },
-      { header: 'DESCRIPTION', value: (a) => a.description ?? a.label, max: 60 },
-    ], 'No actions.\n');
-    out.hint(moreNote(items.length, total));
-  });
+  const list = action.command('list').description('List actions').option('--pack <ref>', 'only the actions of this pack');
+  withJson(withLimit(withWide(list))).action((opts: ListOpt & { pack?: string }) =>
+    printList<Action>(ctx, opts, {
+      path: '/api/v1/actions',
+      query: { pack_ref: opts.pack },
+      columns: [
+        REF_COLUMN,
+        { header: 'RUNTIME', value: (a) => a.runtime },
+        { header: 'ENABLED', value: (a) => yesNo(a.enabled) },
+        { header: 'DESCRIPTION', value: (a) => a.description ?? a.label, max: 60 },
+      ],
+      empty: 'No actions.\n',
+    }),
+  );
 
   withJson(action.command('show').description('Show an action and its parameters').argument('<ref>', 'action ref, pack.name')).action(
     async (ref: string, opts: JsonOpt) => {
       const a = await getAction(ctx, ref);
-      const params = Object.entries(a.param_schema?.properties ?? {});
-      const required = new Set(a.param_schema?.required ?? []);
-      let more = '';
-      if (params.length) {
-        more =
-          '\nParameters:\n' +
-          renderTable(params, [
-            { header: 'NAME', value: ([n]) => n },
-            { header: 'TYPE', value: ([, p]) => (Array.isArray(p.type) ? p.type.join('|') : p.type) ?? 'any' },
-            { header: 'REQUIRED', value: ([n]) => (required.has(n) ? 'yes' : 'no') },
-            { header: 'DEFAULT', value: ([, p]) => (p.default === undefined ? '-' : JSON.stringify(p.default)) },
-            { header: 'DESCRIPTION', value: ([, p]) => (p.secret ? '(secret) ' : '') + (p.description ?? ''), max: 60 },
-          ]);
-      } else more = '\nParameters: none\n';
+      const more = renderParameters(a.param_schema);
       ctx.output(opts).fields(
         a,
         [
-          ['Ref', a.ref],
-          ['Label', a.label],
-          ['Description', a.description],
+          ...identityFields(a),
           ['Pack', a.pack_ref],
           ['Runtime', a.runtime],
           ['Entrypoint', a.inline ? '(inline script)' : a.entrypoint],
           ['Output format', a.output_format],
           ['Timeout', a.timeout_seconds ? `${a.timeout_seconds}s` : 'default'],
-          ['Enabled', a.enabled ? 'yes' : 'no'],
+          ['Enabled', yesNo(a.enabled)],
           ['Updated', formatDate(a.updated)],
         ],
         more,

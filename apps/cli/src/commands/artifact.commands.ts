@@ -1,3 +1,4 @@
+import type { Artifact, ArtifactCleanupReport, ArtifactVersion } from '@attune/api-client';
 import type { Command } from 'commander';
 import { lstat, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
@@ -6,23 +7,15 @@ import { CliError, ExitCode, usageError } from '../errors/exit-codes';
 import { multipartBody } from '../http/multipart';
 import { formatBytes, formatDate, renderTable } from '../output/format';
 import { checkDuration, positiveInt } from '../params/parse-params';
-import { saveVerified, targetExistsError } from '../transfer/download';
+import { saveVerified, streamVerified, targetExistsError } from '../transfer/download';
+import { openDownload, uploadDirect } from '../transfer/direct';
 import { HashingFileSource, uploadableFile } from '../transfer/upload';
-import { type ArtifactData, DEFAULT_LIMIT, getArtifact, type JsonOpt, listPages, moreNote, parseId, type VersionData, withJson } from './common';
+import { CREATED_COLUMN, ID_COLUMN, REF_COLUMN } from './columns';
+import { confirmDelete, getArtifact, type JsonOpt, type ListOpt, parseId, printList, withForce, withJson, withLimit, withWide } from './common';
 
 export const ARTIFACT_TYPES = ['file_binary', 'file_datatable', 'file_image', 'file_text', 'progress', 'url', 'other'];
 export const ARTIFACT_SCOPES = ['system', 'identity', 'pack', 'action', 'sensor'];
 const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
-
-interface CleanupReport {
-  dry_run: boolean;
-  older_than: string;
-  cutoff: string;
-  deleted_artifacts: number;
-  deleted_versions: number;
-  freed_bytes: number;
-  items: Array<{ artifact: number; ref: string; type: string; versions: number[]; artifact_deleted: boolean }>;
-}
 
 const EXTENSION_TYPES: Array<[RegExp, string, string]> = [
   [/\.(txt|log|md|ya?ml|xml|html?|ini|conf|cfg|sh|py|js|ts)$/i, 'file_text', 'text/plain'],
@@ -67,6 +60,17 @@ export async function downloadTarget(output: string | undefined, filename: strin
   return resolve(output);
 }
 
+interface ArtifactFilters {
+  execution?: number;
+  workflow?: number;
+  task?: string;
+  type?: string;
+  owner?: string;
+  scope?: string;
+  name?: string;
+  origin?: string;
+}
+
 const choice = (name: string, allowed: string[]) => (value: string) => {
   if (!allowed.includes(value)) throw usageError(`${name} must be one of ${allowed.join(', ')}`);
   return value;
@@ -76,42 +80,53 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
   const artifact = program.command('artifact').description('List, show, transfer, delete and clean up artifacts');
 
   // ------------------------------------------------------------------ list
-  withJson(
+  const list = withWide(
     artifact
       .command('list')
       .description('List artifacts, newest first')
       .option('--execution <id>', 'only those of this execution', (v) => parseId(v, '--execution'))
+      .option('--workflow <id>', 'only those made by the tasks of this workflow run (its execution id)', (v) => parseId(v, '--workflow'))
+      .option('--task <name>', 'only those made by the workflow task of this name')
       .option('--type <type>', `only this type (${ARTIFACT_TYPES.join(', ')})`, choice('--type', ARTIFACT_TYPES))
       .option('--owner <owner>', 'only those of this owner')
       .option('--scope <scope>', `only this scope (${ARTIFACT_SCOPES.join(', ')})`, choice('--scope', ARTIFACT_SCOPES))
-      .option('--name <text>', 'only those whose name contains this (case-insensitive)')
-      .option('--limit <n>', `at most this many (default ${DEFAULT_LIMIT})`, positiveInt('--limit'), DEFAULT_LIMIT),
-  ).action(async (opts: JsonOpt & { execution?: number; type?: string; owner?: string; scope?: string; name?: string; limit: number }) => {
-    const { items, total } = await listPages<ArtifactData>(
-      ctx.api,
-      '/api/v1/artifacts',
-      { execution: opts.execution, type: opts.type, owner: opts.owner, scope: opts.scope, name: opts.name },
-      opts.limit,
-    );
-    const out = ctx.output(opts);
-    out.table(items, items, [
-      { header: 'ID', value: (a) => a.id, right: true },
-      { header: 'REF', value: (a) => a.ref, max: 48 },
-      { header: 'TYPE', value: (a) => a.type },
-      { header: 'NAME', value: (a) => a.name, max: 32 },
-      { header: 'SIZE', value: (a) => formatBytes(a.size_bytes), right: true },
-      { header: 'VERSIONS', value: (a) => a.latest_version ?? 0, right: true },
-      { header: 'EXECUTION', value: (a) => a.execution, right: true },
-      { header: 'CREATED', value: (a) => formatDate(a.created) },
-    ], 'No artifacts.\n');
-    out.hint(moreNote(items.length, total));
-  });
+      .option('--name <text>', 'only those whose name contains this (case-insensitive)'),
+  ).option('--origin <origin>', 'only artifacts of this origin: action, user, log (execution logs, left out by default) or all', choice('--origin', ['action', 'user', 'log', 'all']));
+  withJson(withLimit(list)).action((opts: ListOpt & ArtifactFilters) =>
+    printList<Artifact>(ctx, opts, {
+      path: '/api/v1/artifacts',
+      query: {
+        execution: opts.execution,
+        workflow_execution: opts.workflow,
+        task: opts.task,
+        type: opts.type,
+        owner: opts.owner,
+        scope: opts.scope,
+        name: opts.name,
+        origin: opts.origin,
+      },
+      // The TASK column only when some of them come from workflow tasks.
+      columns: (items) => [
+        ID_COLUMN,
+        { header: 'REF', value: (a) => a.ref, max: 48 },
+        { header: 'TYPE', value: (a) => a.type },
+        { header: 'NAME', value: (a) => a.name, max: 32 },
+        ...(items.some((a) => a.task_name) ? [{ header: 'TASK', value: (a: Artifact) => a.task_name, max: 24 }] : []),
+        { header: 'SIZE', value: (a) => formatBytes(a.size_bytes), right: true },
+        { header: 'VERSIONS', value: (a) => a.latest_version ?? 0, right: true },
+        { header: 'EXECUTION', value: (a) => a.execution, right: true },
+        { header: 'ORIGIN', value: (a) => a.origin },
+        CREATED_COLUMN,
+      ],
+      empty: 'No artifacts.\n',
+    }),
+  );
 
   // ------------------------------------------------------------------ show
   withJson(artifact.command('show').description('Show an artifact: name, type, size, SHA-256, versions, execution').argument('<id|ref>', 'artifact id or ref')).action(
     async (idOrRef: string, opts: JsonOpt) => {
       const a = await getArtifact(ctx.api, idOrRef);
-      const versions = await ctx.api.get<VersionData[]>(`/api/v1/artifacts/${a.id}/versions`);
+      const versions = await ctx.api.get<ArtifactVersion[]>(`/api/v1/artifacts/${a.id}/versions`);
       const latest = versions.find((v) => v.version === a.latest_version) ?? versions[0];
       const table = versions.length
         ? '\nVersions:\n' +
@@ -121,7 +136,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
             { header: 'SHA256', value: (v) => v.sha256 },
             { header: 'EXECUTION', value: (v) => v.execution, right: true },
             { header: 'BY', value: (v) => v.created_by },
-            { header: 'CREATED', value: (v) => formatDate(v.created) },
+            CREATED_COLUMN,
           ])
         : '\nVersions: none\n';
       ctx.output(opts).fields(
@@ -153,7 +168,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       .description('Download a version (the latest by default), streamed to disk and verified against its SHA-256')
       .argument('<id|ref>', 'artifact id or ref')
       .option('--version <n>', 'this version instead of the latest', positiveInt('--version'))
-      .option('-o, --output <path>', "file to write, or a directory for the artifact's name (default: ./<name>)")
+      .option('-o, --output <path>', "file to write, a directory for the artifact's name (default: ./<name>), or - for stdout")
       .option('--force', 'overwrite a file that already exists at the target'),
   )
     .addHelpText(
@@ -166,7 +181,13 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .action(async (idOrRef: string, opts: JsonOpt & { version?: number; output?: string; force?: boolean }) => {
       const a = await getArtifact(ctx.api, idOrRef);
       if (!a.latest_version && opts.version === undefined) throw new CliError(`Artifact ${a.id} (${a.ref}) has no versions to download.`, ExitCode.NotFound);
-      const v = await ctx.api.get<VersionData>(`/api/v1/artifacts/${a.id}/versions/${opts.version ?? 'latest'}`);
+      const v = await ctx.api.get<ArtifactVersion>(`/api/v1/artifacts/${a.id}/versions/${opts.version ?? 'latest'}`);
+      if (opts.output === '-') {
+        // To stdout: the bytes and nothing else there; the verdict comes by the exit code (and stderr).
+        const { response } = await openDownload(ctx.api, `/api/v1/artifacts/${a.id}/versions/${v.version}/download`);
+        await streamVerified(response, ctx.streams.stdout, v.sha256, v.size_bytes);
+        return;
+      }
       const target = await downloadTarget(opts.output, safeFilename(a.name, safeFilename(a.ref, `artifact-${a.id}`)));
       const dir = dirname(target);
       const dirOk = await stat(dir).then(
@@ -180,7 +201,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       );
       if (exists && !opts.force) throw targetExistsError(target);
       const out = ctx.output(opts);
-      const response = await ctx.api.request('GET', `/api/v1/artifacts/${a.id}/versions/${v.version}/download`, { headers: { accept: '*/*' } });
+      const { response, direct } = await openDownload(ctx.api, `/api/v1/artifacts/${a.id}/versions/${v.version}/download`);
       const saved = await saveVerified({
         response,
         target,
@@ -189,8 +210,9 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         progress: (total) => out.progress(`download ${basename(target)}`, total),
         overwrite: opts.force === true,
       });
-      out.result({ artifact: a.id, ref: a.ref, version: v.version, path: saved.path, size_bytes: saved.bytes, sha256: saved.sha256 }, () =>
-        `Downloaded ${a.ref} version ${v.version} to ${saved.path} (${formatBytes(saved.bytes)}, SHA-256 verified).\n`,
+      const transfer = direct ? 'direct' : 'api';
+      out.result({ artifact: a.id, ref: a.ref, version: v.version, path: saved.path, size_bytes: saved.bytes, sha256: saved.sha256, transfer }, () =>
+        `Downloaded ${a.ref} version ${v.version} to ${saved.path} (${formatBytes(saved.bytes)}, SHA-256 verified${direct ? ', straight from the bucket' : ''}).\n`,
       );
     });
 
@@ -202,7 +224,11 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       .argument('<file>', 'the file to upload')
       .option('--ref <ref>', 'artifact ref (default: the file name)')
       .option('--type <type>', `type of a new artifact (${ARTIFACT_TYPES.join(', ')}; default: from the file extension)`, choice('--type', ARTIFACT_TYPES))
-      .option('--execution <id>', 'link the artifact and the version to this execution', (v) => parseId(v, '--execution'))
+      .option('--execution <id>', 'link the artifact and the version to this execution (inside an action: its own, by default)', (v) =>
+        parseId(v, '--execution'),
+      )
+      .option('--workflow <id>', 'with --task: the workflow run whose task execution the artifact belongs to', (v) => parseId(v, '--workflow'))
+      .option('--task <name>', "link it to this task's execution in the workflow run (--workflow, or inside an action its own run)")
       .option('--name <name>', 'name of a new artifact (default: the file name)')
       .option('--owner <owner>', 'owner of a new artifact')
       .option('--scope <scope>', `scope of a new artifact (${ARTIFACT_SCOPES.join(', ')})`, choice('--scope', ARTIFACT_SCOPES))
@@ -210,28 +236,43 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
   ).action(
     async (
       file: string,
-      opts: JsonOpt & { ref?: string; type?: string; execution?: number; name?: string; owner?: string; scope?: string; contentType?: string },
+      opts: JsonOpt & {
+        ref?: string;
+        type?: string;
+        execution?: number;
+        workflow?: number;
+        task?: string;
+        name?: string;
+        owner?: string;
+        scope?: string;
+        contentType?: string;
+      },
     ) => {
       const f = await uploadableFile(file);
       const filename = basename(file);
       const guessed = guessTypes(filename);
-      const ref = opts.ref ?? refFromFilename(filename);
+      if (opts.task !== undefined && opts.execution !== undefined) throw usageError('give --execution or --task, not both');
+      if (opts.workflow !== undefined && opts.task === undefined) throw usageError('--workflow goes with --task');
+      // Inside an action (ATTUNE_EXEC_ID with its token) the artifact is the execution's own.
+      const execution = opts.task !== undefined ? await taskExecution(ctx, opts.task, opts.workflow) : (opts.execution ?? (ctx.env.token ? ctx.env.executionId : undefined));
+      // Refs are unique platform-wide: an execution's file gets a ref of its own (a re-run never collides).
+      const ref = opts.ref ?? (execution ? `exec-${execution}.${refFromFilename(filename)}`.slice(0, 255) : refFromFilename(filename));
       if (!REF_PATTERN.test(ref) || ref.length > 255) throw usageError(`--ref may hold letters, digits and _ . : - only, starting with a letter or digit`);
       const out = ctx.output(opts);
 
-      let a: ArtifactData;
+      let a: Artifact;
       let created = false;
       try {
-        a = await ctx.api.get<ArtifactData>(`/api/v1/artifacts/ref/${encodeURIComponent(ref)}`);
+        a = await ctx.api.get<Artifact>(`/api/v1/artifacts/ref/${encodeURIComponent(ref)}`);
       } catch (err) {
         if (!(err instanceof CliError) || err.exitCode !== ExitCode.NotFound) throw err;
-        a = await ctx.api.data<ArtifactData>('POST', '/api/v1/artifacts', {
+        a = await ctx.api.data<Artifact>('POST', '/api/v1/artifacts', {
           json: {
             ref,
             type: opts.type ?? guessed.type,
             name: opts.name ?? filename,
             content_type: opts.contentType ?? guessed.contentType,
-            ...(opts.execution ? { execution: opts.execution } : {}),
+            ...(execution ? { execution } : {}),
             ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
             ...(opts.scope ? { scope: opts.scope } : {}),
           },
@@ -242,45 +283,50 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
 
       const progress = out.progress(`upload ${filename}`, f.size);
       const source = new HashingFileSource(f.path, f.size, progress);
-      let version: VersionData;
+      let version: ArtifactVersion;
+      let transfer: 'direct' | 'api' = 'direct';
       try {
-        version = await ctx.api.data<VersionData>('POST', `/api/v1/artifacts/${a.id}/versions/upload`, {
-          body: () =>
-            multipartBody(
-              // `size` before the file lets the api store it in one write of known length.
-              { content_type: opts.contentType, execution: opts.execution ? String(opts.execution) : undefined, size: String(f.size) },
-              { field: 'file', filename, contentType: opts.contentType ?? guessed.contentType, size: f.size, content: source.content },
-            ),
-        });
-        source.verify(version.sha256, version.size_bytes);
+        // Straight into the bucket when the server offers it (S3); else, or if the bucket cannot be reached, through the api.
+        const direct = await uploadDirect<ArtifactVersion>(ctx.api, a.id, source, { contentType: opts.contentType, execution });
+        if ('version' in direct) version = direct.version;
+        else {
+          transfer = 'api';
+          if (direct.offered) out.note(`Note: uploading through the api: ${direct.fallback}.`);
+          version = await proxiedUpload(direct.sha256);
+        }
         progress.finish();
       } catch (err) {
         progress.abort();
         throw err;
       }
-      out.result({ artifact: { ...a, latest_version: version.version, size_bytes: version.size_bytes }, version, created }, () =>
+      async function proxiedUpload(sha256: string): Promise<ArtifactVersion> {
+        const version = await ctx.api.data<ArtifactVersion>('POST', `/api/v1/artifacts/${a.id}/versions/upload`, {
+          body: () =>
+            multipartBody(
+              // `size` and `sha256` before the file: the api stores it in one write of known length and checks it.
+              { content_type: opts.contentType, execution: execution ? String(execution) : undefined, size: String(f.size), sha256 },
+              { field: 'file', filename, contentType: opts.contentType ?? guessed.contentType, size: f.size, content: source.content },
+            ),
+        });
+        source.verify(version.sha256, version.size_bytes);
+        return version;
+      }
+      out.result({ artifact: { ...a, latest_version: version.version, size_bytes: version.size_bytes }, version, created, transfer }, () =>
         `Uploaded ${filename} as ${created ? 'new ' : ''}artifact ${a.id} (ref ${a.ref}), version ${version.version}: ${formatBytes(version.size_bytes)}, SHA-256 ${version.sha256}\n`,
       );
     },
   );
 
   // ------------------------------------------------------------------ delete
-  withJson(
-    artifact
-      .command('delete')
-      .description('Delete an artifact and all its versions (asks first unless --force)')
-      .argument('<id|ref>', 'artifact id or ref')
-      .option('-f, --force', 'do not ask for confirmation'),
-  ).action(async (idOrRef: string, opts: JsonOpt & { force?: boolean }) => {
-    const a = await getArtifact(ctx.api, idOrRef);
-    if (!opts.force) {
-      const versions = a.latest_version ? ` and its versions` : '';
-      const ok = await ctx.prompter.confirm(`Delete artifact ${a.id} (${a.ref})${versions}?`);
-      if (!ok) throw new CliError('Not deleted.', ExitCode.Failed);
-    }
-    await ctx.api.data('DELETE', `/api/v1/artifacts/${a.id}`);
-    ctx.output(opts).result({ deleted: true, artifact: a.id, ref: a.ref }, () => `Deleted artifact ${a.id} (${a.ref}).\n`);
-  });
+  const deleteHelp = 'Delete an artifact and all its versions (asks first unless --force)';
+  withJson(withForce(artifact.command('delete').description(deleteHelp).argument('<id|ref>', 'artifact id or ref'))).action(
+    async (idOrRef: string, opts: JsonOpt & { force?: boolean }) => {
+      const a = await getArtifact(ctx.api, idOrRef);
+      await confirmDelete(ctx, opts, `artifact ${a.id} (${a.ref})${a.latest_version ? ' and its versions' : ''}`);
+      await ctx.api.data('DELETE', `/api/v1/artifacts/${a.id}`);
+      ctx.output(opts).result({ deleted: true, artifact: a.id, ref: a.ref }, () => `Deleted artifact ${a.id} (${a.ref}).\n`);
+    },
+  );
 
   // ------------------------------------------------------------------ cleanup
   withJson(
@@ -295,7 +341,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
   )
     .addHelpText('after', '\nExamples:\n  attune artifact cleanup --older-than 30d --dry-run\n  attune artifact cleanup --older-than 7d --type file_binary')
     .action(async (opts: JsonOpt & { olderThan: string; type?: string; owner?: string; scope?: string; dryRun?: boolean }) => {
-      const report = await ctx.api.data<CleanupReport>('POST', '/api/v1/artifacts/cleanup', {
+      const report = await ctx.api.data<ArtifactCleanupReport>('POST', '/api/v1/artifacts/cleanup', {
         json: {
           older_than: opts.olderThan,
           dry_run: !!opts.dryRun,
@@ -308,7 +354,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         const table = report.items.length
           ? renderTable(report.items, [
               { header: 'ARTIFACT', value: (i) => i.artifact, right: true },
-              { header: 'REF', value: (i) => i.ref },
+              REF_COLUMN,
               { header: 'TYPE', value: (i) => i.type },
               { header: 'VERSIONS', value: (i) => i.versions.join(', '), max: 30 },
               { header: 'WHOLE ARTIFACT', value: (i) => (i.artifact_deleted ? 'yes' : 'no') },
@@ -321,4 +367,30 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         return table + summary;
       });
     });
+}
+
+/**
+ * The execution of task `task` in workflow run `workflow` (inside an action: the run of its own
+ * execution), its newest attempt. The api links the artifact to that execution's run and task.
+ */
+async function taskExecution(ctx: CliContext, task: string, workflow: number | undefined): Promise<number> {
+  let run = workflow;
+  if (run === undefined) {
+    if (!ctx.env.executionId) throw usageError('--task needs --workflow <id> (or to run inside a workflow task)');
+    const self = await ctx.api.get<{ workflow_task?: { workflow_execution: number; task_name: string } | null }>(`/api/v1/executions/${ctx.env.executionId}`);
+    if (!self.workflow_task) throw usageError(`execution ${ctx.env.executionId} is not a workflow task: give --workflow <id>`);
+    run = self.workflow_task.workflow_execution;
+    if (ctx.env.token) {
+      // A task's token writes only its own artifacts: --task can only name the task itself.
+      if (self.workflow_task.task_name !== task) throw new CliError(`this action runs as task "${self.workflow_task.task_name}" and may add artifacts to its own task only`, ExitCode.Forbidden);
+      return ctx.env.executionId;
+    }
+  }
+  const children = await ctx.api.get<Array<{ id: number; workflow_task?: { task_name: string } | null }>>('/api/v1/executions', {
+    parent: run,
+    per_page: 100,
+  });
+  const matches = children.filter((c) => c.workflow_task?.task_name === task).sort((a, b) => b.id - a.id);
+  if (!matches.length) throw new CliError(`workflow run ${run} has no task "${task}"`, ExitCode.NotFound);
+  return matches[0].id;
 }

@@ -1,3 +1,4 @@
+import type { Me } from '@attune/api-client';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context';
 import { usageError } from '../errors/exit-codes';
@@ -10,13 +11,6 @@ interface LoginOpts extends JsonOpt {
   url?: string;
   username?: string;
   password?: string;
-}
-
-interface Me {
-  id: number;
-  login: string;
-  display_name: string | null;
-  roles: string[];
 }
 
 export function registerAuthCommands(program: Command, ctx: CliContext): void {

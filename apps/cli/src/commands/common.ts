@@ -1,5 +1,9 @@
-import type { Command } from 'commander';
-import { usageError } from '../errors/exit-codes';
+import type { Artifact, Page } from '@attune/api-client';
+import { Argument, type Command } from 'commander';
+import type { CliContext } from '../cli-context';
+import { CliError, ExitCode, usageError } from '../errors/exit-codes';
+import type { Column } from '../output/format';
+import { positiveInt } from '../params/parse-params';
 import type { ApiClient, Query } from '../http/api-client';
 
 export interface JsonOpt {
@@ -13,19 +17,50 @@ export function withJson(cmd: Command): Command {
   return cmd.option('--json', JSON_HELP);
 }
 
+export interface ListOpt extends JsonOpt {
+  wide?: boolean;
+  limit: number;
+}
+
+/** --wide: tables at full width instead of fitted to the terminal. */
+export function withWide(cmd: Command): Command {
+  return cmd.option('--wide', 'show every column at full width (by default a table fits the terminal)');
+}
+
+/** --limit: how many a list shows at most. */
+export function withLimit(cmd: Command): Command {
+  return cmd.option('--limit <n>', `at most this many (default ${DEFAULT_LIMIT})`, positiveInt('--limit'), DEFAULT_LIMIT);
+}
+
+/** A list command: --json, --wide and --limit. */
+export function withList(cmd: Command): Command {
+  return withLimit(withWide(withJson(cmd)));
+}
+
+/** -f, --force: a deleting command does not ask first. */
+export function withForce(cmd: Command): Command {
+  return cmd.option('-f, --force', 'do not ask for confirmation');
+}
+
+/** Asks "Delete …? (y/N)" unless --force; any answer but yes stops the command, nothing deleted. */
+export async function confirmDelete(ctx: CliContext, opts: { force?: boolean }, what: string): Promise<void> {
+  if (opts.force) return;
+  if (!(await ctx.prompter.confirm(`Delete ${what}?`))) throw new CliError('Not deleted.', ExitCode.Failed);
+}
+
 /** A numeric id argument. */
 export function parseId(value: string, what = 'id'): number {
   if (!/^[1-9][0-9]{0,15}$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) throw usageError(`${what} must be a positive integer, not "${value}"`);
   return Number(value.trim());
 }
 
+/** An `<id>` argument that reaches the action as a number, checked by parseId (`what` names it in the error). */
+export function idArgument(what: string, description = what): Argument {
+  return new Argument('<id>', description).argParser((value) => parseId(value, what));
+}
+
 export const DEFAULT_LIMIT = 50;
 const PAGE_MAX = 100;
-
-interface Page<T> {
-  data: T[];
-  pagination?: { page: number; per_page: number; total: number; total_pages: number };
-}
 
 /** Up to `limit` items of a paginated list, fetching as many pages as that takes. */
 export async function listPages<T>(api: ApiClient, path: string, query: Query, limit: number): Promise<{ items: T[]; total: number }> {
@@ -47,41 +82,36 @@ export function moreNote(shown: number, total: number): string {
   return total > shown ? `Showing ${shown} of ${total}; use --limit to see more.\n` : '';
 }
 
-export interface ArtifactData {
-  id: number;
-  ref: string;
-  type: string;
-  scope: string;
-  owner: string;
-  name: string | null;
-  description: string | null;
-  content_type: string | null;
-  size_bytes: number;
-  execution: number | null;
-  retention_policy: string | null;
-  retention_limit: number | null;
-  data: unknown;
-  latest_version: number | null;
-  created: string;
-  updated: string;
+/** The refs of a collection (its first 500): the candidates of a "did you mean". */
+export function refsOf(api: ApiClient, path: string): () => Promise<string[]> {
+  return async () => (await listPages<{ ref: string }>(api, path, {}, 500)).items.map((item) => item.ref);
 }
 
-export interface VersionData {
-  id: number;
-  artifact: number;
-  version: number;
-  execution: number | null;
-  content_type: string;
-  size_bytes: number;
-  sha256: string;
-  created_by: string | null;
-  created: string;
+export interface ListSpec<T> {
+  /** API path of the collection. */
+  path: string;
+  query?: Query;
+  /** The table's columns, or how to choose them from the items shown. */
+  columns: Column<T>[] | ((items: T[]) => Column<T>[]);
+  /** What an empty list says, e.g. "No rules.\n". */
+  empty: string;
+}
+
+/**
+ * What every list command does: up to --limit items, page by page; a table of them (the API's
+ * data with --json); and on stderr, when --limit cut the list, how many there are in all.
+ */
+export async function printList<T>(ctx: CliContext, opts: JsonOpt & { wide?: boolean; limit: number }, list: ListSpec<T>): Promise<void> {
+  const { items, total } = await listPages<T>(ctx.api, list.path, list.query ?? {}, opts.limit);
+  const out = ctx.output(opts);
+  out.table(items, items, typeof list.columns === 'function' ? list.columns(items) : list.columns, list.empty);
+  out.hint(moreNote(items.length, total));
 }
 
 /** An artifact by numeric id or by ref (an all-digit argument is an id). */
-export function getArtifact(api: ApiClient, idOrRef: string): Promise<ArtifactData> {
+export function getArtifact(api: ApiClient, idOrRef: string): Promise<Artifact> {
   const v = idOrRef.trim();
   if (!v) throw usageError('give an artifact id or ref');
-  if (/^\d+$/.test(v)) return api.get<ArtifactData>(`/api/v1/artifacts/${parseId(v, 'artifact id')}`);
-  return api.get<ArtifactData>(`/api/v1/artifacts/ref/${encodeURIComponent(v)}`);
+  if (/^\d+$/.test(v)) return api.get<Artifact>(`/api/v1/artifacts/${parseId(v, 'artifact id')}`);
+  return api.get<Artifact>(`/api/v1/artifacts/ref/${encodeURIComponent(v)}`);
 }

@@ -1,55 +1,29 @@
+import { type Execution, isTerminal } from '@attune/api-client';
 import type { CliContext } from '../cli-context';
 import { CliError, ExitCode, type ExitCodeValue } from '../errors/exit-codes';
 import { followLog, type FollowEnd, type LogStream } from '../logs/log-follower';
 import { formatDate, formatDuration, renderFields } from '../output/format';
 
-export const TERMINAL_STATUSES = ['completed', 'failed', 'cancelled', 'timeout', 'abandoned'];
-
-export interface ExecutionResult {
-  exit_code?: number | null;
-  succeeded?: boolean;
-  duration_ms?: number;
-  stdout?: string;
-  stdout_truncated?: boolean;
-  stdout_log?: string;
-  stderr?: string;
-  stderr_truncated?: boolean;
-  stderr_log?: string;
-  data?: unknown;
-  error?: string;
-  timed_out?: boolean;
-  cancelled?: boolean;
-  signal?: string;
+/** "alice", or "rule (enforcement 6)" for a run a rule started. */
+export function startedBy(e: Execution): string {
+  if (e.executor_login) return e.executor_login;
+  if (e.enforcement) return `rule (enforcement ${e.enforcement})`;
+  if (e.parent) return `workflow ${e.parent}`;
+  return '-';
 }
 
-export interface ExecutionData {
-  id: number;
-  action: number | null;
-  action_ref: string;
-  config: Record<string, unknown>;
-  parent: number | null;
-  enforcement: number | null;
-  executor: number | null;
-  worker: string | null;
-  status: string;
-  result: ExecutionResult | null;
-  timeout_seconds: number;
-  attempt?: number;
-  waiting_reason?: string | null;
-  started_at: string | null;
-  finished_at?: string | null;
-  created: string;
-  updated: string;
+/** What Ctrl-C while following leaves behind: the run goes on. */
+export function interruptNote(id: number): string {
+  return `\nStopped following execution ${id}; it keeps running on the server.\nCancel it with: attune execution cancel ${id}\n`;
 }
 
-export const isTerminal = (status: string) => TERMINAL_STATUSES.includes(status);
 
 /** 0 for a completed execution that succeeded, 1 for any other end. */
-export function exitCodeOf(e: ExecutionData): ExitCodeValue {
+export function exitCodeOf(e: Execution): ExitCodeValue {
   return e.status === 'completed' && e.result?.succeeded !== false ? ExitCode.Ok : ExitCode.Failed;
 }
 
-export function durationOf(e: ExecutionData): number | undefined {
+export function durationOf(e: Execution): number | undefined {
   if (typeof e.result?.duration_ms === 'number') return e.result.duration_ms;
   if (e.started_at && e.finished_at) return Date.parse(e.finished_at) - Date.parse(e.started_at);
   return undefined;
@@ -58,12 +32,13 @@ export function durationOf(e: ExecutionData): number | undefined {
 const indent = (text: string) => text.replace(/\n$/, '').replace(/^/gm, '  ') + '\n';
 
 /** An execution for humans: its fields, then its result (previews of the output, parsed data). */
-export function renderExecution(e: ExecutionData): string {
+export function renderExecution(e: Execution): string {
   const r = e.result;
   const fields: Array<[string, unknown]> = [
     ['Execution', e.id],
     ['Action', e.action_ref],
     ['Status', e.status],
+    ['Started by', startedBy(e)],
   ];
   if (e.waiting_reason) fields.push(['Waiting', e.waiting_reason]);
   if (r) {
@@ -90,7 +65,7 @@ export function renderExecution(e: ExecutionData): string {
 }
 
 /** One line on how an execution ended. */
-export function summaryLine(e: ExecutionData): string {
+export function summaryLine(e: Execution): string {
   const r = e.result;
   const parts = [`Execution ${e.id} ${e.status}`];
   const d = durationOf(e);
@@ -100,25 +75,36 @@ export function summaryLine(e: ExecutionData): string {
   return (r?.error && e.status !== 'completed' ? `${line}: ${r.error}` : line) + '\n';
 }
 
-export function getExecution(ctx: CliContext, id: number): Promise<ExecutionData> {
-  return ctx.api.get<ExecutionData>(`/api/v1/executions/${id}`);
+export function getExecution(ctx: CliContext, id: number): Promise<Execution> {
+  return ctx.api.get<Execution>(`/api/v1/executions/${id}`);
 }
 
-/** Polls until the execution is terminal (gently: 250 ms growing to 1 s), riding out brief outages. */
-export async function waitForTerminal(ctx: CliContext, id: number): Promise<ExecutionData> {
+/**
+ * Calls `check` until it answers something, gently (250 ms growing to 1 s), riding out brief
+ * outages of the server (up to 20 in a row).
+ */
+export async function pollUntil<T>(check: () => Promise<T | undefined>): Promise<T> {
   let delay = 250;
   let failures = 0;
   for (;;) {
     try {
-      const e = await getExecution(ctx, id);
+      const done = await check();
       failures = 0;
-      if (isTerminal(e.status)) return e;
+      if (done !== undefined) return done;
     } catch (err) {
       if (!(err instanceof CliError) || err.exitCode !== ExitCode.Unreachable || ++failures > 20) throw err;
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(1000, delay * 1.5);
   }
+}
+
+/** Polls until the execution is terminal. */
+export function waitForTerminal(ctx: CliContext, id: number): Promise<Execution> {
+  return pollUntil(async () => {
+    const e = await getExecution(ctx, id);
+    return isTerminal(e.status) ? e : undefined;
+  });
 }
 
 /**
@@ -129,7 +115,7 @@ export async function followExecution(
   ctx: CliContext,
   id: number,
   writers: Record<LogStream, (text: string) => void | Promise<void>>,
-): Promise<{ execution: ExecutionData; ends: Record<LogStream, FollowEnd> }> {
+): Promise<{ execution: Execution; ends: Record<LogStream, FollowEnd> }> {
   const [out, err] = await Promise.all(
     (['stdout', 'stderr'] as const).map((stream) => followLog(ctx.api, id, stream, { write: writers[stream] })),
   );

@@ -1,3 +1,4 @@
+import type { Pack, PackUploadResult } from '@attune/api-client';
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -6,30 +7,9 @@ import { create as createTar } from 'tar';
 import type { CliContext } from '../cli-context';
 import { usageError } from '../errors/exit-codes';
 import { multipartBody } from '../http/multipart';
-import { formatDate } from '../output/format';
-import { positiveInt } from '../params/parse-params';
-import { DEFAULT_LIMIT, type JsonOpt, listPages, moreNote, withJson } from './common';
-
-interface PackData {
-  id: number;
-  ref: string;
-  label: string;
-  version: string;
-  description: string | null;
-  is_standard: boolean;
-  digest: string | null;
-  created: string;
-  updated: string;
-}
-
-interface UploadResult {
-  pack: PackData;
-  version: { digest?: string; sha256?: string; size_bytes?: number };
-  new_version: boolean;
-  actions: Array<{ ref: string; runtime: string; label: string; enabled: boolean }>;
-  removed_actions: string[];
-  warnings: string[];
-}
+import { formatDate, yesNo } from '../output/format';
+import { REF_COLUMN } from './columns';
+import { type JsonOpt, type ListOpt, printList, withJson, withLimit, withWide } from './common';
 
 /** Never packed: version control and editor litter. */
 const SKIP = new Set(['.git', '.hg', '.svn', '.DS_Store', 'node_modules', '__pycache__']);
@@ -71,9 +51,9 @@ export function registerPackCommands(program: Command, ctx: CliContext): void {
       filename = basename(path);
     } else throw usageError(`${path} is neither a directory nor a file`);
     const progress = out.progress(`upload ${filename}`, size);
-    let result: UploadResult;
+    let result: PackUploadResult;
     try {
-      result = await ctx.api.data<UploadResult>('POST', '/api/v1/packs/upload', {
+      result = await ctx.api.data<PackUploadResult>('POST', '/api/v1/packs/upload', {
         body: () =>
           multipartBody(
             {},
@@ -101,23 +81,19 @@ export function registerPackCommands(program: Command, ctx: CliContext): void {
     });
   });
 
-  withJson(
-    pack
-      .command('list')
-      .description('List packs')
-      .option('--limit <n>', `at most this many (default ${DEFAULT_LIMIT})`, positiveInt('--limit'), DEFAULT_LIMIT),
-  ).action(async (opts: JsonOpt & { limit: number }) => {
-    const { items, total } = await listPages<PackData>(ctx.api, '/api/v1/packs', {}, opts.limit);
-    const out = ctx.output(opts);
-    out.table(items, items, [
-      { header: 'REF', value: (p) => p.ref },
-      { header: 'VERSION', value: (p) => p.version },
-      { header: 'LABEL', value: (p) => p.label, max: 40 },
-      { header: 'BUILT-IN', value: (p) => (p.is_standard ? 'yes' : 'no') },
-      { header: 'UPDATED', value: (p) => formatDate(p.updated) },
-    ], 'No packs.\n');
-    out.hint(moreNote(items.length, total));
-  });
+  withJson(withLimit(withWide(pack.command('list').description('List packs')))).action((opts: ListOpt) =>
+    printList<Pack>(ctx, opts, {
+      path: '/api/v1/packs',
+      columns: [
+        REF_COLUMN,
+        { header: 'VERSION', value: (p) => p.version },
+        { header: 'LABEL', value: (p) => p.label, max: 40 },
+        { header: 'BUILT-IN', value: (p) => yesNo(p.is_standard) },
+        { header: 'UPDATED', value: (p) => formatDate(p.updated) },
+      ],
+      empty: 'No packs.\n',
+    }),
+  );
 }
 
 async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {

@@ -1,18 +1,23 @@
+import type { Execution } from '@attune/api-client';
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import type { CliContext } from '../cli-context';
 import { usageError } from '../errors/exit-codes';
 import { paramsFromJson, parseParams, positiveInt } from '../params/parse-params';
 import { getAction } from './action.commands';
-import { type JsonOpt, withJson } from './common';
-import { exitCodeOf, type ExecutionData, followExecution, renderExecution, summaryLine, waitForTerminal, writerFor } from './execution-view';
+import { type JsonOpt, refsOf, withJson } from './common';
+import { withSuggestions } from './suggest';
+import { exitCodeOf, followExecution, interruptNote, renderExecution, summaryLine, waitForTerminal, writerFor } from './execution-view';
+import { followWorkflow, renderWorkflowResult } from './workflow-view';
 
-interface RunOpts extends JsonOpt {
+export interface RunOpts extends JsonOpt {
   paramFile?: string;
   wait?: boolean;
   follow?: boolean;
   timeout?: number;
   quiet?: boolean;
+  /** The action is a workflow: --wait prints each task as it ends. */
+  workflow?: boolean;
 }
 
 export function registerRunCommand(program: Command, ctx: CliContext): void {
@@ -56,35 +61,61 @@ completed successfully, 1 when it failed, timed out, was cancelled or abandoned.
       }
       // key=value needs the action's schema to know that count=3 is a number and message=3 a string.
       const needsSchema = args.some((a) => /^[^=:]+=/.test(a));
-      const schema = needsSchema ? (await getAction(ctx, actionRef)).param_schema : undefined;
+      // --wait follows a workflow task by task: the action says whether it is one.
+      const action = needsSchema || (opts.wait && !opts.follow) ? await getAction(ctx, actionRef) : undefined;
+      const schema = needsSchema ? action?.param_schema : undefined;
       const parameters = parseParams(args, schema, base);
-      const created = await ctx.api.data<ExecutionData>('POST', '/api/v1/executions/execute', {
-        json: { action_ref: actionRef, parameters, ...(opts.timeout ? { timeout_seconds: opts.timeout } : {}) },
-      });
-      const out = ctx.output(opts);
-      const id = created.id;
-
-      if (!opts.wait && !opts.follow) {
-        if (opts.quiet && !opts.json) ctx.streams.stdout.write(`${id}\n`);
-        else out.result(created, () => `Execution ${id} requested (${created.action_ref}).\nFollow it with: attune execution logs ${id} --follow\n`);
-        return;
-      }
-
-      if (opts.follow) {
-        if (opts.quiet) out.note(String(id));
-        else out.note(`Execution ${id} requested (${created.action_ref}).`);
-        const toStdout = opts.json ? writerFor(ctx.streams.stderr) : writerFor(ctx.streams.stdout);
-        const { execution } = await followExecution(ctx, id, { stdout: toStdout, stderr: writerFor(ctx.streams.stderr) });
-        if (opts.json) out.result(execution, () => '');
-        else if (!opts.quiet) out.note(summaryLine(execution));
-        process.exitCode = exitCodeOf(execution);
-        return;
-      }
-
-      if (opts.quiet && !opts.json) ctx.streams.stdout.write(`${id}\n`);
-      else if (!opts.json) out.note(`Execution ${id} requested (${created.action_ref}); waiting for it to end…`);
-      const execution = await waitForTerminal(ctx, id);
-      if (!opts.quiet || opts.json) out.result(execution, () => renderExecution(execution));
-      process.exitCode = exitCodeOf(execution);
+      await executeAndReport(ctx, actionRef, parameters, { ...opts, workflow: action?.runtime === 'workflow' });
     });
+}
+
+/**
+ * Requests an execution and reports on it as `run` does: its id; with --wait its result; with
+ * --follow its logs live and then its status. The exit code follows the run's success then.
+ */
+export async function executeAndReport(ctx: CliContext, actionRef: string, parameters: Record<string, unknown>, opts: RunOpts): Promise<void> {
+  const request = () =>
+    ctx.api.data<Execution>('POST', '/api/v1/executions/execute', {
+      json: { action_ref: actionRef, parameters, ...(opts.timeout ? { timeout_seconds: opts.timeout } : {}) },
+    });
+  const created = await withSuggestions(actionRef, request, refsOf(ctx.api, '/api/v1/actions'));
+  const out = ctx.output(opts);
+  const id = created.id;
+
+  if (!opts.wait && !opts.follow) {
+    if (opts.quiet && !opts.json) ctx.streams.stdout.write(`${id}\n`);
+    else out.result(created, () => `Execution ${id} requested (${created.action_ref}).\nFollow it with: attune execution logs ${id} --follow\n`);
+    return;
+  }
+
+  if (opts.follow) {
+    if (opts.quiet) out.note(String(id));
+    else out.note(`Execution ${id} requested (${created.action_ref}).`);
+    const toStdout = opts.json ? writerFor(ctx.streams.stderr) : writerFor(ctx.streams.stdout);
+    ctx.interruptNote = interruptNote(id);
+    const { execution } = await followExecution(ctx, id, { stdout: toStdout, stderr: writerFor(ctx.streams.stderr) });
+    ctx.interruptNote = undefined;
+    if (opts.json) out.result(execution, () => '');
+    else if (!opts.quiet) out.note(summaryLine(execution));
+    process.exitCode = exitCodeOf(execution);
+    return;
+  }
+
+  if (opts.quiet && !opts.json) ctx.streams.stdout.write(`${id}\n`);
+  else if (!opts.json) out.note(`Execution ${id} requested (${created.action_ref}); waiting for it to end…`);
+  ctx.interruptNote = interruptNote(id);
+  if (opts.workflow) {
+    // Each task as it ends (stdout for humans; nothing in --json or --quiet), then how the run ended.
+    const execution = await followWorkflow(ctx, id, (line) => {
+      if (!opts.quiet && !opts.json) ctx.streams.stdout.write(line);
+    });
+    ctx.interruptNote = undefined;
+    if (!opts.quiet || opts.json) out.result(execution, () => renderWorkflowResult(execution));
+    process.exitCode = exitCodeOf(execution);
+    return;
+  }
+  const execution = await waitForTerminal(ctx, id);
+  ctx.interruptNote = undefined;
+  if (!opts.quiet || opts.json) out.result(execution, () => renderExecution(execution));
+  process.exitCode = exitCodeOf(execution);
 }

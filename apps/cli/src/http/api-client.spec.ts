@@ -158,3 +158,22 @@ describe('helpers', () => {
     expect(describeApiError(502, 'Bad gateway')).toBe('the server answered HTTP 502');
   });
 });
+
+describe('a server and token from the environment (inside an action, or ATTUNE_URL/ATTUNE_TOKEN)', () => {
+  it('sends the token as it is, with no login, no refresh and nothing saved', async () => {
+    const calls: Call[] = [];
+    const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
+      calls.push({ url: String(input), method: init?.method ?? 'GET', auth: (init?.headers as Record<string, string>)?.authorization });
+      return calls.length === 1 ? json(200, { data: { id: 7 } }) : json(401, { error: 'execution token revoked', code: 'UNAUTHORIZED' });
+    }) as typeof fetch;
+    const client = new ApiClient(store, fetchImpl, () => NOW, { url: 'http://127.0.0.1:8080/', token: 'exec-token', tokenSource: 'ATTUNE_API_TOKEN' });
+    expect(await client.get('/api/v1/executions/7')).toEqual({ id: 7 });
+    expect(calls[0]).toMatchObject({ url: 'http://127.0.0.1:8080/api/v1/executions/7', auth: 'Bearer exec-token' });
+    const refused = await failure(client.get('/api/v1/executions/7'));
+    expect(refused.exitCode).toBe(ExitCode.Auth);
+    expect(refused.message).toContain('ATTUNE_API_TOKEN');
+    // One call per request: a refused environment token is never "refreshed".
+    expect(calls).toHaveLength(2);
+    expect(await store.load()).toEqual({});
+  });
+});

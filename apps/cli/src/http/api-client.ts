@@ -1,3 +1,4 @@
+import type { Tokens } from '@attune/api-client';
 import { type CliConfig, ConfigStore } from '../config/config-store';
 import { CliError, ExitCode, exitCodeForStatus } from '../errors/exit-codes';
 
@@ -17,13 +18,8 @@ export interface RequestOptions {
   /** Send the access token (default); false for login and refresh. */
   auth?: boolean;
   signal?: AbortSignal;
-}
-
-export interface TokensData {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-  user: { id: number; login: string; display_name: string | null };
+  /** 'manual': a 3xx answer (a download's redirect to the bucket) comes back as it is. */
+  redirect?: 'manual';
 }
 
 /** Refresh this long before the access token's recorded expiry, so a request never races it. */
@@ -67,6 +63,14 @@ export function describeApiError(status: number, body: unknown): string {
   return message;
 }
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export function normalizeServerUrl(raw: string): string {
   const trimmed = raw.trim();
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
@@ -94,6 +98,17 @@ export function buildUrl(base: string, path: string, query?: Query): string {
  * connection failures and error statuses to CliErrors with distinct exit codes, and never
  * buffers a body it does not have to.
  */
+/**
+ * Credentials from the environment (ATTUNE_URL, ATTUNE_TOKEN): they win over the stored login, so
+ * a CI job needs no `attune login` and no config file.
+ */
+export interface EnvCredentials {
+  url?: string;
+  token?: string;
+  /** The variable the token came from (ATTUNE_TOKEN, or ATTUNE_API_TOKEN inside an action). */
+  tokenSource?: string;
+}
+
 export class ApiClient {
   private config?: CliConfig;
   private refreshing?: Promise<void>;
@@ -102,6 +117,7 @@ export class ApiClient {
     private readonly store: ConfigStore,
     private readonly fetchImpl: typeof fetch = fetch,
     private readonly now: () => number = Date.now,
+    private readonly fromEnv: EnvCredentials = {},
   ) {}
 
   private loading?: Promise<CliConfig>;
@@ -114,16 +130,22 @@ export class ApiClient {
   }
 
   async serverUrl(): Promise<string> {
+    if (this.fromEnv.url) return normalizeServerUrl(this.fromEnv.url);
     const c = await this.loaded();
-    if (!c.url) throw new CliError('Not logged in: run `attune login` first.', ExitCode.Auth);
+    if (!c.url) throw new CliError('Not logged in: run `attune login` first (or set ATTUNE_URL and ATTUNE_TOKEN).', ExitCode.Auth);
     return c.url;
   }
 
+  /** True when ATTUNE_TOKEN gives the credentials (the stored login is not used). */
+  get usesEnvToken(): boolean {
+    return !!this.fromEnv.token;
+  }
+
   /** POST /auth/login against `url`; stores the URL and tokens on success. */
-  async login(url: string, login: string, password: string): Promise<TokensData> {
+  async login(url: string, login: string, password: string): Promise<Tokens> {
     const res = await this.send(url, 'POST', '/auth/login', { json: { login, password }, auth: false });
     if (res.status === 401) throw new CliError('Login failed: wrong login or password.', ExitCode.Auth);
-    const tokens = ((await (await this.ok(res, url)).json()) as { data: TokensData }).data;
+    const tokens = ((await (await this.ok(res, url)).json()) as { data: Tokens }).data;
     const previous = await this.loaded();
     this.config = { ...previous, url, login: tokens.user.login, ...this.tokenFields(tokens) };
     await this.store.save(this.config);
@@ -151,6 +173,16 @@ export class ApiClient {
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
     const url = await this.serverUrl();
     if (opts.auth === false) return this.ok(await this.send(url, method, path, opts), url);
+    if (this.fromEnv.token) {
+      // A fixed token: nothing to refresh, so a 401 is final.
+      const res = await this.send(url, method, path, opts);
+      if (res.status === 401) {
+        const body = await res.text().catch(() => '');
+        const hint = this.fromEnv.tokenSource === 'ATTUNE_API_TOKEN' ? '; an execution token stops working when its execution ends' : '';
+        throw new CliError(`${this.fromEnv.tokenSource ?? 'ATTUNE_TOKEN'} was refused by the server (${describeApiError(401, safeJson(body))})${hint}.`, ExitCode.Auth);
+      }
+      return this.ok(res, url);
+    }
     await this.ensureFresh();
     const used = this.config?.access_token;
     let res = await this.send(url, method, path, opts);
@@ -189,7 +221,7 @@ export class ApiClient {
     return this.data<T>('GET', path, { query });
   }
 
-  private tokenFields(t: TokensData): CliConfig {
+  private tokenFields(t: Tokens): CliConfig {
     return {
       access_token: t.access_token,
       refresh_token: t.refresh_token,
@@ -219,7 +251,7 @@ export class ApiClient {
       await res.body?.cancel().catch(() => undefined);
       throw new CliError('Your login has expired: run `attune login` again.', ExitCode.Auth);
     }
-    const tokens = ((await (await this.ok(res, url)).json()) as { data: TokensData }).data;
+    const tokens = ((await (await this.ok(res, url)).json()) as { data: Tokens }).data;
     this.config = { ...c, ...this.tokenFields(tokens) };
     await this.store.save(this.config);
   }
@@ -237,8 +269,9 @@ export class ApiClient {
       body = source.body as RequestInit['body'];
       streaming = typeof body === 'object' && body !== null && (Symbol.asyncIterator in body || body instanceof ReadableStream);
     }
-    if (opts.auth !== false && this.config?.access_token) headers.authorization = `Bearer ${this.config.access_token}`;
-    const init: RequestInit & { duplex?: 'half' } = { method, headers, body, signal: opts.signal };
+    const token = this.fromEnv.token ?? this.config?.access_token;
+    if (opts.auth !== false && token) headers.authorization = `Bearer ${token}`;
+    const init: RequestInit & { duplex?: 'half' } = { method, headers, body, signal: opts.signal, ...(opts.redirect ? { redirect: opts.redirect } : {}) };
     if (streaming) {
       // A streamed body needs half-duplex (the response may start before the body is sent).
       init.duplex = 'half';
@@ -262,7 +295,8 @@ export class ApiClient {
   }
 
   private async ok(res: Response, base: string): Promise<Response> {
-    if (res.ok) return res;
+    // A redirect reaches here only when asked for (redirect 'manual'); fetch follows the others.
+    if (res.ok || (res.status >= 300 && res.status < 400 && res.headers.has('location'))) return res;
     const text = await res.text().catch(() => '');
     let body: unknown = text;
     try {

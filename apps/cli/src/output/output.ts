@@ -1,4 +1,4 @@
-import { type Column, renderFields, renderTable } from './format';
+import { type Column, renderFields, renderTable, type TableOptions } from './format';
 import { NO_PROGRESS, type Progress, ProgressBar, type TerminalLike } from './progress-bar';
 
 export interface OutputStreams {
@@ -15,6 +15,8 @@ export class Output {
   constructor(
     readonly streams: OutputStreams,
     readonly json: boolean,
+    /** How tables fit the terminal and whether they are coloured (from CliContext.output). */
+    readonly layout: TableOptions = {},
   ) {}
 
   /** The machine result (JSON mode) or the human rendering (otherwise). */
@@ -23,11 +25,16 @@ export class Output {
   }
 
   table<T>(data: unknown, rows: T[], columns: Column<T>[], empty = 'Nothing found.\n'): void {
-    this.result(data, () => (rows.length ? renderTable(rows, columns) : empty));
+    this.result(data, () => (rows.length ? renderTable(rows, columns, this.layout) : empty));
+  }
+
+  /** A table for humans, laid out like `table` (for tables inside a longer rendering). */
+  render<T>(rows: T[], columns: Column<T>[]): string {
+    return renderTable(rows, columns, this.layout);
   }
 
   fields(data: unknown, fields: Array<[string, unknown]>, more = ''): void {
-    this.result(data, () => renderFields(fields) + more);
+    this.result(data, () => renderFields(fields, this.layout.width) + more);
   }
 
   /** A human message on stdout (nothing in JSON mode). */

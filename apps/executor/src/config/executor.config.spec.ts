@@ -1,5 +1,5 @@
 import { ConfigError, DEVELOPMENT_SECRETS_KEY } from '@attune/service-kit';
-import { ExecutorConfig } from './executor.config';
+import { ExecutorConfig, retentionMs } from './executor.config';
 
 const JWT = 'a production jwt secret of some length';
 
@@ -22,5 +22,20 @@ describe('ExecutorConfig secrets key', () => {
     expect(problems({ ATTUNE_SECRETS_KEY: JWT })).toEqual([expect.stringContaining('must differ from ATTUNE_JWT_SECRET')]);
     expect(problems({ ATTUNE_SECRETS_KEY: 'short' })).toEqual([expect.stringContaining('secretsKey')]);
     expect(problems({ ATTUNE_SECRETS_KEY: 'k'.repeat(64) })).toEqual([]);
+  });
+});
+
+describe('ExecutorConfig retention', () => {
+  it('keeps runs 90 days and timer ticks a day by default; off turns a kind off', () => {
+    const config = ExecutorConfig.fromEnv({ ATTUNE_ENV: 'test', ATTUNE_RETENTION_EVENTS: 'off', ATTUNE_RETENTION_EXECUTIONS: '2w' });
+    expect(retentionMs(config.retentionExecutions)).toBe(14 * 86_400_000);
+    expect(retentionMs(config.retentionEnforcements)).toBe(90 * 86_400_000);
+    expect(retentionMs(config.retentionEvents)).toBeNull();
+    expect(retentionMs(config.retentionTimerTicks)).toBe(86_400_000);
+  });
+
+  it('refuses an age it cannot read', () => {
+    expect(() => ExecutorConfig.fromEnv({ ATTUNE_ENV: 'test', ATTUNE_RETENTION_EXECUTIONS: '90 days' })).toThrow(ConfigError);
+    expect(() => ExecutorConfig.fromEnv({ ATTUNE_ENV: 'test', ATTUNE_RETENTION_BATCH_SIZE: '0' })).toThrow(ConfigError);
   });
 });

@@ -1,14 +1,11 @@
 import { type ExecutionCancelRequestedV1, MessageTypes } from '@attune/contracts';
-import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { messageConsumer } from '@attune/messaging';
 import { ExecutionCanceller } from './execution-canceller.service';
 
-@Controller()
-export class ExecutionCancelConsumer {
-  constructor(private readonly canceller: ExecutionCanceller) {}
-
-  @EventPattern(MessageTypes.ExecutionCancelRequested)
-  handle(@Payload() payload: ExecutionCancelRequestedV1): Promise<void> {
-    return this.canceller.cancel(payload.execution_id);
-  }
-}
+/** POST /api/v1/executions/{id}/cancel, sent by the api as a request: the reply is the status the cancel left. */
+export const ExecutionCancelConsumer = messageConsumer(
+  'ExecutionCancelConsumer',
+  MessageTypes.ExecutionCancelRequested,
+  ExecutionCanceller,
+  (canceller, payload: ExecutionCancelRequestedV1) => canceller.cancel(payload.execution_id),
+);

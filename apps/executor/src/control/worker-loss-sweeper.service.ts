@@ -1,10 +1,11 @@
 import { type ExecutionResult, LOG_STREAMS } from '@attune/contracts';
-import { ActionRepository, type ExecutionEntity, ExecutionLogRepository, ExecutionRepository } from '@attune/persistence';
-import { type Logger, PeriodicSweeper, ROOT_LOGGER } from '@attune/service-kit';
+import { ActionRepository, type ExecutionEntity, ExecutionLogReader, ExecutionRepository, WorkerRepository } from '@attune/persistence';
+import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { ExecutorConfig } from '../config/executor.config';
 import { ExecutionScheduler } from '../scheduling/execution-scheduler.service';
+import { ExecutionEndings } from '../workflows/execution-endings';
 
 const handled = new Counter({
   name: 'attune_executions_worker_lost_total',
@@ -14,8 +15,10 @@ const handled = new Counter({
 const BATCH = 100;
 
 /**
- * Finds executions left `running` or `canceling` on a worker that stopped sending heartbeats
- * and applies their action's policy (docs/architecture.md, "Worker loss"):
+ * Decides which workers are gone, once for the whole platform: a worker silent for
+ * ATTUNE_EXECUTOR_WORKER_LOST_AFTER_MS is written `stale` in the `workers` table (which
+ * GET /api/v1/workers serves as it is, and routing never picks). Then it finds executions left
+ * `running` or `canceling` on a stale, offline or unknown worker and applies their action's policy (docs/architecture.md, "Worker loss"):
  * - `canceling` → `cancelled` (the user wanted it stopped; it is);
  * - `retry` → back to `requested` as the next attempt and scheduled again, while attempts remain;
  * - otherwise → `abandoned`.
@@ -23,25 +26,22 @@ const BATCH = 100;
  * late report from the lost worker, change nothing twice.
  */
 @Injectable()
-export class WorkerLossSweeper extends PeriodicSweeper {
-  protected readonly sweepName = 'worker-loss sweep';
-
+export class WorkerLossSweeper {
   constructor(
     private readonly executions: ExecutionRepository,
     private readonly actions: ActionRepository,
-    private readonly logs: ExecutionLogRepository,
+    private readonly logs: ExecutionLogReader,
+    private readonly workers: WorkerRepository,
     private readonly scheduler: ExecutionScheduler,
     private readonly config: ExecutorConfig,
-    @Inject(ROOT_LOGGER) protected readonly logger: Logger,
-  ) {
-    super();
-  }
+    private readonly endings: ExecutionEndings,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
 
-  protected intervalMs(): number {
-    return this.config.sweepIntervalMs;
-  }
-
+  /** One pass (every ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS, PeriodicJobs): answers how many executions it handled. */
   async sweep(): Promise<number> {
+    const stale = await this.workers.markStale(this.config.amqpNamespace, this.config.workerLostAfterMs);
+    if (stale.length) this.logger.warn({ workers: stale, silent_ms: this.config.workerLostAfterMs }, 'workers stopped sending heartbeats: stale');
     const lost = await this.executions.findOnLostWorkers(this.config.workerLostAfterMs, BATCH);
     for (const execution of lost) await this.handle(execution);
     return lost.length;
@@ -78,6 +78,7 @@ export class WorkerLossSweeper extends PeriodicSweeper {
         finishedAt: new Date(),
         result: { ...(await base()), cancelled: true, error: `Cancelled; worker ${e.worker} was lost (no heartbeat for ${silentFor})` },
       });
+      await this.endings.ended(done);
       if (done) {
         handled.inc({ outcome: 'cancelled' });
         log.warn('worker lost while canceling: cancelled');
@@ -99,6 +100,7 @@ export class WorkerLossSweeper extends PeriodicSweeper {
       finishedAt: new Date(),
       result: { ...(await base()), error: `Worker ${e.worker ?? '(unknown)'} was lost (no heartbeat for ${silentFor}); abandoned (${why})` },
     });
+    await this.endings.ended(done);
     if (done) {
       handled.inc({ outcome: 'abandoned' });
       log.warn({ why }, 'worker lost: abandoned');

@@ -1,5 +1,6 @@
-import type { ExecutionFinishedV1, ExecutionStartedV1 } from '@attune/contracts';
+import type { ExecutionClaimReplyV1, ExecutionClaimV1, ExecutionFinishedV1, ExecutionStartedV1 } from '@attune/contracts';
 import { ExecutionCanceller } from '../control/execution-canceller.service';
+import { ExecutionEndings } from '../workflows/execution-endings';
 import { ExecutionRepository } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
@@ -18,9 +19,11 @@ export class ExecutionRecorder {
   constructor(
     private readonly executions: ExecutionRepository,
     private readonly canceller: ExecutionCanceller,
+    private readonly endings: ExecutionEndings,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** A start report, from a worker of an earlier version (workers now claim every dispatch instead). */
   async started(msg: ExecutionStartedV1): Promise<void> {
     const updated = await this.executions.transition(msg.execution_id, 'running', {
       attempt: msg.attempt,
@@ -38,6 +41,25 @@ export class ExecutionRecorder {
     this.logger.debug({ execution_id: msg.execution_id, status: current?.status }, 'start report ignored');
   }
 
+  /**
+   * A worker's claim on a dispatch, before it runs it: granted when the execution still waits on
+   * the claimed attempt, by the same guarded transition a start report makes, so of every copy of
+   * a dispatch at most one runs. A refused worker drops its copy; an execution already running
+   * elsewhere is the worker-loss policy's if that worker is gone.
+   */
+  async claim(msg: ExecutionClaimV1): Promise<ExecutionClaimReplyV1> {
+    const updated = await this.executions.transition(msg.execution_id, 'running', {
+      attempt: msg.attempt,
+      worker: msg.worker,
+      startedAt: new Date(msg.started_at),
+    });
+    if (updated) return { granted: true };
+    const current = await this.executions.findById(msg.execution_id);
+    this.logger.info({ execution_id: msg.execution_id, worker: msg.worker, attempt: msg.attempt, status: current?.status, current_attempt: current?.attempt },
+      'claim refused');
+    return { granted: false, status: current?.status ?? 'unknown' };
+  }
+
   async finished(msg: ExecutionFinishedV1): Promise<void> {
     const updated = await this.executions.transition(msg.execution_id, msg.status, {
       attempt: msg.attempt,
@@ -49,8 +71,11 @@ export class ExecutionRecorder {
     const log = this.logger.child({ execution_id: msg.execution_id });
     if (!updated) {
       log.info({ status: msg.status }, 'result ignored: execution is already terminal');
+      // A repeated report (a crash before the ack): what followed the first may not have happened.
+      await this.endings.ended(await this.executions.findById(msg.execution_id));
       return;
     }
+    await this.endings.ended(updated);
     finished.inc({ status: msg.status });
     duration.observe(msg.result.duration_ms / 1000);
     log.info({ status: msg.status, exit_code: msg.result.exit_code, duration_ms: msg.result.duration_ms }, 'execution finished');

@@ -1,14 +1,11 @@
 import { type EventCreatedV1, MessageTypes } from '@attune/contracts';
-import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { messageConsumer } from '@attune/messaging';
 import { RuleEnforcer } from './rule-enforcer.service';
 
-@Controller()
-export class EventCreatedConsumer {
-  constructor(private readonly enforcer: RuleEnforcer) {}
-
-  @EventPattern<string>(MessageTypes.EventCreated)
-  async handle(@Payload() payload: EventCreatedV1): Promise<void> {
-    await this.enforcer.processEvent(payload.event_id);
-  }
-}
+/** An event was recorded (a webhook, POST /events, a timer tick): match it against the rules. */
+export const EventCreatedConsumer = messageConsumer(
+  'EventCreatedConsumer',
+  MessageTypes.EventCreated,
+  RuleEnforcer,
+  (enforcer, payload: EventCreatedV1) => enforcer.processEvent(payload.event_id),
+);

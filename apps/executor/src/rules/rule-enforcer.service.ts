@@ -1,7 +1,9 @@
 import {
   commandTemplateProblems,
   evaluateConditions,
+  isTemplated,
   ParameterSchemaValidator,
+  parsePath,
   renderTemplates,
   type RuleContext,
   secretParameters,
@@ -15,6 +17,7 @@ import {
   type EnforcementOutcome,
   type EventEntity,
   EventRepository,
+  KeystoreReader,
   maskParameters,
   ParameterSecrets,
   type RuleEntity,
@@ -40,6 +43,8 @@ export interface EventProcessing {
   executions: number[];
 }
 
+const SWEEP_BATCH = 100;
+
 /**
  * The rules engine: event → matching rules → enforcement → execution.
  *
@@ -62,7 +67,23 @@ export class RuleEnforcer {
     private readonly scheduler: ExecutionScheduler,
     private readonly config: ExecutorConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly keystore: KeystoreReader,
   ) {}
+
+  /**
+   * The sweep (every ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS): matches events that no `event.created`
+   * brought to an executor: the api (or a timer) recorded them but the announcement was lost
+   * (broker down, crash between insert and publish), or an executor died mid-way. Answers how
+   * many were picked up.
+   */
+  async processMissed(): Promise<number> {
+    const ids = await this.events.findUnprocessed(this.config.staleAfterMs, SWEEP_BATCH);
+    for (const id of ids) {
+      this.logger.info({ event_id: id }, 'processing an event no message delivered');
+      await this.processEvent(id);
+    }
+    return ids.length;
+  }
 
   async processEvent(eventId: number): Promise<EventProcessing> {
     const log = this.logger.child({ event_id: eventId });
@@ -75,6 +96,13 @@ export class RuleEnforcer {
     }
     for (const rule of await this.candidateRules(event)) {
       const context = ruleContext(event, rule);
+      // Keys are read only for rules that use them: most rules never touch the datastore.
+      let encryptedPaths = new Set<string>();
+      if (mentionsKeystore(rule)) {
+        const read = await this.keystore.read({ pack_ref: rule.packRef });
+        context.keystore = read.scope;
+        encryptedPaths = read.encryptedPaths;
+      }
       let matched: boolean;
       try {
         matched = evaluateConditions(rule.conditions, rule.condition, context);
@@ -94,7 +122,7 @@ export class RuleEnforcer {
         conditions: rule.conditions,
       });
       if (enforcement.status !== 'created') continue;
-      const executionId = await this.enforce(enforcement, rule, context);
+      const executionId = await this.enforce(enforcement, rule, context, encryptedPaths);
       if (executionId !== null) result.executions.push(executionId);
     }
     await this.events.markProcessed(event.id);
@@ -114,10 +142,10 @@ export class RuleEnforcer {
   }
 
   /** Resolves the enforcement; answers the id of the execution it created, if any. */
-  private async enforce(enforcement: EnforcementEntity, rule: RuleEntity, context: RuleContext): Promise<number | null> {
+  private async enforce(enforcement: EnforcementEntity, rule: RuleEntity, context: RuleContext, encryptedPaths: Set<string>): Promise<number | null> {
     // Read before the transaction: resolve() holds a connection and a row lock while deciding.
     const action = await this.actions.findByRef(rule.actionRef);
-    const resolution = await this.enforcements.resolve(enforcement.id, () => this.decide(action, rule, context));
+    const resolution = await this.enforcements.resolve(enforcement.id, () => this.decide(action, rule, context, encryptedPaths));
     const log = this.logger.child({ enforcement_id: enforcement.id, rule_ref: rule.ref, event_id: context.event.id });
     if (!resolution.resolvedNow) return null;
     const { status, error } = resolution.enforcement;
@@ -136,7 +164,7 @@ export class RuleEnforcer {
     return resolution.executionId;
   }
 
-  private decide(action: ActionEntity | null, rule: RuleEntity, context: RuleContext): EnforcementOutcome {
+  private decide(action: ActionEntity | null, rule: RuleEntity, context: RuleContext, encryptedPaths: Set<string>): EnforcementOutcome {
     if (!action) return { status: 'disabled', config: null, error: `action "${rule.actionRef}" does not exist` };
     if (!action.enabled) return { status: 'disabled', config: null, error: `action "${action.ref}" is disabled` };
     // A rule saved before command parameters refused templates must not put event text into a shell.
@@ -146,7 +174,8 @@ export class RuleEnforcer {
     }
     const rendered = renderTemplates(rule.actionParams ?? {}, context) ?? {};
     // The enforcement is a record anyone may read: it never holds a secret parameter's value.
-    const secrets = secretParameters(action.paramSchema);
+    // A parameter rendered from an encrypted key is kept like a secret one: sealed, shown masked.
+    const secrets = [...new Set([...secretParameters(action.paramSchema), ...paramsFromEncryptedKeys(rule.actionParams ?? {}, encryptedPaths)])];
     const recorded = maskParameters(rendered, secrets);
     const checked = this.validator.check(action.paramSchema, rendered, {
       cacheKey: `action:${action.id}:${new Date(action.updated).getTime()}`,
@@ -175,6 +204,34 @@ export class RuleEnforcer {
     this.cipher ??= new ParameterSecrets(this.config.secretsKey);
     return this.cipher;
   }
+}
+
+function mentionsKeystore(rule: RuleEntity): boolean {
+  return JSON.stringify(rule.actionParams ?? {}).includes('keystore') || JSON.stringify(rule.conditions ?? null).includes('keystore');
+}
+
+/** Top-level `action_params` whose templates read an encrypted key. */
+export function paramsFromEncryptedKeys(params: Record<string, unknown>, encryptedPaths: Set<string>): string[] {
+  if (!encryptedPaths.size) return [];
+  const readsEncrypted = (value: unknown): boolean => {
+    if (typeof value === 'string') {
+      if (!isTemplated(value)) return false;
+      for (const m of value.matchAll(/\{\{(.*?)\}\}/gs)) {
+        let path: string;
+        try {
+          path = parsePath(m[1].trim()).join('.');
+        } catch {
+          continue;
+        }
+        for (const p of encryptedPaths) if (path === p || path.startsWith(`${p}.`)) return true;
+      }
+      return false;
+    }
+    if (Array.isArray(value)) return value.some(readsEncrypted);
+    if (value && typeof value === 'object') return Object.values(value).some(readsEncrypted);
+    return false;
+  };
+  return Object.keys(params).filter((name) => readsEncrypted(params[name]));
 }
 
 export function ruleContext(event: EventEntity, rule: RuleEntity): RuleContext {

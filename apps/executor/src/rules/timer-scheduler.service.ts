@@ -2,15 +2,14 @@ import { type EventCreatedV1, latestDueTick, MessageTypes, TIMER_TRIGGER_REFS, t
 import { MessagePublisher } from '@attune/messaging';
 import { type RuleEntity, RuleRepository, TimerTickRepository } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { Counter } from 'prom-client';
-import { ExecutorConfig } from '../config/executor.config';
+import { ExecutorConfig, retentionMs } from '../config/executor.config';
 
 const ticksFired = new Counter({ name: 'attune_timer_ticks_fired_total', help: 'Timer ticks this executor fired (won the lease for)' });
 
 /** Ticks older than this are forgotten (each rule's latest is always kept). */
-const TICK_RETENTION_MS = 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 /**
@@ -23,10 +22,8 @@ const PRUNE_EVERY_MS = 10 * 60 * 1000;
  * follows the ordinary path (rules engine, sweep if the announcement is lost).
  */
 @Injectable()
-export class TimerScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TimerScheduler {
   readonly instance = `${hostname()}:${process.pid}`;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
   /** The tick last tried per rule: it is not tried again on every poll. */
   private readonly tried = new Map<number, number>();
   private readonly badRules = new Set<string>();
@@ -40,21 +37,7 @@ export class TimerScheduler implements OnApplicationBootstrap, OnApplicationShut
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.poll()
-        .catch((err) => this.logger.warn({ err: (err as Error).message }, 'timer poll failed; will try again'))
-        .finally(() => (this.running = undefined));
-    }, this.config.timerPollMs);
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  /** One pass: fires every due tick no executor has fired yet. Answers the event ids this instance recorded. */
+  /** One pass (every ATTUNE_EXECUTOR_TIMER_POLL_MS, PeriodicJobs): fires every due tick no executor has fired yet. Answers the event ids this instance recorded. */
   async poll(now: Date = new Date()): Promise<number[]> {
     const rules = await this.rules.findEnabledByTriggerRefs(TIMER_TRIGGER_REFS);
     const fired: number[] = [];
@@ -108,7 +91,10 @@ export class TimerScheduler implements OnApplicationBootstrap, OnApplicationShut
   private async pruneNowAndThen(now: Date): Promise<void> {
     if (now.getTime() - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now.getTime();
-    const pruned = await this.ticks.prune(TICK_RETENTION_MS);
+    // ATTUNE_RETENTION_TIMER_TICKS (1d); each rule's latest tick is kept whatever it says.
+    const keepMs = retentionMs(this.config.retentionTimerTicks);
+    if (keepMs === null) return;
+    const pruned = await this.ticks.prune(keepMs);
     if (pruned) this.logger.debug({ pruned }, 'old timer ticks forgotten');
   }
 }

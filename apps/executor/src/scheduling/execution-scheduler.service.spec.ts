@@ -3,6 +3,8 @@ import { MessageTypes } from '@attune/contracts';
 import { MessageUnroutableError } from '@attune/messaging';
 import { type ActionEntity, type ExecutionEntity, ParameterSecrets, SECRET_MASK } from '@attune/persistence';
 import { ExecutionScheduler } from './execution-scheduler.service';
+import { ExecutionEndings } from '../workflows/execution-endings';
+import { WorkflowHooks } from '../workflows/workflow-hooks';
 
 const execution = { id: 9, action: 3, actionRef: 'core.echo', config: { message: 'x' }, envVars: { A: 'b' }, timeoutSeconds: 30, attempt: 2 } as unknown as ExecutionEntity;
 const action = {
@@ -22,7 +24,9 @@ function setup(
     action?: ActionEntity | null;
     publish?: () => Promise<void>;
     plan?: Plan;
+    run?: unknown;
     execution?: ExecutionEntity;
+    inquiries?: { start: (...args: unknown[]) => Promise<void> };
   } = {},
 ) {
   const current = over.execution ?? execution;
@@ -54,8 +58,9 @@ function setup(
   };
   const scheduler = new ExecutionScheduler(
     executions as never, actions as never, publisher as never, tokens as never, { workerPool: 'default', secretsKey: KEY } as never, silent, planner as never,
+    new ExecutionEndings(), new WorkflowHooks(), { findRun: async () => over.run ?? null } as never, (over.inquiries ?? {}) as never,
   );
-  return { scheduler, executions, publisher, planner, calls };
+  return { scheduler, executions, publisher, planner, calls, tokens };
 }
 
 describe('ExecutionScheduler', () => {
@@ -79,6 +84,30 @@ describe('ExecutionScheduler', () => {
       log_token: 'log-token',
       attempt: 2,
     });
+  });
+
+  it("gives a workflow task's dispatch the action's and the task's artifacts, its consumes, its run's config, and a token naming its run", async () => {
+    const workflowTask = { workflow_execution: 7, task_name: 'test', attempt: 1 };
+    const run = {
+      definition: {
+        config: { artifactRetention: '30d', verifyChecksums: true, artifactCompression: true },
+        tasks: [{ name: 'test', artifacts: ['report.xml'], consumes: ['build.app.bin'] }],
+      },
+    };
+    const { scheduler, publisher, tokens } = setup({
+      execution: { ...execution, workflowTask } as ExecutionEntity,
+      action: { ...action, artifacts: [{ path: 'out/*.log', when: 'success' }] } as ActionEntity,
+      run,
+    });
+    await scheduler.schedule(9);
+    const payload = publisher.publish.mock.calls[0][1] as Record<string, unknown>;
+    expect(payload).toMatchObject({
+      workflow_task: workflowTask,
+      artifacts: [{ path: 'out/*.log', when: 'success' }, { path: 'report.xml' }],
+      consumes: ['build.app.bin'],
+      artifact_config: { verify_checksums: true, artifact_compression: true, retention_policy: 'days', retention_limit: 30 },
+    });
+    expect(tokens.mint).toHaveBeenCalledWith(9, 30, workflowTask);
   });
 
   it('puts the sealed secret parameters back into the dispatch, and only there', async () => {
@@ -141,5 +170,16 @@ describe('ExecutionScheduler', () => {
     const { scheduler, calls } = setup({ publish: async () => Promise.reject(new Error('no confirm')) });
     await expect(scheduler.schedule(9)).rejects.toThrow('no confirm');
     expect(calls).toEqual(['transition:scheduling', 'plan', 'publish']);
+  });
+
+  it('hands a core.inquiry execution to the inquiry service: no plan, no dispatch, no worker', async () => {
+    const start = jest.fn(async (..._args: unknown[]) => undefined);
+    const inquiryAction = { ...action, ref: 'core.inquiry' } as ActionEntity;
+    const { scheduler, publisher, planner, calls } = setup({ action: inquiryAction, inquiries: { start } });
+    await scheduler.schedule(9);
+    expect(start).toHaveBeenCalledWith(expect.objectContaining({ id: 9, status: 'scheduling' }), inquiryAction);
+    expect(planner.plan).not.toHaveBeenCalled();
+    expect(publisher.publish).not.toHaveBeenCalled();
+    expect(calls).toEqual(['transition:scheduling']);
   });
 });

@@ -2,17 +2,24 @@ import {
   type ExecutionDispatchV1,
   MessageTypes,
   secretParameters,
+  WORKFLOW_RUNTIME,
 } from '@attune/contracts';
 import { MessagePublisher, MessageUnroutableError, PermanentMessageError } from '@attune/messaging';
-import { ActionRepository, type ExecutionEntity, ExecutionRepository, ParameterSecrets } from '@attune/persistence';
+import { type ActionEntity, ActionRepository, type ExecutionEntity, ExecutionRepository, ParameterSecrets, WorkflowRunReader } from '@attune/persistence';
+import type { WorkflowDefinition } from '@attune/workflows';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { ExecutorConfig } from '../config/executor.config';
 import { DispatchPlanner } from '../routing/dispatch-planner.service';
+import { InquiryService } from '../inquiries/inquiry.service';
 import { ExecutionTokenService } from './execution-token.service';
+import { artifactDispatchFields, type ArtifactDispatchFields } from './task-artifact-fields';
+import { ExecutionEndings } from '../workflows/execution-endings';
+import { WorkflowHooks } from '../workflows/workflow-hooks';
 
 const dispatched = new Counter({ name: 'attune_executions_dispatched_total', help: 'Executions dispatched to workers' });
+const SWEEP_BATCH = 100;
 const refused = new Counter({ name: 'attune_executions_refused_total', help: 'Executions failed by scheduling policy', labelNames: ['reason'] });
 
 /**
@@ -34,7 +41,27 @@ export class ExecutionScheduler {
     private readonly config: ExecutorConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly planner: DispatchPlanner,
+    private readonly endings: ExecutionEndings,
+    private readonly workflows: WorkflowHooks,
+    private readonly runs: WorkflowRunReader,
+    private readonly inquiries: InquiryService,
   ) {}
+
+  /**
+   * The sweep (every ATTUNE_EXECUTOR_SWEEP_INTERVAL_MS): schedules executions that no message
+   * brought here, left `requested` or `scheduling` for ATTUNE_EXECUTOR_STALE_AFTER_MS: the api
+   * recorded them while the broker was unreachable, or an executor died between `scheduling`
+   * and the dispatch. Every step is a guarded transition, so sweeping one that is being handled
+   * elsewhere at the same moment does no harm. Answers how many were picked up.
+   */
+  async scheduleStale(): Promise<number> {
+    const stale = await this.executions.findStale(['requested', 'scheduling'], this.config.staleAfterMs, SWEEP_BATCH);
+    for (const execution of stale) {
+      this.logger.info({ execution_id: execution.id, status: execution.status }, 'scheduling a stale execution');
+      await this.schedule(execution.id);
+    }
+    return stale.length;
+  }
 
   async schedule(executionId: number): Promise<void> {
     const log = this.logger.child({ execution_id: executionId });
@@ -48,6 +75,10 @@ export class ExecutionScheduler {
     const action = execution.action !== null ? await this.actions.findById(execution.action) : null;
     if (!action) return this.refuse(execution, 'action_deleted', `action "${execution.actionRef}" no longer exists`);
     if (!action.enabled) return this.refuse(execution, 'action_disabled', `action "${action.ref}" is disabled`);
+    // A workflow is run by the executor itself: its tasks are the child executions it creates.
+    if (action.runtime === WORKFLOW_RUNTIME) return this.workflows.startRun(execution, action);
+    // An inquiry waits for a person, not a worker: the executor holds it (no slot, no dispatch).
+    if (InquiryService.handles(action.ref)) return this.inquiries.start(execution, action);
     // Only to workers that have the action's runtime; with none online it waits in `scheduled`.
     const plan = await this.planner.plan(execution, action);
     if (plan.kind !== 'dispatch') return;
@@ -76,9 +107,11 @@ export class ExecutionScheduler {
       parameters,
       env_vars: execution.envVars,
       timeout_seconds: execution.timeoutSeconds,
-      token: await this.tokens.mint(execution.id, execution.timeoutSeconds),
+      token: await this.tokens.mint(execution.id, execution.timeoutSeconds, execution.workflowTask),
       attempt: execution.attempt,
       log_token: await this.tokens.mintLogToken(execution.id, execution.attempt, execution.timeoutSeconds),
+      workflow_task: execution.workflowTask ?? undefined,
+      ...(await this.artifactFields(execution, action)),
     };
     try {
       await this.publisher.publish(MessageTypes.ExecutionDispatch, dispatch, {
@@ -107,10 +140,18 @@ export class ExecutionScheduler {
   private async refuse(execution: ExecutionEntity, reason: string, error: string): Promise<void> {
     refused.inc({ reason });
     const now = new Date();
-    await this.executions.transition(execution.id, 'failed', {
+    const failed = await this.executions.transition(execution.id, 'failed', {
       finishedAt: now,
       result: { exit_code: null, succeeded: false, duration_ms: 0, stdout: '', stdout_truncated: false, error },
     });
+    await this.endings.ended(failed);
     this.logger.warn({ execution_id: execution.id, reason }, error);
   }
+  /** A workflow task's files come from the definition its run started with (the action's own always apply). */
+  private async artifactFields(execution: ExecutionEntity, action: ActionEntity): Promise<ArtifactDispatchFields> {
+    const task = execution.workflowTask;
+    const run = task ? await this.runs.findRun(task.workflow_execution) : null;
+    return artifactDispatchFields(action.artifacts, (run?.definition as WorkflowDefinition | undefined) ?? null, task?.task_name);
+  }
+
 }

@@ -1,4 +1,10 @@
-import { EXECUTION_TOKEN_GRACE_SECONDS, type ExecutionLogTokenClaims, type ExecutionTokenClaims, LOG_TOKEN_EXTRA_SECONDS } from '@attune/contracts';
+import {
+  EXECUTION_TOKEN_GRACE_SECONDS,
+  type ExecutionLogTokenClaims,
+  type ExecutionTokenClaims,
+  LOG_TOKEN_EXTRA_SECONDS,
+  type WorkflowTaskRef,
+} from '@attune/contracts';
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 
@@ -7,8 +13,14 @@ import { JwtService } from '@nestjs/jwt';
 export class ExecutionTokenService {
   constructor(private readonly jwt: JwtService) {}
 
-  mint(executionId: number, timeoutSeconds: number): Promise<string> {
-    const claims: ExecutionTokenClaims = { typ: 'execution', sub: `execution:${executionId}`, execution_id: executionId };
+  /** A workflow task's token also names its run and task: it may read the run's artifacts. */
+  mint(executionId: number, timeoutSeconds: number, workflowTask?: WorkflowTaskRef | null): Promise<string> {
+    const claims: ExecutionTokenClaims = {
+      typ: 'execution',
+      sub: `execution:${executionId}`,
+      execution_id: executionId,
+      ...(workflowTask ? { workflow_execution: workflowTask.workflow_execution, task_name: workflowTask.task_name } : {}),
+    };
     return this.jwt.signAsync(claims, { expiresIn: timeoutSeconds + EXECUTION_TOKEN_GRACE_SECONDS });
   }
 

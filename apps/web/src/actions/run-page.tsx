@@ -1,10 +1,12 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useMemo, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
+import { useTitle } from '../lib/use-title';
 import { api, ApiError } from '../api/client';
-import type { Action, Execution } from '../api/types';
-import { EmptyState, ErrorState, Loading } from '../components/states';
+import type { Action } from '@attune/api-client';
 import { type FormField, type FormValues, fieldsFromSchema, initialValues, placeFieldErrors, presetValues, toParameters } from '../lib/param-form';
+import { PageHead } from '../components/page-layout';
+import { DetailQueryState } from '../components/query-state';
 
 function FieldInput({ field, value, onChange, error }: { field: FormField; value: string | boolean; onChange: (v: string | boolean) => void; error?: string }) {
   const id = `param-${field.name}`;
@@ -91,7 +93,7 @@ function RunForm({ action, preset }: { action: Action; preset?: Record<string, u
 
   const run = useMutation({
     mutationFn: (body: { action_ref: string; parameters: Record<string, unknown>; timeout_seconds?: number }) =>
-      api<{ data: Execution }>('/api/v1/executions/execute', { method: 'POST', json: body }),
+      api('/api/v1/executions/execute', { method: 'post', json: body }),
     onSuccess: (r) => navigate(`/executions/${r.data.id}`),
     onError: (err) => {
       if (err instanceof ApiError && err.status === 422 && err.fieldErrors.length) {
@@ -183,33 +185,19 @@ function RunForm({ action, preset }: { action: Action; preset?: Record<string, u
 
 export function RunPage() {
   const ref = useParams().ref ?? '';
+  useTitle(`Run ${ref}`);
   const location = useLocation();
   const preset = (location.state as { parameters?: Record<string, unknown> } | null)?.parameters;
   const action = useQuery({
     queryKey: ['action', ref],
-    queryFn: () => api<{ data: Action }>(`/api/v1/actions/${encodeURIComponent(ref)}`).then((r) => r.data),
+    queryFn: () => api('/api/v1/actions/{ref}', { path: { ref } }).then((r) => r.data),
   });
 
   return (
     <section>
-      <div className="page-head">
-        <Link to="/actions" className="back">
-          ← Actions
-        </Link>
-        <h1>
-          Run <span className="mono">{ref}</span>
-        </h1>
-      </div>
-      {action.isPending ? (
-        <Loading what="Loading the action" />
-      ) : action.isError ? (
-        action.error instanceof ApiError && action.error.status === 404 ? (
-          <EmptyState title={`There is no action ${ref}.`}>
-            <Link to="/actions">See the actions</Link>
-          </EmptyState>
-        ) : (
-          <ErrorState error={action.error} onRetry={() => action.refetch()} title="The action could not be loaded" />
-        )
+      <PageHead back={{ to: '/actions', label: 'Actions' }} title={<>Run <span className="mono">{ref}</span></>} />
+      {!action.isSuccess ? (
+        <DetailQueryState query={action} what="action" missing={`There is no action ${ref}.`} back={{ to: '/actions', label: 'See the actions' }} />
       ) : (
         <>
           <p className="lead">

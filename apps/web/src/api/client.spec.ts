@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { loadSession, onSessionChange, saveTokens } from '../auth/session';
-import { api, ApiError, authFetch } from './client';
+import { api, ApiError, authFetch, requestJson } from './client';
 
 // The token handling of every API call: one refresh however many calls see the 401 together,
 // and the end of the session when the refresh is refused too.
@@ -84,7 +84,7 @@ describe('authFetch', () => {
     fetchMock.mockImplementationOnce(async () =>
       json(422, { error: 'parameters do not match the schema of core.local', code: 'VALIDATION_ERROR', details: [{ field: 'cmd', message: 'is required' }, { bogus: 1 }] }),
     );
-    const err = (await api('/api/v1/executions/execute', { method: 'POST', json: {} }).catch((e) => e)) as ApiError;
+    const err = (await api('/api/v1/executions/execute', { method: 'post', json: { action_ref: '' } }).catch((e) => e)) as ApiError;
     expect(err.code).toBe('VALIDATION_ERROR');
     expect(err.message).toBe('parameters do not match the schema of core.local');
     expect(err.fieldErrors).toEqual([{ field: 'cmd', message: 'is required' }]);
@@ -103,7 +103,7 @@ describe('a 401 that arrives after another call refreshed', () => {
       if (input === '/api/v1/held' && res.status === 401) await secondHeld;
       return res;
     });
-    const second = api('/api/v1/held');
+    const second = requestJson('/api/v1/held');
     await api('/api/v1/executions');
     expect(refreshes).toBe(1);
     releaseSecond();

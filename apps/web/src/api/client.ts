@@ -1,5 +1,5 @@
-import { clearSession, loadSession, saveTokens } from '../auth/session';
-import type { FieldError, Tokens } from './types';
+import { clearSession, loadSession, saveTokens, withRefreshLock } from '../auth/session';
+import { type ApiPath, type FieldError, fillPath, type HttpMethod, type PathsWith, type QueryParams, type RequestBody, type SuccessBody, type Tokens } from '@attune/api-client';
 
 /** An answer of the API that is not a success, with its stable code and details. */
 export class ApiError extends Error {
@@ -33,16 +33,21 @@ async function toApiError(res: Response): Promise<ApiError> {
 
 let refreshing: Promise<boolean> | undefined;
 
-/** One refresh at a time, however many requests saw the 401 together. */
-function refreshOnce(): Promise<boolean> {
-  refreshing ??= (async () => {
-    const refreshToken = loadSession()?.refreshToken;
-    if (!refreshToken) return false;
+/**
+ * One refresh at a time, however many requests (and tabs) saw the 401 together. `sent` is the
+ * access token the refused request carried: when the session already holds another one, a
+ * refresh happened meanwhile (here or in another tab), and the refresh token in hand may be spent.
+ */
+function refreshOnce(sent: string | undefined): Promise<boolean> {
+  refreshing ??= withRefreshLock(async () => {
+    const session = loadSession();
+    if (!session) return false;
+    if (session.accessToken !== sent) return true;
     try {
       const res = await fetch('/auth/refresh', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ refresh_token: refreshToken }),
+        body: JSON.stringify({ refresh_token: session.refreshToken }),
       });
       if (!res.ok) return false;
       saveTokens(((await res.json()) as { data: Tokens }).data);
@@ -50,7 +55,7 @@ function refreshOnce(): Promise<boolean> {
     } catch {
       return false;
     }
-  })().finally(() => (refreshing = undefined));
+  }).finally(() => (refreshing = undefined));
   return refreshing;
 }
 
@@ -70,22 +75,41 @@ export async function authFetch(path: string, init: RequestInit = {}): Promise<R
   let res = await send();
   if (res.status === 401 && loadSession()) {
     // Refreshed meanwhile by another call: just try again with the new token.
-    const renewed = loadSession()?.accessToken !== sent || (await refreshOnce());
+    const renewed = await refreshOnce(sent);
     if (renewed && loadSession()) res = await send();
     if (res.status === 401 && loadSession()) clearSession('expired');
   }
   return res;
 }
 
-/** A JSON call: answers the parsed body, throws ApiError for any non-2xx answer. */
-export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+/** A JSON call to any URL: answers the parsed body, throws ApiError for any non-2xx answer. */
+export async function requestJson<T>(url: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
   const { json, ...rest } = init;
   const headers = new Headers(rest.headers);
   headers.set('accept', 'application/json');
   if (json !== undefined) headers.set('content-type', 'application/json');
-  const res = await authFetch(path, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
+  const res = await authFetch(url, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
   if (!res.ok) throw await toApiError(res);
   return (await res.json()) as T;
+}
+
+type QueryValue = string | number | undefined | null;
+
+export interface CallOptions<P extends ApiPath, M extends HttpMethod> {
+  method?: M;
+  /** Values of the path template's `{name}` parameters. */
+  path?: Record<string, string | number>;
+  query?: { [K in keyof QueryParams<P, M>]?: QueryValue };
+  json?: RequestBody<P, M>;
+}
+
+/**
+ * A call of one of the api's operations, named by its path template as the OpenAPI document has it
+ * (libs/api-client): the answer is typed from the spec. `api('/api/v1/executions/{id}', { path: { id } })`.
+ */
+export function api<P extends PathsWith<M>, M extends HttpMethod = 'get'>(template: P, opts: CallOptions<P, M> = {}): Promise<SuccessBody<P, M>> {
+  const url = fillPath(template, opts.path) + query(opts.query ?? {});
+  return requestJson<SuccessBody<P, M>>(url, { method: (opts.method ?? 'get').toUpperCase(), json: opts.json });
 }
 
 export async function login(loginName: string, password: string): Promise<Tokens> {
@@ -99,7 +123,7 @@ export async function login(loginName: string, password: string): Promise<Tokens
 }
 
 /** A query string from the set values only. */
-export function query(params: Record<string, string | number | undefined | null>): string {
+export function query(params: Record<string, QueryValue>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
   const s = q.toString();

@@ -1,11 +1,11 @@
 import { Fragment, useState } from 'react';
-import type { ArtifactSummary } from '../api/types';
+import type { ArtifactSummary } from '@attune/api-client';
+import { TableHead } from '../components/paged-table';
 import { ErrorState } from '../components/states';
-import { Time } from '../components/time';
-import { formatBytes } from '../lib/format';
+import { CreatedCell } from '../components/time';
+import { ArtifactNameCells, ArtifactSizeCell } from './artifact-cells';
 import { DownloadButton } from './download-button';
 import { ProgressDetail } from './progress-detail';
-import { TypeIcon } from './type-icon';
 import { isFileType, useExecutionArtifacts } from './use-artifacts';
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -54,17 +54,8 @@ export function ExecutionArtifactsPanel({ executionId, isRunning }: { executionI
         {isRunning && <span className="pulse" title="Updating while the execution runs" aria-hidden />}
       </button>
       {!collapsed && (
-        <table className="table artifacts-table">
-          <thead>
-            <tr>
-              <th aria-label="Type" />
-              <th>Name</th>
-              <th>Ref</th>
-              <th className="num">Size</th>
-              <th>Created</th>
-              <th />
-            </tr>
-          </thead>
+        <table className="table cards artifacts-table">
+          <TableHead columns={[{ label: '', ariaLabel: 'Type' }, 'Name', 'Ref', { label: 'Size', className: 'num' }, 'Created', '']} />
           <tbody>
             {list.map((a) => (
               <Fragment key={a.id}>
@@ -89,16 +80,10 @@ function ArtifactRow({ artifact: a, expanded, onToggle }: { artifact: ArtifactSu
   const isProgress = a.type === 'progress';
   return (
     <tr className={isProgress ? 'clickable' : undefined} onClick={isProgress ? onToggle : undefined} data-artifact={a.id} data-type={a.type}>
-      <td className="icon-cell">
-        <TypeIcon type={a.type} />
-      </td>
-      <td>{a.name ?? <span className="muted">(unnamed)</span>}</td>
-      <td className="mono small ref">{a.ref}</td>
-      <td className="num">{isProgress ? '—' : formatBytes(a.size_bytes)}</td>
-      <td>
-        <Time iso={a.created} />
-      </td>
-      <td className="actions-cell">
+      <ArtifactNameCells artifact={a} />
+      <ArtifactSizeCell artifact={a} />
+      <CreatedCell iso={a.created} />
+      <td className="actions-cell" data-label="">
         {isProgress ? (
           <button
             type="button"

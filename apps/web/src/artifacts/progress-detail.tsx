@@ -1,3 +1,4 @@
+import { TableHead } from '../components/paged-table';
 import { ErrorState, Loading } from '../components/states';
 import { formatTimestamp } from '../lib/format';
 import { formatPercent, progressEntries, progressState } from './progress';
@@ -30,14 +31,7 @@ export function ProgressDetail({ artifactId, isRunning }: { artifactId: number; 
       {entries.length > 0 && (
         <div className="scroll-box">
           <table className="table compact">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Percent</th>
-                <th>Message</th>
-                <th>Time</th>
-              </tr>
-            </thead>
+            <TableHead columns={['#', 'Percent', 'Message', 'Time']} />
             <tbody>
               {entries
                 .map((entry, i) => ({ entry, i }))

@@ -1,4 +1,11 @@
-import type { ProgressEntry } from '../api/types';
+/** One entry of a progress artifact's data (POST /api/v1/artifacts/{id}/progress appends them). */
+export interface ProgressEntry {
+  iteration?: number;
+  percent?: number;
+  message?: string;
+  timestamp?: string;
+  [key: string]: unknown;
+}
 
 /** The entries of a progress artifact's `data` (an array of `{iteration, percent, message, timestamp}`), tolerating anything else. */
 export function progressEntries(data: unknown): ProgressEntry[] {

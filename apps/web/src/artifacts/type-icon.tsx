@@ -1,4 +1,4 @@
-import type { ArtifactType } from '../api/types';
+import type { ArtifactSummary, ArtifactType } from '@attune/api-client';
 
 const LABEL: Record<ArtifactType, string> = {
   file_binary: 'BIN',
@@ -41,5 +41,15 @@ export function TypeIcon({ type }: { type: ArtifactType }) {
         {LABEL[type] ?? '?'}
       </text>
     </svg>
+  );
+}
+
+/** An artifact's name and, for an execution's own stdout/stderr, a `log` badge. */
+export function ArtifactName({ artifact: a }: { artifact: Pick<ArtifactSummary, 'name' | 'origin'> }) {
+  return (
+    <>
+      {a.name ?? <span className="muted">(unnamed)</span>}
+      {a.origin === 'log' && <span className="badge badge-muted">log</span>}
+    </>
   );
 }

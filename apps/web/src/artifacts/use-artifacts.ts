@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { api } from '../api/client';
-import type { Artifact, ArtifactSummary, ArtifactType, ArtifactVersion } from '../api/types';
+import type { ArtifactType } from '@attune/api-client';
 
 /** While the execution runs: new artifacts show up within LIST_MS, progress within PROGRESS_MS. */
 export const LIST_MS = 2_000;
@@ -25,7 +25,7 @@ export function useExecutionArtifacts(executionId: number, isRunning: boolean) {
   useOnStop(isRunning, () => void queryClient.invalidateQueries({ queryKey: key }));
   return useQuery({
     queryKey: key,
-    queryFn: () => api<{ data: ArtifactSummary[] }>(`/api/v1/executions/${executionId}/artifacts`).then((r) => r.data),
+    queryFn: () => api('/api/v1/executions/{id}/artifacts', { path: { id: executionId } }).then((r) => r.data),
     refetchInterval: isRunning ? LIST_MS : false,
   });
 }
@@ -36,7 +36,7 @@ export function useArtifact(id: number, poll: boolean) {
   useOnStop(poll, () => void queryClient.invalidateQueries({ queryKey: ['artifact', id] }));
   return useQuery({
     queryKey: ['artifact', id],
-    queryFn: () => api<{ data: Artifact }>(`/api/v1/artifacts/${id}`).then((r) => r.data),
+    queryFn: () => api('/api/v1/artifacts/{id}', { path: { id } }).then((r) => r.data),
     refetchInterval: poll ? PROGRESS_MS : false,
   });
 }
@@ -44,7 +44,7 @@ export function useArtifact(id: number, poll: boolean) {
 export function useArtifactVersions(id: number, enabled: boolean) {
   return useQuery({
     queryKey: ['artifact-versions', id],
-    queryFn: () => api<{ data: ArtifactVersion[] }>(`/api/v1/artifacts/${id}/versions`).then((r) => r.data),
+    queryFn: () => api('/api/v1/artifacts/{id}/versions', { path: { id } }).then((r) => r.data),
     enabled,
   });
 }

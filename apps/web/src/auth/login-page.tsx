@@ -1,11 +1,13 @@
 import { type FormEvent, useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError, login } from '../api/client';
+import { useTitle } from '../lib/use-title';
 import { useAuth } from './auth';
 import { saveTokens } from './session';
 
 export function LoginPage() {
-  const { session } = useAuth();
+  const { session, ready } = useAuth();
+  useTitle('Sign in');
   const location = useLocation();
   const navigate = useNavigate();
   const state = (location.state ?? {}) as { from?: string; expired?: boolean };
@@ -16,6 +18,7 @@ export function LoginPage() {
   const target = state.from && state.from !== '/login' ? state.from : '/executions';
 
   if (session && !busy) return <Navigate to={target} replace />;
+  if (!ready) return null;
 
   async function submit(e: FormEvent) {
     e.preventDefault();

@@ -44,3 +44,24 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
     </div>
   );
 }
+
+/**
+ * A list with nothing to show. With filters set (`filtered`), none matches them (`noMatch`) and the
+ * way out is to change them (`changeHint`); otherwise there is none yet (`none`), and `hint` says how
+ * one comes.
+ */
+export function EmptyList({
+  filtered,
+  none,
+  noMatch,
+  hint,
+  changeHint = 'Change or clear the filters.',
+}: {
+  filtered: boolean;
+  none: string;
+  noMatch: string;
+  hint: ReactNode;
+  changeHint?: string;
+}) {
+  return <EmptyState title={filtered ? noMatch : none}>{filtered ? changeHint : hint}</EmptyState>;
+}

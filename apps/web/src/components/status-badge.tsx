@@ -1,4 +1,4 @@
-import type { ExecutionStatus } from '../api/types';
+import type { ExecutionStatus } from '@attune/api-client';
 
 const TONE: Record<ExecutionStatus, string> = {
   requested: 'pending',

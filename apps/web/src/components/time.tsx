@@ -9,3 +9,12 @@ export function Time({ iso }: { iso: string | null | undefined }) {
     </time>
   );
 }
+
+/** A list row's creation time, in its "Created" column. */
+export function CreatedCell({ iso }: { iso: string }) {
+  return (
+    <td data-label="Created">
+      <Time iso={iso} />
+    </td>
+  );
+}

@@ -1,49 +1,47 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ApiError } from '../api/client';
-import { type Execution, type ExecutionResult, isTerminal } from '../api/types';
+import { type ExecutionResult, type ExecutionStatus, isTerminal } from '@attune/api-client';
 import { ExecutionArtifactsPanel } from '../artifacts/execution-artifacts-panel';
 import { useRoles } from '../auth/auth';
 import { JsonBlock } from '../components/json-block';
-import { EmptyState, ErrorState, Loading } from '../components/states';
+import { EmptyState, Loading } from '../components/states';
 import { StatusBadge } from '../components/status-badge';
 import { Time } from '../components/time';
 import { executionDuration, formatDuration, formatTimestamp } from '../lib/format';
 import { useNow } from '../lib/use-now';
+import { useTitle } from '../lib/use-title';
+import { actionHref, RefLink, ruleHref } from '../components/links';
 import { LogView } from './log-view';
+import { StartedBy } from './started-by';
+import { DetailQueryState } from '../components/query-state';
+import { Fact, PageHead, Panel } from '../components/page-layout';
+
+// The graph library is loaded only for workflow runs.
+const WorkflowPanel = lazy(() => import('../workflows/workflow-panel').then((m) => ({ default: m.WorkflowPanel })));
+
+/** A run that ended badly: its log view opens on stderr. */
+const FAILED: readonly ExecutionStatus[] = ['failed', 'timeout', 'abandoned'];
 
 /** How often a running execution is refreshed. */
 const LIVE_MS = 1_000;
 
+/** What the run produced, once it has ended: its error and structured data (the output itself is in the log view). */
 function ResultPanel({ result }: { result: ExecutionResult }) {
+  if (!result.error && result.data === undefined && result.output === undefined && !result.timed_out && !result.cancelled) return null;
   return (
-    <div className="panel" data-testid="result">
-      <div className="panel-head">
-        <h2>Result</h2>
-        <span className={`badge ${result.succeeded ? 'badge-ok' : 'badge-bad'}`}>{result.succeeded ? 'succeeded' : 'did not succeed'}</span>
-      </div>
-      <dl className="facts">
-        <dt>Exit code</dt>
-        <dd className="mono" data-testid="exit-code">
-          {result.exit_code ?? '—'}
-          {result.signal && <span className="muted"> (signal {result.signal})</span>}
-        </dd>
-        <dt>Duration</dt>
-        <dd>{formatDuration(result.duration_ms)}</dd>
-        {result.timed_out && (
-          <>
-            <dt>Timed out</dt>
-            <dd>yes</dd>
-          </>
-        )}
-        {result.cancelled && (
-          <>
-            <dt>Cancelled</dt>
-            <dd>yes</dd>
-          </>
-        )}
-      </dl>
+    <Panel
+      title="Result"
+      testId="result"
+      head={
+        <>
+          <span className={`badge ${result.succeeded ? 'badge-ok' : 'badge-bad'}`}>{result.succeeded ? 'succeeded' : 'did not succeed'}</span>
+          {result.timed_out && <span className="badge badge-bad">timed out</span>}
+          {result.cancelled && <span className="badge badge-muted">cancelled</span>}
+        </>
+      }
+    >
       {result.error && (
         <p className="form-error" role="status">
           {result.error}
@@ -55,23 +53,34 @@ function ResultPanel({ result }: { result: ExecutionResult }) {
           <JsonBlock value={result.data} label="result data" />
         </>
       )}
-      <h3>
-        stdout <span className="muted small">preview{result.stdout_truncated ? ', truncated: the full log is below' : ''}</span>
-      </h3>
-      <pre className="code preview" data-testid="stdout-preview">
-        {result.stdout || <span className="muted">(empty)</span>}
-      </pre>
-      {result.stderr ? (
+      {result.output !== undefined && (
         <>
-          <h3>
-            stderr <span className="muted small">preview{result.stderr_truncated ? ', truncated: the full log is below' : ''}</span>
-          </h3>
-          <pre className="code preview stderr" data-testid="stderr-preview">
-            {result.stderr}
-          </pre>
+          <h3>Output</h3>
+          <JsonBlock value={result.output} label="workflow output" />
         </>
-      ) : null}
-    </div>
+      )}
+    </Panel>
+  );
+}
+
+/** The rule and event behind a run a rule started (through its enforcement). */
+function RuleOrigin({ enforcementId }: { enforcementId: number }) {
+  const enforcement = useQuery({
+    queryKey: ['enforcement', enforcementId],
+    queryFn: () => api('/api/v1/enforcements/{id}', { path: { id: enforcementId } }).then((r) => r.data),
+    staleTime: 60_000,
+  });
+  const en = enforcement.data;
+  return (
+    <>
+      <Fact term="Rule" testId="origin-rule">
+        {en ? <RefLink to={ruleHref(en.rule_ref)} refName={en.rule_ref} /> : <span className="muted">{enforcement.isError ? `enforcement #${enforcementId}` : '…'}</span>}
+      </Fact>
+      <Fact term="Event" testId="origin-event">
+        {en?.event ? <Link to={`/events/${en.event}`}>#{en.event}</Link> : <span className="muted">{en ? '—' : '…'}</span>}
+        <span className="muted small"> (enforcement #{enforcementId})</span>
+      </Fact>
+    </>
   );
 }
 
@@ -85,7 +94,7 @@ export function ExecutionPage() {
 
   const execution = useQuery({
     queryKey: ['execution', id],
-    queryFn: () => api<{ data: Execution }>(`/api/v1/executions/${id}`).then((r) => r.data),
+    queryFn: () => api('/api/v1/executions/{id}', { path: { id } }).then((r) => r.data),
     enabled: valid,
     refetchInterval: (q) => (q.state.data && isTerminal(q.state.data.status) ? false : LIVE_MS),
   });
@@ -94,7 +103,7 @@ export function ExecutionPage() {
   const now = useNow(execution.data && isTerminal(execution.data.status) ? 60_000 : 1_000);
 
   const cancel = useMutation({
-    mutationFn: () => api<{ data: Execution }>(`/api/v1/executions/${id}/cancel`, { method: 'POST' }),
+    mutationFn: () => api('/api/v1/executions/{id}/cancel', { method: 'post', path: { id } }),
     onMutate: () => setCancelError(undefined),
     onSuccess: (r) => queryClient.setQueryData(['execution', id], r.data),
     onError: (err) => {
@@ -104,18 +113,20 @@ export function ExecutionPage() {
     },
   });
 
+  // Whether it runs a workflow: its action says so (runtime `workflow`).
+  const action = useQuery({
+    queryKey: ['action', execution.data?.action_ref],
+    queryFn: () => api('/api/v1/actions/{ref}', { path: { ref: execution.data!.action_ref } }).then((r) => r.data),
+    enabled: !!execution.data,
+    staleTime: 60_000,
+    retry: false,
+  });
+
+  const ex = execution.data;
+  useTitle(ex ? `#${ex.id} ${ex.action_ref} · ${ex.status}` : `Execution #${rawId}`);
+
   if (!valid) return <EmptyState title={`There is no execution "${rawId}".`} />;
-  if (execution.isPending) return <Loading what="Loading the execution" />;
-  if (execution.isError) {
-    if (execution.error instanceof ApiError && execution.error.status === 404) {
-      return (
-        <EmptyState title={`Execution #${id} does not exist.`}>
-          <Link to="/executions">Back to the executions</Link>
-        </EmptyState>
-      );
-    }
-    return <ErrorState error={execution.error} onRetry={() => execution.refetch()} title="The execution could not be loaded" />;
-  }
+  if (!execution.isSuccess) return <DetailQueryState query={execution} what="execution" missing={`Execution #${id} does not exist.`} back={{ to: '/executions', label: 'Back to the executions' }} />;
 
   const e = execution.data;
   const running = !isTerminal(e.status);
@@ -123,13 +134,7 @@ export function ExecutionPage() {
 
   return (
     <section className="execution">
-      <div className="page-head">
-        <Link to="/executions" className="back">
-          ← Executions
-        </Link>
-        <h1>
-          Execution #{e.id} <span className="mono subtle">{e.action_ref}</span>
-        </h1>
+      <PageHead back={{ to: '/executions', label: 'Executions' }} title={<>Execution #{e.id} <span className="mono subtle">{e.action_ref}</span></>}>
         <StatusBadge status={e.status} />
         <div className="spacer" />
         {canOperate && running && (
@@ -142,7 +147,7 @@ export function ExecutionPage() {
             Run again
           </Link>
         )}
-      </div>
+      </PageHead>
       {cancelError && (
         <p className="form-error" role="alert">
           Could not cancel: {cancelError}
@@ -150,67 +155,61 @@ export function ExecutionPage() {
       )}
 
       <div className="grid-2">
-        <div className="panel">
-          <div className="panel-head">
-            <h2>Details</h2>
-          </div>
+        <Panel title="Details">
+          {/* Every row is here from the start (a dash until known), so nothing below moves when the run ends. */}
           <dl className="facts">
-            <dt>Status</dt>
-            <dd>
+            <Fact term="Status">
               <StatusBadge status={e.status} />
               {e.waiting_reason && <span className="muted small"> {e.waiting_reason}</span>}
-            </dd>
-            <dt>Action</dt>
-            <dd className="mono">{e.action_ref}</dd>
-            <dt>Created</dt>
-            <dd>
-              <Time iso={e.created} /> <span className="muted small">{formatTimestamp(e.created)}</span>
-            </dd>
-            <dt>Started</dt>
-            <dd>{e.started_at ? formatTimestamp(e.started_at) : '—'}</dd>
-            <dt>Finished</dt>
-            <dd>{e.finished_at ? formatTimestamp(e.finished_at) : '—'}</dd>
-            <dt>Duration</dt>
-            <dd>{formatDuration(executionDuration(e, now))}</dd>
-            <dt>Worker</dt>
-            <dd className="mono small">{e.worker ?? '—'}</dd>
-            <dt>Timeout</dt>
-            <dd>{e.timeout_seconds} s</dd>
-            {e.attempt > 1 && (
-              <>
-                <dt>Attempt</dt>
-                <dd>{e.attempt}</dd>
-              </>
-            )}
+            </Fact>
+            <Fact term="Action">
+              <RefLink to={actionHref(e.action_ref)} refName={e.action_ref} />
+            </Fact>
+            <Fact term="Started by" testId="started-by">
+              <StartedBy execution={e} />
+            </Fact>
+            {e.enforcement && <RuleOrigin enforcementId={e.enforcement} />}
             {e.parent && (
-              <>
-                <dt>Parent</dt>
-                <dd>
-                  <Link to={`/executions/${e.parent}`}>#{e.parent}</Link>
-                </dd>
-              </>
+              <Fact term="Workflow">
+                <Link to={`/executions/${e.parent}`}>#{e.parent}</Link>
+                {e.workflow_task && <span className="mono small"> task {e.workflow_task.task_name}{e.workflow_task.task_index != null ? `[${e.workflow_task.task_index}]` : ''}</span>}
+                {e.workflow_task && e.workflow_task.attempt > 1 && <span className="muted small"> attempt {e.workflow_task.attempt}</span>}
+              </Fact>
             )}
-            {e.enforcement && (
-              <>
-                <dt>Enforcement</dt>
-                <dd>#{e.enforcement}</dd>
-              </>
-            )}
+            <Fact term="Created">
+              <Time iso={e.created} /> <span className="muted small">{formatTimestamp(e.created)}</span>
+            </Fact>
+            <Fact term="Started">{e.started_at ? formatTimestamp(e.started_at) : '—'}</Fact>
+            <Fact term="Finished">{e.finished_at ? formatTimestamp(e.finished_at) : '—'}</Fact>
+            <Fact term="Duration">{formatDuration(executionDuration(e, now))}</Fact>
+            <Fact term="Exit code" className="mono" testId="exit-code">
+              {e.result?.exit_code ?? '—'}
+              {e.result?.signal && <span className="muted"> (signal {e.result.signal})</span>}
+            </Fact>
+            <Fact term="Worker" className="mono small">
+              {e.worker ?? '—'}
+            </Fact>
+            <Fact term="Timeout">{e.timeout_seconds} s</Fact>
+            {e.attempt > 1 && <Fact term="Attempt">{e.attempt}</Fact>}
           </dl>
-        </div>
-        <div className="panel">
-          <div className="panel-head">
-            <h2>Parameters</h2>
-          </div>
-          {Object.keys(e.config ?? {}).length === 0 ? <p className="muted">No parameters.</p> : <JsonBlock value={e.config} label="parameters" />}
-        </div>
+        </Panel>
+        <Panel title="Parameters">{Object.keys(e.config ?? {}).length === 0 ? <p className="muted">No parameters.</p> : <JsonBlock value={e.config} label="parameters" />}</Panel>
       </div>
 
-      {e.result && <ResultPanel result={e.result} />}
-
-      <ExecutionArtifactsPanel executionId={e.id} isRunning={running} />
-
-      <LogView executionId={e.id} live={running} />
+      {action.isPending ? (
+        <Loading what="Loading" />
+      ) : (
+        <>
+          {action.data?.runtime === 'workflow' && (
+            <Suspense fallback={<Loading what="Loading the task graph" />}>
+              <WorkflowPanel executionId={e.id} live={running} />
+            </Suspense>
+          )}
+          <LogView executionId={e.id} live={running} preferStderr={FAILED.includes(e.status) && !!(e.result?.stderr || e.result?.stderr_log)} />
+          {e.result && <ResultPanel result={e.result} />}
+          <ExecutionArtifactsPanel executionId={e.id} isRunning={running} />
+        </>
+      )}
     </section>
   );
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { ARTIFACT_SCOPES as CONTRACT_SCOPES, ARTIFACT_TYPES as CONTRACT_TYPES, EXECUTION_STATUSES as CONTRACT_STATUSES, TERMINAL_STATUSES as CONTRACT_TERMINAL } from '@attune/contracts';
-import { ARTIFACT_SCOPES, ARTIFACT_TYPES, EXECUTION_STATUSES, TERMINAL_STATUSES } from '../api/types';
+import { ARTIFACT_SCOPES, ARTIFACT_TYPES, EXECUTION_STATUSES, TERMINAL_STATUSES } from '@attune/api-client';
 import { formatPercent, progressEntries, progressState } from '../artifacts/progress';
 import { filenameFromDisposition } from './download';
 import { executionDuration, formatBytes, formatDuration, formatRelative } from './format';
 
-describe('the UI copies of the contract lists', () => {
-  it('equal libs/contracts (the browser bundle does not import it)', () => {
+describe('the lists the UI takes from the generated api client', () => {
+  it('equal libs/contracts (the api documents its enums from them; the browser bundle does not import contracts)', () => {
     expect(EXECUTION_STATUSES).toEqual(CONTRACT_STATUSES);
     expect(TERMINAL_STATUSES).toEqual(CONTRACT_TERMINAL);
     expect(ARTIFACT_TYPES).toEqual(CONTRACT_TYPES);

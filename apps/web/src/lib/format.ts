@@ -53,7 +53,7 @@ export function formatTimestamp(iso: string | null | undefined): string {
  * (a running one), else nothing yet.
  */
 export function executionDuration(
-  e: { result: { duration_ms?: number } | null; started_at: string | null; finished_at: string | null },
+  e: { result?: { duration_ms?: number } | null; started_at?: string | null; finished_at?: string | null },
   now: number = Date.now(),
 ): number | null {
   if (typeof e.result?.duration_ms === 'number') return e.result.duration_ms;

@@ -1,4 +1,25 @@
-import type { FieldError, JsonSchemaProperty, ParamSchema } from '../api/types';
+import type { FieldError } from '@attune/api-client';
+
+/** The JSON Schema keywords the forms understand (an action's `param_schema`, an inquiry's `response_schema`). */
+export interface JsonSchemaProperty {
+  type?: string | string[];
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  secret?: boolean;
+  format?: string;
+  title?: string;
+}
+
+export interface ParamSchema {
+  type?: string;
+  properties?: Record<string, JsonSchemaProperty>;
+  required?: string[];
+}
 
 /** How a parameter is edited. `json` covers objects, arrays and anything without a simple type. */
 export type FieldKind = 'string' | 'secret' | 'integer' | 'number' | 'boolean' | 'enum' | 'json';

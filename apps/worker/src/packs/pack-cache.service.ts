@@ -4,12 +4,13 @@ import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Counter } from 'prom-client';
 import { WorkerConfig } from '../config/worker.config';
+import { DigestDirectories, directoryMode, makeReadableByAll, renameIntoPlace } from './digest-directories';
 
 const fetches = new Counter({ name: 'attune_worker_pack_fetches_total', help: 'Pack archives needed by runs, by outcome', labelNames: ['outcome'] });
 
@@ -28,20 +29,20 @@ const ATTEMPTS = 3;
  */
 @Injectable()
 export class PackCache {
-  /** Fetches in progress here, so concurrent runs of one version fetch it once. */
-  private readonly pending = new Map<string, Promise<string>>();
-  private rootReady = false;
+  private readonly versions: DigestDirectories<string>;
 
   constructor(
     private readonly config: WorkerConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.versions = new DigestDirectories(config.packCacheDir);
+  }
 
   /** The directory of the pack version the dispatch names, fetched if it is not here yet. */
   async directory(d: ExecutionDispatchV1): Promise<string> {
     const digest = d.action.pack_digest as string;
     const dir = join(this.config.packCacheDir, digest);
-    await this.cacheRoot();
+    await this.versions.prepareRoot();
     const found = await directoryMode(dir);
     if (found !== undefined) {
       // An older worker left it readable by the worker's user only; actions run as other uids.
@@ -49,12 +50,8 @@ export class PackCache {
       fetches.inc({ outcome: 'cached' });
       return dir;
     }
-    let pending = this.pending.get(digest);
-    if (!pending) {
-      pending = this.fetchWithRetries(d, dir).finally(() => this.pending.delete(digest));
-      this.pending.set(digest, pending);
-    }
-    return pending;
+    // Concurrent runs of one version fetch it once.
+    return this.versions.once(digest, () => this.fetchWithRetries(d, dir));
   }
 
   private async fetchWithRetries(d: ExecutionDispatchV1, dir: string): Promise<string> {
@@ -106,10 +103,7 @@ export class PackCache {
         const root = await findPackRoot(tree);
         // Pack code is read by actions, which run as uids other than the worker's.
         await makeReadableByAll(join(tree, root));
-        await rename(join(tree, root), dir).catch(async (err: NodeJS.ErrnoException) => {
-          // Another process on this host put the same digest in place first: use theirs.
-          if (!['EEXIST', 'ENOTEMPTY'].includes(err.code ?? '') || !(await isDirectory(dir))) throw err;
-        });
+        await renameIntoPlace(join(tree, root), dir);
       } catch (err) {
         if (err instanceof PackArchiveError || err instanceof PackDefinitionError) throw new PackUnavailableError(`the pack archive cannot be used: ${err.message}`);
         throw err;
@@ -118,40 +112,5 @@ export class PackCache {
     } finally {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
     }
-  }
-
-  /** The cache root: 0711, so actions reach a pack by its digest but cannot list the others. */
-  private async cacheRoot(): Promise<void> {
-    if (this.rootReady) return;
-    await mkdir(this.config.packCacheDir, { recursive: true, mode: 0o711 });
-    await chmod(this.config.packCacheDir, 0o711);
-    this.rootReady = true;
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return (await directoryMode(path)) !== undefined;
-}
-
-/** The permission bits of a directory, or undefined when there is none. */
-async function directoryMode(path: string): Promise<number | undefined> {
-  try {
-    const s = await stat(path);
-    return s.isDirectory() ? s.mode & 0o7777 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Lets every user read (and enter) an extracted pack: directories 0755, files 0644, 0755 when
- * the archive made them executable. Symbolic links are left alone (chmod would follow them).
- */
-async function makeReadableByAll(dir: string): Promise<void> {
-  await chmod(dir, 0o755);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) await makeReadableByAll(path);
-    else if (entry.isFile()) await chmod(path, ((await lstat(path)).mode & 0o100) !== 0 ? 0o755 : 0o644);
   }
 }

@@ -23,11 +23,6 @@ export class CancelListener implements OnApplicationBootstrap, OnApplicationShut
     );
   }
 
-  /** Since when cancels reach this worker; undefined while it cannot hear them. */
-  get listeningSince(): number | undefined {
-    return this.subscriber?.listeningSince;
-  }
-
   async onApplicationShutdown(): Promise<void> {
     await this.subscriber?.close();
   }

@@ -1,16 +1,17 @@
-import { type ActionSnapshot, type ExecutionDispatchV1, type ExecutionFinishedV1, type ExecutionStartedV1, MessageTypes } from '@attune/contracts';
+import { type ExecutionDispatchV1, type ExecutionFinishedV1, MessageTypes } from '@attune/contracts';
 import { MessagePublisher } from '@attune/messaging';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Gauge, Histogram } from 'prom-client';
 import { WorkerConfig } from '../config/worker.config';
-import { PackCache, PackUnavailableError } from '../packs/pack-cache.service';
+import { TaskArtifacts } from '../artifacts/task-artifacts.service';
+import { DispatchDecider } from './dispatch-decider.service';
+import { ExecutionResolver, UnrunnableActionError } from './execution-resolver.service';
 import { LogSpool, type LogSummary } from './log-spool';
 import { fileSource, LogNotStoredError, type LogSource, uploadLog } from './log-uploader';
-import { buildEnvironment } from './process-environment';
 import { runProcess } from './process-runner';
 import { prepareRunDirectory, type RunDirectory } from './run-directory';
 import { type HeldIdentity, RunIdentities } from './run-identity';
@@ -30,28 +31,29 @@ const logStoreSeconds = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });
 
-/** Thrown when a dispatch names a script outside its pack, or a runtime this worker lacks. */
-export class UnrunnableActionError extends Error {}
-
 /**
- * Runs one dispatched execution: reports the start, runs the process, then publishes the
- * result capture event. The dispatch is acked by the transport only after that event is
- * confirmed by the broker, so a worker that dies mid-run leaves the dispatch for another.
+ * Running and reporting one dispatched execution, after DispatchDecider (deciding: does this
+ * delivery run? its claim records the start) and with ExecutionResolver (resolving: pack,
+ * runtime, parameters, environment). Runs the process, stores its logs and files, then publishes
+ * the result capture event. The dispatch is acked by the transport only after that event is confirmed by the
+ * broker, so a worker that dies mid-run leaves the dispatch for another.
  */
 @Injectable()
 export class ExecutionRunner {
   private running = 0;
+  /** The spool directory is made once (it is only ever emptied, never removed). */
+  private spoolDirMade = false;
   /** Runs in progress here, by execution id. */
   private readonly active = new Map<number, { controller: AbortController; done: Promise<void> }>();
-  /** Executions cancelled recently: a dispatch for one of them arriving later is not run. */
-  private readonly cancelled = new Set<number>();
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly publisher: MessagePublisher,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
-    private readonly packs: PackCache,
     private readonly identities: RunIdentities,
+    private readonly taskArtifacts: TaskArtifacts,
+    private readonly decider: DispatchDecider,
+    private readonly resolver: ExecutionResolver,
   ) {}
 
   get runningCount(): number {
@@ -59,28 +61,21 @@ export class ExecutionRunner {
   }
 
   /**
-   * Handles one delivery of a dispatch. A duplicate of a run in progress here waits for it; a
-   * cancelled execution is skipped; a redelivery (the broker lost track of an ack, or a worker
-   * died) runs only if the execution has not been started by anyone, so it never runs twice
-   * behind the executor's back: a started one is left to the worker-loss policy.
+   * Handles one delivery of a dispatch. A duplicate of a run in progress here waits for it;
+   * otherwise the decider says whether it runs (see DispatchDecider).
    */
-  async handle(d: ExecutionDispatchV1, delivery: { redelivered: boolean; publishedAt: number; listeningSince?: number }): Promise<void> {
+  async handle(d: ExecutionDispatchV1): Promise<void> {
     const log = this.logger.child({ execution_id: d.execution_id, attempt: d.attempt });
     const existing = this.active.get(d.execution_id);
     if (existing) {
       log.info('already running here; waiting for that run');
       return existing.done;
     }
-    if (this.cancelled.has(d.execution_id)) {
-      log.info('cancelled before it started here; not running it');
+    const decision = await this.decider.decide(d, log);
+    if (!decision.run) {
+      log.info({ reason: decision.reason }, 'not running this dispatch');
       return;
     }
-    // A worker that has heard cancel broadcasts without a break since the dispatch was
-    // published knows of every cancel since (they are in `cancelled`). Otherwise (a dispatch
-    // published before it could hear, e.g. while no worker ran, or redelivered) the api is asked
-    // first. The hot path makes no extra round trip, even with a long backlog in the queue.
-    const unheard = delivery.listeningSince === undefined || delivery.publishedAt < delivery.listeningSince;
-    if ((delivery.redelivered || unheard) && !(await this.startedByNobody(d, log))) return;
     const controller = new AbortController();
     const done = this.run(d, controller.signal).finally(() => this.active.delete(d.execution_id));
     this.active.set(d.execution_id, { controller, done });
@@ -89,8 +84,7 @@ export class ExecutionRunner {
 
   /** Stops the execution if it runs here, and remembers it so a later dispatch is skipped. */
   cancel(executionId: number): void {
-    this.cancelled.add(executionId);
-    if (this.cancelled.size > 10_000) this.cancelled.delete(this.cancelled.values().next().value as number);
+    this.decider.cancelledNow(executionId);
     const run = this.active.get(executionId);
     if (run) {
       this.logger.info({ execution_id: executionId }, 'cancelling the running process');
@@ -98,28 +92,9 @@ export class ExecutionRunner {
     }
   }
 
-  /** Asks the api (with the execution's own token) whether the dispatch is still waiting to run. */
-  private async startedByNobody(d: ExecutionDispatchV1, log: Logger): Promise<boolean> {
-    const res = await fetch(`${this.config.apiUrl}/api/v1/executions/${d.execution_id}`, {
-      headers: { authorization: `Bearer ${d.token}` },
-      signal: AbortSignal.timeout(5000),
-    });
-    if (res.status === 404) return false;
-    if (res.status === 401) {
-      // The api refuses the token of a terminal execution (or an expired one): nothing to run.
-      log.info('the execution token is refused (execution finished or token expired); not running it');
-      return false;
-    }
-    if (!res.ok) throw new Error(`cannot check a redelivered dispatch: api answered ${res.status}`);
-    const { data } = (await res.json()) as { data: { status: string; attempt?: number; worker: string | null } };
-    const fresh = (data.status === 'scheduling' || data.status === 'scheduled') && (d.attempt === undefined || data.attempt === undefined || data.attempt === d.attempt);
-    if (!fresh) log.info({ status: data.status, worker: data.worker }, 'dispatch already started, settled or cancelled; not running it');
-    return fresh;
-  }
-
+  /** Runs a claimed dispatch (the executor recorded its start when it granted the claim). */
   private async run(d: ExecutionDispatchV1, signal: AbortSignal): Promise<void> {
     const log = this.logger.child({ execution_id: d.execution_id, action_ref: d.action.ref });
-    const correlationId = `execution:${d.execution_id}`;
     const startedAt = new Date();
     this.running++;
     runningGauge.set(this.running);
@@ -132,19 +107,11 @@ export class ExecutionRunner {
       // The action runs as a uid of its own (when the worker is root) that owns only its work dir.
       identity = await this.identities.acquire();
       runDir = await prepareRunDirectory(this.config.workDir, d.execution_id, identity, stdin);
-      const { workDir, artifactsDir, parameterFile } = runDir;
-      const started: ExecutionStartedV1 = {
-        execution_id: d.execution_id,
-        attempt: d.attempt,
-        worker: this.config.name,
-        started_at: startedAt.toISOString(),
-      };
-      // The start report travels while the process runs; it must be confirmed before the result.
-      const startReported = this.publisher.publish(MessageTypes.ExecutionStarted, started, { correlationId });
-      startReported.catch(() => undefined);
-
       const spoolDir = join(this.config.workDir, 'spool');
-      await mkdir(spoolDir, { recursive: true, mode: 0o700 });
+      if (!this.spoolDirMade) {
+        await mkdir(spoolDir, { recursive: true, mode: 0o700 });
+        this.spoolDirMade = true;
+      }
       const spoolBase = join(spoolDir, `${d.execution_id}-${d.attempt ?? 1}-${randomBytes(6).toString('hex')}`);
       spools = [`${spoolBase}.stdout`, `${spoolBase}.stderr`];
       const logs = {
@@ -155,13 +122,15 @@ export class ExecutionRunner {
       const captureBytes = Math.max(this.config.previewChars * 4, d.action.output_format === 'text' ? 0 : this.config.maxParsedOutputBytes);
       let outcome;
       let early: Array<Promise<string | undefined>> = [];
+      let consumed: string[] = [];
       try {
-        const [command, args] = this.command(d.action, await this.packDirectory(d));
+        const resolved = await this.resolver.resolve(d, runDir, identity, signal, log);
+        consumed = resolved.consumed;
         const running = runProcess({
-          command,
-          args,
-          cwd: workDir,
-          env: buildEnvironment(d, { apiUrl: this.config.apiUrl, workDir, artifactsDir, parameterFile, inherited: process.env }),
+          command: resolved.command,
+          args: resolved.args,
+          cwd: runDir.workDir,
+          env: resolved.env,
           stdin,
           timeoutMs: d.timeout_seconds * 1000,
           killGraceMs: this.config.killGraceMs,
@@ -178,7 +147,8 @@ export class ExecutionRunner {
         outcome = {
           exitCode: null, signal: null, timedOut: false, durationMs: 0,
           stdout: { head: Buffer.alloc(0), totalBytes: 0 }, stderr: { head: Buffer.alloc(0), totalBytes: 0 },
-          spawnError: err.message,
+          spawnError: signal.aborted ? undefined : err.message,
+          cancelled: signal.aborted,
         };
       }
       // The process wrote into the spool files: its previews are their heads.
@@ -213,9 +183,18 @@ export class ExecutionRunner {
           result.error = [result.error, `the ${stream} log could not be stored: ${problem}`].filter(Boolean).join('; ');
         }
       }
+      if (!outcome.spawnError) {
+        // Terminal means complete: the run's files are stored before its result is reported.
+        const kept = await this.taskArtifacts.keep(d, runDir, built.status === 'completed', consumed, log);
+        if (kept.kept.length) result.artifacts = kept.kept;
+        if (kept.missing.length) result.artifacts_missing = kept.missing;
+        if (kept.error) {
+          if (status === 'completed') status = 'failed';
+          result.succeeded = false;
+          result.error = [result.error, kept.error].filter(Boolean).join('; ');
+        }
+      }
       spawnToExit.observe({ status }, outcome.durationMs / 1000);
-      // A lost start report does not matter once the result is reported.
-      await startReported.catch((err: Error) => log.warn({ err: err.message }, 'start report not confirmed'));
       const finished: ExecutionFinishedV1 = {
         execution_id: d.execution_id,
         attempt: d.attempt,
@@ -341,43 +320,6 @@ export class ExecutionRunner {
         log.warn({ err: (err as Error).message, attempt, retry_in_ms: delay }, 'result report not confirmed; retrying');
         await new Promise((r) => setTimeout(r, delay));
       }
-    }
-  }
-
-  /**
-   * Where the action's scripts are: the extracted archive the dispatch names (fetched and
-   * checked once per digest), or for packs never uploaded, ATTUNE_PACKS_DIR/<pack>.
-   */
-  private async packDirectory(d: ExecutionDispatchV1): Promise<string | undefined> {
-    if (d.action.inline) return undefined;
-    if (!d.action.pack_digest) return resolve(this.config.packsDir, d.action.pack_ref);
-    try {
-      return await this.packs.directory(d);
-    } catch (err) {
-      if (err instanceof PackUnavailableError) throw new UnrunnableActionError(err.message);
-      throw err;
-    }
-  }
-
-  /** The program and arguments for an action; script paths must stay inside their pack. */
-  private command(action: ActionSnapshot, packDir: string | undefined): [string, string[]] {
-    if (action.inline) {
-      if (action.runtime !== 'shell') throw new UnrunnableActionError(`inline code is only supported for shell actions`);
-      return ['/bin/sh', ['-c', action.entrypoint]];
-    }
-    if (!packDir) throw new UnrunnableActionError(`no pack directory for "${action.pack_ref}"`);
-    const script = resolve(packDir, action.entrypoint);
-    const rel = relative(packDir, script);
-    if (!rel || rel.startsWith('..') || isAbsolute(rel)) {
-      throw new UnrunnableActionError(`entrypoint "${action.entrypoint}" is outside pack "${action.pack_ref}"`);
-    }
-    switch (action.runtime) {
-      case 'shell':
-        return ['/bin/sh', [script]];
-      case 'python':
-        return [this.config.python, [script]];
-      case 'node':
-        return [this.config.node, [script]];
     }
   }
 }

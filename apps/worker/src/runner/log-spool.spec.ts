@@ -22,6 +22,20 @@ describe('LogSpool', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'spool-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** Runs `yes 0123456789 | head -c <bytes>` with both output streams on the spool's file. */
+  const writeThroughProcess = (s: LogSpool, bytes: number, captureBytes: number) =>
+    runProcess({
+      command: '/bin/sh',
+      args: ['-c', `yes 0123456789 | head -c ${bytes}`],
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdin: '',
+      timeoutMs: 60_000,
+      killGraceMs: 100,
+      captureBytes,
+      outputFds: { stdout: s.fd, stderr: s.fd },
+    });
+
   const spool = (publish: (c: ExecutionLogV1) => Promise<void>, over: Partial<ConstructorParameters<typeof LogSpool>[1]> = {}) =>
     new LogSpool(publish, { executionId: 1, attempt: 1, stream: 'stdout', path: join(dir, 'out'), maxBytes: 1e9, flushMs: 5, liveBytesPerSecond: 1e9, logger: silent, ...over });
 
@@ -86,17 +100,7 @@ describe('LogSpool', () => {
 
   it('keeps the file within the cap while a process writes far past it', async () => {
     const s = spool(collector().publish, { maxBytes: 1024 * 1024, flushMs: 5 });
-    const outcome = await runProcess({
-      command: '/bin/sh',
-      args: ['-c', 'yes 0123456789 | head -c 67108864'],
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdin: '',
-      timeoutMs: 60_000,
-      killGraceMs: 100,
-      captureBytes: 0,
-      outputFds: { stdout: s.fd, stderr: s.fd },
-    });
+    const outcome = await writeThroughProcess(s, 67108864, 0);
     const summary = await s.end();
     s.close();
     expect(outcome.exitCode).toBe(0);
@@ -118,17 +122,7 @@ describe('LogSpool', () => {
   it('takes a process\'s output through its file descriptor whole, with a live prefix of the same bytes', async () => {
     const c = collector();
     const s = spool(c.publish, { liveBytesPerSecond: 1024 * 1024 });
-    const outcome = await runProcess({
-      command: '/bin/sh',
-      args: ['-c', 'yes 0123456789 | head -c 33554432'],
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdin: '',
-      timeoutMs: 60_000,
-      killGraceMs: 100,
-      captureBytes: 1000,
-      outputFds: { stdout: s.fd, stderr: s.fd },
-    });
+    const outcome = await writeThroughProcess(s, 33554432, 1000);
     const summary = await s.end();
     expect(s.head(11).toString()).toBe('0123456789\n');
     const digest = await s.digest();

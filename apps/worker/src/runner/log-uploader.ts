@@ -3,6 +3,7 @@ import type { Logger } from '@attune/service-kit';
 import { createReadStream } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { type Answer, answerOf, writeChunk } from './http-body';
 
 /** The bytes of a log to store: read in order; the totals are known once reading has ended. */
 export interface LogSource {
@@ -35,11 +36,6 @@ export interface LogUpload {
 
 /** Why a log could not be stored; the execution reports it. */
 export class LogNotStoredError extends Error {}
-
-interface Answer {
-  status: number;
-  body: string;
-}
 
 /** What the api stored: its size and the SHA-256 it measured of the bytes as it stored them. */
 function parseStored(body: string): { size_bytes: number; sha256: string } {
@@ -106,15 +102,10 @@ function put(url: URL, u: LogUpload): Promise<Answer> {
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from the api within ${Math.round(idleMs / 1000)} s`)));
     req.on('error', reject);
-    req.on('response', (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (b: Buffer) => parts.length < 64 && parts.push(b));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
-      res.on('error', reject);
-    });
+    answerOf(req, resolve, reject);
     void (async () => {
       for await (const chunk of u.source.read()) {
-        if (!req.write(chunk)) await new Promise<void>((r) => req.once('drain', r).once('close', r));
+        await writeChunk(req, chunk);
         if (req.destroyed) return;
       }
       const { totalBytes, truncated } = u.source.final();

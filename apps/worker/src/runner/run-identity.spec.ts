@@ -85,6 +85,35 @@ describe('RunIdentities', () => {
     expect(straggler.signalCode).toBe('SIGKILL');
   });
 
+  it('kills the stragglers of runs released together, in one scan, and keeps each uid held until then', async () => {
+    const ids = new RunIdentities(config(250_210, 250_212), logger);
+    const [a, b] = [await ids.acquire(), await ids.acquire()];
+    const stragglers = [await sleeperAs(a!.uid), await sleeperAs(b!.uid)];
+    const releases = [a!.release(), b!.release()];
+    // Until the cleaning scan is done both uids are still held: only the third is free.
+    expect((await ids.acquire())?.uid).toBe(250_212 + 250_210 + 250_211 - a!.uid - b!.uid);
+    await Promise.all(releases);
+    for (const s of stragglers) {
+      await new Promise((r) => (s.exitCode !== null || s.signalCode ? r(undefined) : s.once('exit', r)));
+      expect(s.signalCode).toBe('SIGKILL');
+    }
+  });
+
+  it('at start, kills the runs a dead worker left behind, and leaves the runs of live workers alone', async () => {
+    // An orphan: a group leader handed to init, as when its worker was SIGKILLed mid-run (the
+    // shell leaves a sleep leading a group of its own, then exits).
+    const parent = spawn('/bin/sh', ['-c', 'setsid sleep 60 & exit 0'], { uid: 250_510, gid: 250_510, detached: true, stdio: 'ignore', cwd: '/' });
+    await new Promise((r) => parent.once('exit', r));
+    await waitFor(async () => ((await uidsInUse()).has(250_510) ? true : undefined), { timeoutMs: 5000, what: 'the orphan to run' });
+    // A live worker's run: its leader's parent (this process) is alive.
+    const live = await sleeperAs(250_511);
+    logs.length = 0;
+    new RunIdentities(config(250_500, 250_599), logger);
+    expect(logs).toContainEqual({ level: 'warn', msg: 'killed processes of runs whose worker died' });
+    await waitFor(async () => ((await uidsInUse()).has(250_510) ? undefined : true), { timeoutMs: 5000, what: 'the orphan to be gone' });
+    expect(alive(live.pid!)).toBe(true);
+  });
+
   it('is off with isolation none, which it says once', async () => {
     logs.length = 0;
     const ids = new RunIdentities(config(250_300, 250_301, 'none'), logger);

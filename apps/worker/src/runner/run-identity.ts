@@ -1,7 +1,7 @@
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { WorkerConfig } from '../config/worker.config';
 
 /** The numeric user and group one execution's processes run as. */
@@ -10,7 +10,7 @@ export interface RunIdentity {
   gid: number;
 }
 
-/** A held identity; `release` kills what still runs as it, then gives it back. */
+/** A held identity; `release` kills what still runs as it, then gives it back (see RunIdentities.clean). */
 export interface HeldIdentity extends RunIdentity {
   release(): Promise<void>;
 }
@@ -46,6 +46,12 @@ export function probeIdentity(config: Pick<WorkerConfig, 'runIsolation' | 'runUi
  * at a random offset, which makes two workers sharing a host and a range unlikely to pick the
  * same id in the same instant; give such workers disjoint ranges to rule it out.
  *
+ * Looking at every process costs a scan of /proc, which release does anyway (to kill stragglers;
+ * the releases within RELEASE_BATCH_MS of each other share one scan). Acquire reuses the latest scan when it is younger than SCAN_REUSE_MS: a uid released here was
+ * seen empty by its release's scan, so what the reuse can miss is only a process another worker
+ * sharing the range started meanwhile, the same race as two workers scanning in one instant.
+ * When every uid looks taken by that scan, acquire scans again before it gives up.
+ *
  * Without root (or with isolation `none`) there is nothing to drop to: actions run as the
  * worker's own user, and the worker says so once at start.
  */
@@ -53,6 +59,11 @@ export function probeIdentity(config: Pick<WorkerConfig, 'runIsolation' | 'runUi
 export class RunIdentities {
   private readonly held = new Set<number>();
   private next: number;
+  /** The uids in use at the latest scan of /proc, and when it was taken. */
+  private lastScan: { at: number; busy: Set<number> } | undefined;
+  /** Uids released and waiting for the next cleaning scan (still held until it is done). */
+  private releasing = new Set<number>();
+  private cleaning: Promise<Map<number, number>> | undefined;
   readonly enabled: boolean;
 
   constructor(
@@ -65,6 +76,9 @@ export class RunIdentities {
     if (this.enabled) {
       logger.info({ uid_range: `${config.runUidRange.first}-${config.runUidRange.last}`, gid_range: `${config.runGidRange.first}-${config.runGidRange.last}` },
         'actions run as a uid of their own, one per execution');
+      // Before the first run: what a worker of this host left running when it died.
+      const reaped = reapOrphans(config.runUidRange);
+      if (reaped) logger.warn({ killed: reaped }, 'killed processes of runs whose worker died');
     } else if (config.runIsolation === 'none') {
       logger.warn('ATTUNE_RUN_ISOLATION=none: actions run as the worker\'s own user and can read each other\'s files, processes and the worker\'s environment');
     } else {
@@ -79,9 +93,40 @@ export class RunIdentities {
   /** An identity no running execution holds, or undefined when actions run as the worker. */
   async acquire(): Promise<HeldIdentity | undefined> {
     if (!this.enabled) return undefined;
+    const fresh = this.lastScan && Date.now() - this.lastScan.at < SCAN_REUSE_MS;
+    return this.pick(fresh ? this.lastScan!.busy : this.scan()) ?? (fresh ? this.pick(this.scan()) : undefined) ?? this.exhausted();
+  }
+
+  /**
+   * Kills what still runs as `uid`, in one scan of /proc with the other uids released within
+   * RELEASE_BATCH_MS: under load, many runs end close together, and one scan serves them all.
+   * Answers how many processes of `uid` were killed.
+   */
+  private clean(uid: number): Promise<number> {
+    this.releasing.add(uid);
+    this.cleaning ??= new Promise((r) => setTimeout(r, RELEASE_BATCH_MS)).then(() => {
+      const uids = this.releasing;
+      this.releasing = new Set();
+      this.cleaning = undefined;
+      return killEverythingOf(uids, (seen) => (this.lastScan = { at: Date.now(), busy: seen }));
+    });
+    return this.cleaning.then((killed) => killed.get(uid) ?? 0);
+  }
+
+  private scan(): Set<number> {
+    const busy = new Set(processes().map((p) => p.uid));
+    this.lastScan = { at: Date.now(), busy };
+    return busy;
+  }
+
+  private exhausted(): never {
+    const { first, last } = this.config.runUidRange;
+    throw new Error(`every uid of ATTUNE_RUN_UID_RANGE (${first}-${last}) is in use`);
+  }
+
+  private pick(busy: Set<number>): HeldIdentity | undefined {
     const { first, last } = this.config.runUidRange;
     const size = last - first + 1;
-    const busy = await uidsInUse();
     for (let tried = 0; tried < size; tried++) {
       const offset = this.next;
       this.next = (this.next + 1) % size;
@@ -93,7 +138,7 @@ export class RunIdentities {
         uid,
         gid: this.config.runGidRange.first + offset,
         release: () =>
-          (released ??= killEverythingOf(uid)
+          (released ??= this.clean(uid)
             .then((killed) => {
               if (killed) this.logger.warn({ uid, killed }, 'killed processes that outlived their execution');
             })
@@ -101,50 +146,64 @@ export class RunIdentities {
             .finally(() => this.held.delete(uid))),
       };
     }
-    throw new Error(`every uid of ATTUNE_RUN_UID_RANGE (${first}-${last}) is in use`);
+    return undefined;
   }
 }
 
+/** How long a scan of /proc may stand for the processes on the host when a uid is picked. */
+export const SCAN_REUSE_MS = 1000;
+/** Releases within this long of each other share one scan of /proc. */
+export const RELEASE_BATCH_MS = 10;
+
 /** The effective uids of every process on this host (this pid namespace), from /proc. */
 export async function uidsInUse(): Promise<Set<number>> {
-  const uids = new Set<number>();
-  for (const { uid } of await processes()) uids.add(uid);
-  return uids;
-}
-
-/** Every process of this pid namespace with its effective uid (the owner of /proc/<pid>). */
-async function processes(): Promise<Array<{ pid: number; uid: number }>> {
-  const names = await readdir('/proc').catch(() => [] as string[]);
-  const found = await Promise.all(
-    names
-      .filter((n) => /^\d+$/.test(n))
-      .map(async (n) => {
-        try {
-          return { pid: Number(n), uid: (await stat(`/proc/${n}`)).uid };
-        } catch {
-          return undefined; // gone meanwhile
-        }
-      }),
-  );
-  return found.filter((p): p is { pid: number; uid: number } => p !== undefined);
+  return new Set(processes().map((p) => p.uid));
 }
 
 /**
- * Kills every process still running as `uid` once its execution is over: one that left its
- * process group (setsid, a double fork) would otherwise outlive the run and be there, with the
- * same uid, when the id is handed to a later execution. Answers how many were killed.
+ * Every process of this pid namespace with its effective uid (the owner of /proc/<pid>).
+ * Synchronous on purpose: a stat of a /proc entry takes microseconds, and one promise and
+ * thread-pool round trip per process cost about five times the CPU of the scan itself.
  */
-export async function killEverythingOf(uid: number): Promise<number> {
-  if (uid === 0 || uid === process.getuid?.()) throw new Error(`refusing to kill every process of uid ${uid}`);
-  let killed = 0;
+function processes(): Array<{ pid: number; uid: number }> {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: Array<{ pid: number; uid: number }> = [];
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    const st = statSync(`/proc/${n}`, { throwIfNoEntry: false }); // gone meanwhile: undefined
+    if (st) found.push({ pid: Number(n), uid: st.uid });
+  }
+  return found;
+}
+
+/**
+ * Kills every process still running as one of `uids` once their executions are over: one that
+ * left its process group (setsid, a double fork) would otherwise outlive the run and be there,
+ * with the same uid, when the id is handed to a later execution. Answers how many were killed,
+ * per uid; `seen` gets the uids in use on the host at the scan that found them all gone.
+ */
+export async function killEverythingOf(uids: Iterable<number>, seen?: (busy: Set<number>) => void): Promise<Map<number, number>> {
+  const targets = new Set(uids);
+  for (const uid of targets) if (uid === 0 || uid === process.getuid?.()) throw new Error(`refusing to kill every process of uid ${uid}`);
+  const killed = new Map<number, number>();
   // A process may fork while we kill; a few rounds catch its children.
   for (let round = 0; round < 5; round++) {
-    const left = await liveOnly((await processes()).filter((p) => p.uid === uid));
-    if (!left.length) break;
+    const all = processes();
+    const left = liveOnly(all.filter((p) => targets.has(p.uid)));
+    if (!left.length) {
+      // The scan that found the uids empty stands for the host's processes (see SCAN_REUSE_MS).
+      seen?.(new Set(all.filter((p) => !targets.has(p.uid)).map((p) => p.uid)));
+      break;
+    }
     for (const p of left) {
       try {
         process.kill(p.pid, 'SIGKILL');
-        killed++;
+        killed.set(p.uid, (killed.get(p.uid) ?? 0) + 1);
       } catch {
         // ESRCH: already gone.
       }
@@ -154,13 +213,55 @@ export async function killEverythingOf(uid: number): Promise<number> {
 }
 
 /** Drops zombies (state Z in /proc/<pid>/stat): they are dead already and only wait to be reaped. */
-async function liveOnly(procs: Array<{ pid: number; uid: number }>): Promise<Array<{ pid: number; uid: number }>> {
-  const states = await Promise.all(
-    procs.map(async (p) => {
-      const text = await readFile(`/proc/${p.pid}/stat`, 'utf8').catch(() => '');
-      // The state follows the command name, which is in parentheses and may contain anything.
-      return text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3);
-    }),
-  );
-  return procs.filter((_p, i) => states[i] !== '' && states[i] !== 'Z' && states[i] !== 'X');
+function liveOnly(procs: Array<{ pid: number; uid: number }>): Array<{ pid: number; uid: number }> {
+  return procs.filter((p) => isLive(procStat(p.pid)));
+}
+
+interface ProcStat {
+  state: string;
+  ppid: number;
+  pgrp: number;
+}
+
+/** A process's state, parent and process group, from /proc/<pid>/stat; undefined once it is gone. */
+function procStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The fields follow the command name, which is in parentheses and may contain anything.
+  const [state, ppid, pgrp] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state, ppid: Number(ppid), pgrp: Number(pgrp) };
+}
+
+const isLive = (st: ProcStat | undefined): st is ProcStat => st !== undefined && st.state !== 'Z' && st.state !== 'X';
+
+/**
+ * Kills the processes of the run-uid range that belong to no live worker's run: what a worker
+ * left running when it died (SIGKILL, the OOM killer). Each run is a process group led by the
+ * action's main process, whose parent is its worker; when the worker dies the leader is handed
+ * to init (pid 1), and nothing would ever stop it, while its execution is abandoned or dispatched
+ * again elsewhere. A process whose group leader is gone or re-parented that way is such an
+ * orphan; the runs of another worker alive on the same host keep their parent and are left be.
+ * Answers how many processes were killed.
+ */
+export function reapOrphans(range: { first: number; last: number }): number {
+  let killed = 0;
+  for (const p of processes()) {
+    if (p.uid < range.first || p.uid > range.last || p.uid === 0) continue;
+    const st = procStat(p.pid);
+    if (!isLive(st)) continue;
+    const leader = st.pgrp === p.pid ? st : procStat(st.pgrp);
+    const owned = isLive(leader) && leader.ppid !== 1 && isLive(procStat(leader.ppid));
+    if (owned) continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+      killed++;
+    } catch {
+      // ESRCH: already gone.
+    }
+  }
+  return killed;
 }

@@ -1,7 +1,10 @@
 import { parsePath, type PathSegment, PathSyntaxError } from './object-path';
 
-/** What conditions and templates may read: `event.*` and `rule.*`, nothing else. */
-export const CONTEXT_ROOTS = ['event', 'rule'] as const;
+/**
+ * What conditions and templates may read: `event.*`, `rule.*` and `keystore.*` (the datastore
+ * keys visible to the rule's pack: KeystoreScope), nothing else.
+ */
+export const CONTEXT_ROOTS = ['event', 'rule', 'keystore'] as const;
 
 export interface RuleContext {
   event: {
@@ -13,6 +16,8 @@ export interface RuleContext {
     created: string;
   };
   rule: { ref: string; pack_ref: string };
+  /** Filled in by the executor when the rule fires; absent (every key missing) when checking a rule. */
+  keystore?: Record<string, unknown>;
 }
 
 /** Parses a path and checks it starts at one of the context roots. */

@@ -30,68 +30,59 @@ export interface TimerTriggerDefinition {
   outSchema: JsonSchemaObject;
 }
 
+/**
+ * A timer's definition from its parameters: `trigger_params` takes exactly those (`required` among
+ * them), and each tick's payload says which timer fired, the parameters it fired with (their
+ * types alone) and when it fired.
+ */
+function timerDefinition(
+  kind: keyof typeof TimerTriggers,
+  label: string,
+  description: string,
+  params: Record<string, Record<string, unknown>>,
+  required: string[],
+): TimerTriggerDefinition {
+  const paramTypes = Object.fromEntries(Object.entries(params).map(([name, schema]) => [name, { type: schema.type }]));
+  return {
+    ref: TimerTriggers[kind],
+    label,
+    description,
+    paramSchema: { type: 'object', properties: params, required, additionalProperties: false },
+    outSchema: {
+      type: 'object',
+      properties: { type: { const: kind }, ...paramTypes, executed_at: { type: 'string', format: 'date-time' } },
+    },
+  };
+}
+
+const TIMEZONE_PARAM = { type: 'string', minLength: 1, maxLength: 64, default: 'UTC' };
+
 export const TIMER_TRIGGER_DEFINITIONS: readonly TimerTriggerDefinition[] = [
-  {
-    ref: TimerTriggers.interval,
-    label: 'Interval timer',
-    description: 'Fires every `interval` `unit`s, counted from when the rule was last created, updated or enabled',
-    paramSchema: {
-      type: 'object',
-      properties: {
-        unit: { type: 'string', enum: Object.keys(INTERVAL_UNITS), default: 'seconds' },
-        interval: { type: 'integer', minimum: 1, maximum: 10_000_000 },
-      },
-      required: ['interval'],
-      additionalProperties: false,
+  timerDefinition(
+    'interval',
+    'Interval timer',
+    'Fires every `interval` `unit`s, counted from when the rule was last created, updated or enabled',
+    {
+      unit: { type: 'string', enum: Object.keys(INTERVAL_UNITS), default: 'seconds' },
+      interval: { type: 'integer', minimum: 1, maximum: 10_000_000 },
     },
-    outSchema: {
-      type: 'object',
-      properties: { type: { const: 'interval' }, unit: { type: 'string' }, interval: { type: 'integer' }, executed_at: { type: 'string', format: 'date-time' } },
-    },
-  },
-  {
-    ref: TimerTriggers.cron,
-    label: 'Cron timer',
-    description: 'Fires on a cron schedule: 5 fields (minute hour day month weekday) or 6 with seconds first; `timezone` is an IANA name (default UTC)',
-    paramSchema: {
-      type: 'object',
-      properties: {
-        expression: { type: 'string', minLength: 1, maxLength: 200 },
-        timezone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC' },
-      },
-      required: ['expression'],
-      additionalProperties: false,
-    },
-    outSchema: {
-      type: 'object',
-      properties: { type: { const: 'cron' }, expression: { type: 'string' }, timezone: { type: 'string' }, executed_at: { type: 'string', format: 'date-time' } },
-    },
-  },
-  {
-    ref: TimerTriggers.datetime,
-    label: 'Date and time timer',
-    description:
-      'Fires once at `fire_at` (ISO-8601, in the future when the rule is saved). Without an offset, `fire_at` is a wall-clock ' +
+    ['interval'],
+  ),
+  timerDefinition(
+    'cron',
+    'Cron timer',
+    'Fires on a cron schedule: 5 fields (minute hour day month weekday) or 6 with seconds first; `timezone` is an IANA name (default UTC)',
+    { expression: { type: 'string', minLength: 1, maxLength: 200 }, timezone: TIMEZONE_PARAM },
+    ['expression'],
+  ),
+  timerDefinition(
+    'datetime',
+    'Date and time timer',
+    'Fires once at `fire_at` (ISO-8601, in the future when the rule is saved). Without an offset, `fire_at` is a wall-clock ' +
       'time in `timezone` (an IANA name, default UTC), as in Attune; with one, the offset wins',
-    paramSchema: {
-      type: 'object',
-      properties: {
-        fire_at: { type: 'string', minLength: 1, maxLength: 64 },
-        timezone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC' },
-      },
-      required: ['fire_at'],
-      additionalProperties: false,
-    },
-    outSchema: {
-      type: 'object',
-      properties: {
-        type: { const: 'datetime' },
-        fire_at: { type: 'string' },
-        timezone: { type: 'string' },
-        executed_at: { type: 'string', format: 'date-time' },
-      },
-    },
-  },
+    { fire_at: { type: 'string', minLength: 1, maxLength: 64 }, timezone: TIMEZONE_PARAM },
+    ['fire_at'],
+  ),
 ];
 
 export interface TimerProblem {

@@ -1,40 +1,11 @@
 import { connect, type ChannelModel, type GetMessage, type Options } from 'amqplib';
 import pino, { type Logger } from 'pino';
+import { testAmqpUrl } from '@attune/testing';
+
+export { uniqueNamespace, waitFor } from '@attune/testing';
 
 /** The broker of the integration tests (see docs/toolchain.md: RabbitMQ on loopback, guest/guest). */
-export const BROKER_URL = process.env.ATTUNE_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-
-/** A namespace no other test (or other run) uses, so tests never see each other's messages. */
-export function uniqueNamespace(): string {
-  return `t${Date.now()}${Math.random().toString(36).slice(2, 8)}`;
-}
-
-export interface WaitOptions {
-  timeoutMs?: number;
-  intervalMs?: number;
-  what?: string;
-}
-
-/** Polls until `probe` answers something other than undefined/false; fails after the deadline. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, opts: WaitOptions = {}): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const detail = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'} (last: ${detail})`);
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
-  }
-}
+export const BROKER_URL = testAmqpUrl();
 
 /** A plain amqplib connection, independent of the lib under test, to look at queues and clean up. */
 export class RawBroker {

@@ -2,9 +2,10 @@ import { ExecutionDispatchV1, ExecutionRequestedV1, MessageTypes } from '@attune
 import { Controller, Inject, type INestApplicationContext } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
+import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals';
 import type { Logger } from 'pino';
 import { AmqpContext, AmqpHealthIndicator, AmqpServer, MessagePublisher, MessagingModule, type AmqpServerOptions } from '../../src';
-import { BROKER_URL } from './broker';
+import { BROKER_URL, RawBroker, captureLogs, uniqueNamespace, type CapturedLogs } from './broker';
 
 export const PROBE = Symbol('PROBE');
 
@@ -102,6 +103,57 @@ export async function startConsumerApp(opts: StartOptions): Promise<ConsumerApp>
     await closeOnFailure(app, () => micro.listen());
   }
   return { app, server, probe, publisher: app.get(MessagePublisher), health: app.get(AmqpHealthIndicator) };
+}
+
+/** What each test of a suite of consumer apps works with; `ns`, `logs` and `q` are new for every test. */
+export interface ConsumerApps {
+  /** A plain connection, opened for the whole suite, to look at the queues. */
+  raw: RawBroker;
+  /** This test's own namespace. */
+  ns: string;
+  logs: CapturedLogs;
+  /** The names of this test's queue, its dead-letter queue and its retry queue. */
+  q: { queue: string; dlq: string; retry: string };
+  /** Starts a consumer app on this test's namespace and queue, logging to `logs`; it is closed after the test. */
+  start(opts?: Partial<StartOptions>): Promise<ConsumerApp>;
+  /** For a test that closes an app itself: the app is not closed again after the test. */
+  closedByTest(app: ConsumerApp['app']): void;
+}
+
+/**
+ * Hooks for a suite of consumer apps on `queue`: each test gets a fresh namespace and logs, and
+ * after it every app it started is closed and everything declared in its namespace deleted.
+ */
+export function useConsumerApps(queue: string, defaults: Partial<StartOptions> = {}): ConsumerApps {
+  let started: ConsumerApp[] = [];
+  // raw, ns, logs and q are set by the hooks below, before any test reads them.
+  const apps = {
+    async start(opts: Partial<StartOptions> = {}) {
+      const app = await startConsumerApp({ namespace: apps.ns, logger: apps.logs.logger, queue, ...defaults, ...opts });
+      started.push(app);
+      return app;
+    },
+    closedByTest(app: ConsumerApp['app']) {
+      started = started.filter((a) => a.app !== app);
+    },
+  } as ConsumerApps;
+  beforeAll(async () => {
+    apps.raw = await RawBroker.open();
+  });
+  afterAll(async () => {
+    await apps.raw.close();
+  });
+  beforeEach(() => {
+    apps.ns = uniqueNamespace();
+    apps.logs = captureLogs();
+    apps.q = { queue: `${apps.ns}.${queue}`, dlq: `${apps.ns}.${queue}.dlq`, retry: `${apps.ns}.${queue}.retry` };
+  });
+  afterEach(async () => {
+    for (const a of started) await a.app.close();
+    started = [];
+    await apps.raw.deleteNamespace(apps.ns, [queue]);
+  });
+  return apps;
 }
 
 async function closeOnFailure(app: { close(): Promise<void> }, fn: () => Promise<unknown>): Promise<void> {

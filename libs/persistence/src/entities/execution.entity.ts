@@ -1,4 +1,4 @@
-import type { ExecutionResult, ExecutionStatus } from '@attune/contracts';
+import type { ExecutionResult, ExecutionStatus, WorkflowTaskRef } from '@attune/contracts';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /**
@@ -16,6 +16,8 @@ export class ExecutionEntity {
   @Column({ type: 'text', name: 'secret_parameters', nullable: true }) secretParameters!: string | null;
   @Column({ type: 'jsonb', name: 'env_vars', default: () => "'{}'" }) envVars!: Record<string, string>;
   @Column({ type: 'bigint', nullable: true }) parent!: number | null;
+  /** Set on a workflow's task runs: `{workflow_execution, task_name, task_index?, attempt}`. */
+  @Column({ type: 'jsonb', name: 'workflow_task', nullable: true }) workflowTask!: WorkflowTaskRef | null;
   @Column({ type: 'bigint', nullable: true }) enforcement!: number | null;
   /** The identity that requested the execution. */
   @Column({ type: 'bigint', nullable: true }) executor!: number | null;

@@ -1,15 +1,10 @@
 import type { ConditionMode, RuleConditions } from '@attune/contracts';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, UpdateDateColumn } from 'typeorm';
+import { PackContentEntity } from './pack-content.entity';
 
 /** Event → action, with conditions and templated parameters. Written by the api. */
 @Entity({ name: 'rules' })
-export class RuleEntity {
-  @PrimaryGeneratedColumn({ type: 'bigint' }) id!: number;
-  @Column({ type: 'text', unique: true }) ref!: string;
-  @Column({ type: 'bigint', name: 'pack_id' }) packId!: number;
-  @Column({ type: 'text', name: 'pack_ref' }) packRef!: string;
-  @Column({ type: 'text' }) label!: string;
-  @Column({ type: 'text', nullable: true }) description!: string | null;
+export class RuleEntity extends PackContentEntity {
   /** Null once the trigger is deleted; `triggerRef` stays. */
   @Column({ type: 'bigint', nullable: true }) trigger!: number | null;
   @Column({ type: 'text', name: 'trigger_ref' }) triggerRef!: string;

@@ -1,15 +1,10 @@
 import type { JsonSchemaObject } from '@attune/contracts';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, UpdateDateColumn } from 'typeorm';
+import { PackContentEntity } from './pack-content.entity';
 
 /** Something that fires events: a webhook trigger, a custom trigger, or a built-in timer. Written by the api. */
 @Entity({ name: 'triggers' })
-export class TriggerEntity {
-  @PrimaryGeneratedColumn({ type: 'bigint' }) id!: number;
-  @Column({ type: 'text', unique: true }) ref!: string;
-  @Column({ type: 'bigint', name: 'pack_id' }) packId!: number;
-  @Column({ type: 'text', name: 'pack_ref' }) packRef!: string;
-  @Column({ type: 'text' }) label!: string;
-  @Column({ type: 'text', nullable: true }) description!: string | null;
+export class TriggerEntity extends PackContentEntity {
   /** The schema of a rule's `trigger_params` (JSON Schema form), or null for none. */
   @Column({ type: 'jsonb', name: 'param_schema', nullable: true }) paramSchema!: JsonSchemaObject | null;
   /** The schema of event payloads; events that fail it are refused with 422. */

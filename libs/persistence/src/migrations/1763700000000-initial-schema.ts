@@ -1,38 +1,22 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createPackContentTable, createTable, dropTables } from './migration-sql';
 
 export class InitialSchema1763700000000 implements MigrationInterface {
   name = 'InitialSchema1763700000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE TABLE identities (
-        id bigserial PRIMARY KEY,
+    await q.query(createTable('identities', `
         login text NOT NULL UNIQUE,
         display_name text,
         password_hash text NOT NULL,
-        roles text[] NOT NULL DEFAULT '{}',
-        created timestamptz NOT NULL DEFAULT now(),
-        updated timestamptz NOT NULL DEFAULT now()
-      )`);
-    await q.query(`
-      CREATE TABLE packs (
-        id bigserial PRIMARY KEY,
+        roles text[] NOT NULL DEFAULT '{}'`));
+    await q.query(createTable('packs', `
         ref text NOT NULL UNIQUE CHECK (ref ~ '^[a-z0-9][a-z0-9_-]*$'),
         label text NOT NULL,
         version text NOT NULL,
         description text,
-        is_standard boolean NOT NULL DEFAULT false,
-        created timestamptz NOT NULL DEFAULT now(),
-        updated timestamptz NOT NULL DEFAULT now()
-      )`);
-    await q.query(`
-      CREATE TABLE actions (
-        id bigserial PRIMARY KEY,
-        ref text NOT NULL UNIQUE,
-        pack_id bigint NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
-        pack_ref text NOT NULL,
-        label text NOT NULL,
-        description text,
+        is_standard boolean NOT NULL DEFAULT false`));
+    await q.query(createPackContentTable('actions', `
         runtime text NOT NULL CHECK (runtime IN ('shell', 'python', 'node')),
         entrypoint text NOT NULL,
         entrypoint_inline boolean NOT NULL DEFAULT false,
@@ -40,14 +24,9 @@ export class InitialSchema1763700000000 implements MigrationInterface {
         out_schema jsonb,
         output_format text NOT NULL DEFAULT 'text' CHECK (output_format IN ('text', 'json', 'jsonl', 'yaml')),
         timeout_seconds integer CHECK (timeout_seconds > 0),
-        enabled boolean NOT NULL DEFAULT true,
-        created timestamptz NOT NULL DEFAULT now(),
-        updated timestamptz NOT NULL DEFAULT now()
-      )`);
+        enabled boolean NOT NULL DEFAULT true`));
     await q.query(`CREATE INDEX actions_pack_id_idx ON actions (pack_id)`);
-    await q.query(`
-      CREATE TABLE executions (
-        id bigserial PRIMARY KEY,
+    await q.query(createTable('executions', `
         action bigint REFERENCES actions(id) ON DELETE SET NULL,
         action_ref text NOT NULL,
         config jsonb NOT NULL DEFAULT '{}',
@@ -61,19 +40,14 @@ export class InitialSchema1763700000000 implements MigrationInterface {
         result jsonb,
         timeout_seconds integer NOT NULL CHECK (timeout_seconds > 0),
         started_at timestamptz,
-        finished_at timestamptz,
-        created timestamptz NOT NULL DEFAULT now(),
-        updated timestamptz NOT NULL DEFAULT now()
-      )`);
+        finished_at timestamptz`));
     await q.query(`CREATE INDEX executions_created_idx ON executions (created DESC, id DESC)`);
     await q.query(`CREATE INDEX executions_action_ref_idx ON executions (action_ref, created DESC)`);
     await q.query(`CREATE INDEX executions_parent_idx ON executions (parent) WHERE parent IS NOT NULL`);
     // Only non-terminal executions are looked up by status and age (the executor's sweeps).
     await q.query(`CREATE INDEX executions_active_idx ON executions (status, updated)
       WHERE status IN ('requested', 'scheduling', 'scheduled', 'running', 'canceling')`);
-    await q.query(`
-      CREATE TABLE workers (
-        id bigserial PRIMARY KEY,
+    await q.query(createTable('workers', `
         name text NOT NULL UNIQUE,
         hostname text NOT NULL,
         pool text NOT NULL,
@@ -81,17 +55,10 @@ export class InitialSchema1763700000000 implements MigrationInterface {
         status text NOT NULL,
         running integer NOT NULL DEFAULT 0,
         capacity integer NOT NULL DEFAULT 1,
-        last_heartbeat timestamptz NOT NULL,
-        created timestamptz NOT NULL DEFAULT now(),
-        updated timestamptz NOT NULL DEFAULT now()
-      )`);
+        last_heartbeat timestamptz NOT NULL`));
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE workers`);
-    await q.query(`DROP TABLE executions`);
-    await q.query(`DROP TABLE actions`);
-    await q.query(`DROP TABLE packs`);
-    await q.query(`DROP TABLE identities`);
+    await dropTables(q, 'workers', 'executions', 'actions', 'packs', 'identities');
   }
 }

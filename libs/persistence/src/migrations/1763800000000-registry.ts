@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createTable, dropTables } from './migration-sql';
 
 /**
  * Registry and identity: uploaded pack archives (content-addressed, one row per distinct
@@ -10,9 +11,7 @@ export class Registry1763800000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE packs ADD COLUMN digest text CHECK (digest ~ '^[0-9a-f]{64}$')`);
-    await q.query(`
-      CREATE TABLE pack_versions (
-        id bigserial PRIMARY KEY,
+    await q.query(createTable('pack_versions', `
         pack_id bigint NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
         pack_ref text NOT NULL,
         version text NOT NULL,
@@ -20,10 +19,11 @@ export class Registry1763800000000 implements MigrationInterface {
         size_bytes bigint NOT NULL CHECK (size_bytes >= 0),
         blob_key text NOT NULL,
         files jsonb NOT NULL DEFAULT '[]',
-        uploaded_by bigint REFERENCES identities(id) ON DELETE SET NULL,
-        created timestamptz NOT NULL DEFAULT now(),
-        UNIQUE (pack_id, digest)
-      )`);
+        uploaded_by bigint REFERENCES identities(id) ON DELETE SET NULL`, {
+      updated: false,
+      after: `
+        UNIQUE (pack_id, digest)`,
+    }));
     await q.query(`CREATE INDEX pack_versions_digest_idx ON pack_versions (digest)`);
     // Existing refs all have this form; from now on the database refuses anything else.
     await q.query(`ALTER TABLE actions ADD CONSTRAINT actions_ref_format
@@ -53,7 +53,7 @@ export class Registry1763800000000 implements MigrationInterface {
     await q.query(`ALTER TABLE executions DROP COLUMN waiting_reason`);
     await q.query(`ALTER TABLE executions DROP COLUMN pack_digest`);
     await q.query(`ALTER TABLE actions DROP CONSTRAINT actions_ref_format`);
-    await q.query(`DROP TABLE pack_versions`);
+    await dropTables(q, 'pack_versions');
     await q.query(`ALTER TABLE packs DROP COLUMN digest`);
   }
 }

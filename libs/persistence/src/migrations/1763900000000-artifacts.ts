@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createTable, dropTables } from './migration-sql';
 
 /**
  * Artifacts, their immutable versions, and the content-addressed blobs the versions point at.
@@ -15,9 +16,7 @@ export class Artifacts1763900000000 implements MigrationInterface {
   name = 'Artifacts1763900000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE TABLE artifacts (
-        id bigserial PRIMARY KEY,
+    await q.query(createTable('artifacts', `
         ref text NOT NULL UNIQUE,
         type text NOT NULL CHECK (type IN ('file_binary', 'file_datatable', 'file_image', 'file_text', 'progress', 'url', 'other')),
         scope text NOT NULL DEFAULT 'system' CHECK (scope IN ('system', 'identity', 'pack', 'action', 'sensor')),
@@ -31,11 +30,10 @@ export class Artifacts1763900000000 implements MigrationInterface {
         data jsonb,
         latest_version integer,
         size_bytes bigint NOT NULL DEFAULT 0,
-        next_version integer NOT NULL DEFAULT 1,
-        created timestamptz NOT NULL DEFAULT now(),
-        updated timestamptz NOT NULL DEFAULT now(),
-        CONSTRAINT artifacts_retention_pair CHECK ((retention_policy IS NULL) = (retention_limit IS NULL))
-      )`);
+        next_version integer NOT NULL DEFAULT 1`, {
+      after: `
+        CONSTRAINT artifacts_retention_pair CHECK ((retention_policy IS NULL) = (retention_limit IS NULL))`,
+    }));
     await q.query(`CREATE INDEX artifacts_execution_idx ON artifacts (execution) WHERE execution IS NOT NULL`);
     await q.query(`CREATE INDEX artifacts_created_idx ON artifacts (created DESC, id DESC)`);
     await q.query(`CREATE INDEX artifacts_scope_owner_idx ON artifacts (scope, owner)`);
@@ -48,27 +46,24 @@ export class Artifacts1763900000000 implements MigrationInterface {
         created timestamptz NOT NULL DEFAULT now(),
         last_referenced timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`
-      CREATE TABLE artifact_versions (
-        id bigserial PRIMARY KEY,
+    await q.query(createTable('artifact_versions', `
         artifact bigint NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
         version integer NOT NULL CHECK (version > 0),
         execution bigint REFERENCES executions(id) ON DELETE SET NULL,
         content_type text NOT NULL,
         size_bytes bigint NOT NULL CHECK (size_bytes >= 0),
         sha256 text NOT NULL REFERENCES artifact_blobs(sha256),
-        created_by text,
-        created timestamptz NOT NULL DEFAULT now(),
-        CONSTRAINT artifact_versions_artifact_version_key UNIQUE (artifact, version)
-      )`);
+        created_by text`, {
+      updated: false,
+      after: `
+        CONSTRAINT artifact_versions_artifact_version_key UNIQUE (artifact, version)`,
+    }));
     await q.query(`CREATE INDEX artifact_versions_sha256_idx ON artifact_versions (sha256)`);
     await q.query(`CREATE INDEX artifact_versions_created_idx ON artifact_versions (created)`);
     await q.query(`CREATE INDEX artifact_versions_execution_idx ON artifact_versions (execution) WHERE execution IS NOT NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE artifact_versions`);
-    await q.query(`DROP TABLE artifact_blobs`);
-    await q.query(`DROP TABLE artifacts`);
+    await dropTables(q, 'artifact_versions', 'artifact_blobs', 'artifacts');
   }
 }

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createPackContentTable, createTable, dropTables } from './migration-sql';
 
 /**
  * The rules engine: triggers, rules, events, enforcements and timer ticks.
@@ -11,34 +12,19 @@ export class Rules1764000000000 implements MigrationInterface {
   name = 'Rules1764000000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE TABLE triggers (
-        id bigserial PRIMARY KEY,
-        ref text NOT NULL UNIQUE,
-        pack_id bigint NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
-        pack_ref text NOT NULL,
-        label text NOT NULL,
-        description text,
+    await q.query(createPackContentTable('triggers', `
         param_schema jsonb,
         out_schema jsonb,
         enabled boolean NOT NULL DEFAULT true,
         webhook_enabled boolean NOT NULL DEFAULT false,
         webhook_key text UNIQUE,
-        is_builtin boolean NOT NULL DEFAULT false,
-        created timestamptz NOT NULL DEFAULT now(),
-        updated timestamptz NOT NULL DEFAULT now(),
-        CHECK (NOT webhook_enabled OR webhook_key IS NOT NULL)
-      )`);
+        is_builtin boolean NOT NULL DEFAULT false`, {
+      after: `
+        CHECK (NOT webhook_enabled OR webhook_key IS NOT NULL)`,
+    }));
     await q.query(`CREATE INDEX triggers_pack_id_idx ON triggers (pack_id)`);
 
-    await q.query(`
-      CREATE TABLE rules (
-        id bigserial PRIMARY KEY,
-        ref text NOT NULL UNIQUE,
-        pack_id bigint NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
-        pack_ref text NOT NULL,
-        label text NOT NULL,
-        description text,
+    await q.query(createPackContentTable('rules', `
         trigger bigint REFERENCES triggers(id) ON DELETE SET NULL,
         trigger_ref text NOT NULL,
         action bigint REFERENCES actions(id) ON DELETE SET NULL,
@@ -47,37 +33,28 @@ export class Rules1764000000000 implements MigrationInterface {
         action_params jsonb NOT NULL DEFAULT '{}',
         conditions jsonb NOT NULL DEFAULT '[]',
         condition text NOT NULL DEFAULT 'all' CHECK (condition IN ('all', 'any')),
-        enabled boolean NOT NULL DEFAULT true,
-        created timestamptz NOT NULL DEFAULT now(),
-        updated timestamptz NOT NULL DEFAULT now()
-      )`);
+        enabled boolean NOT NULL DEFAULT true`));
     await q.query(`CREATE INDEX rules_pack_id_idx ON rules (pack_id)`);
     await q.query(`CREATE INDEX rules_trigger_idx ON rules (trigger)`);
     await q.query(`CREATE INDEX rules_action_idx ON rules (action)`);
     // Matching an event (and the timers' poll) reads enabled rules by trigger ref.
     await q.query(`CREATE INDEX rules_enabled_trigger_ref_idx ON rules (trigger_ref) WHERE enabled`);
 
-    await q.query(`
-      CREATE TABLE events (
-        id bigserial PRIMARY KEY,
+    await q.query(createTable('events', `
         trigger bigint REFERENCES triggers(id) ON DELETE SET NULL,
         trigger_ref text NOT NULL,
         payload jsonb NOT NULL,
         source text NOT NULL CHECK (source IN ('webhook', 'api', 'timer')),
         rule bigint REFERENCES rules(id) ON DELETE SET NULL,
         rule_ref text,
-        processed_at timestamptz,
-        created timestamptz NOT NULL DEFAULT now()
-      )`);
+        processed_at timestamptz`, { updated: false }));
     await q.query(`CREATE INDEX events_trigger_ref_idx ON events (trigger_ref, id DESC)`);
     await q.query(`CREATE INDEX events_trigger_idx ON events (trigger)`);
     await q.query(`CREATE INDEX events_rule_idx ON events (rule) WHERE rule IS NOT NULL`);
     // The executor's sweep looks only at events no executor has finished matching.
     await q.query(`CREATE INDEX events_unprocessed_idx ON events (created) WHERE processed_at IS NULL`);
 
-    await q.query(`
-      CREATE TABLE enforcements (
-        id bigserial PRIMARY KEY,
+    await q.query(createTable('enforcements', `
         rule bigint REFERENCES rules(id) ON DELETE SET NULL,
         rule_ref text NOT NULL,
         trigger_ref text NOT NULL,
@@ -86,13 +63,12 @@ export class Rules1764000000000 implements MigrationInterface {
         condition text NOT NULL CHECK (condition IN ('all', 'any')),
         conditions jsonb NOT NULL DEFAULT '[]',
         config jsonb,
-        error text,
-        created timestamptz NOT NULL DEFAULT now(),
-        updated timestamptz NOT NULL DEFAULT now(),
+        error text`, {
+      after: `
         resolved_at timestamptz,
         -- One enforcement per rule and event, however often the event is delivered.
-        CONSTRAINT enforcements_rule_event_key UNIQUE (rule, event)
-      )`);
+        CONSTRAINT enforcements_rule_event_key UNIQUE (rule, event)`,
+    }));
     await q.query(`CREATE INDEX enforcements_event_idx ON enforcements (event)`);
     await q.query(`CREATE INDEX enforcements_rule_ref_idx ON enforcements (rule_ref, id DESC)`);
 
@@ -114,12 +90,9 @@ export class Rules1764000000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE timer_ticks`);
+    await dropTables(q, 'timer_ticks');
     await q.query(`DROP INDEX executions_enforcement_idx`);
     await q.query(`ALTER TABLE executions DROP CONSTRAINT executions_enforcement_fkey`);
-    await q.query(`DROP TABLE enforcements`);
-    await q.query(`DROP TABLE events`);
-    await q.query(`DROP TABLE rules`);
-    await q.query(`DROP TABLE triggers`);
+    await dropTables(q, 'enforcements', 'events', 'rules', 'triggers');
   }
 }

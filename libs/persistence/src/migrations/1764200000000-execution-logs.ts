@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dropTables } from './migration-sql';
 
 /**
  * Execution logs. While an execution runs, its output arrives as chunks: each chunk's bytes
@@ -44,8 +45,7 @@ export class ExecutionLogs1764200000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE execution_log_chunks`);
-    await q.query(`DROP TABLE execution_log_streams`);
+    await dropTables(q, 'execution_log_chunks', 'execution_log_streams');
     await q.query(`ALTER TABLE actions DROP COLUMN max_log_bytes`);
   }
 }

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dropTables } from './migration-sql';
 
 /**
  * Refresh tokens are recorded so each can be spent once (rotation) and revoked (logout). A token
@@ -24,6 +25,6 @@ export class RefreshTokens1765100010000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE refresh_tokens`);
+    await dropTables(q, 'refresh_tokens');
   }
 }

@@ -3,28 +3,23 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { ActionEntity } from '../entities/action.entity';
 import { PackEntity } from '../entities/pack.entity';
+import { RefRepository } from './ref-repository';
 
 /** What Attune packs declare besides the basics; absent fields are stored empty. */
 export type PackAttributes = Partial<Pick<PackEntity, 'confSchema' | 'config' | 'meta' | 'tags' | 'runtimeDeps' | 'dependencies'>>;
 export type PackInput = Pick<PackEntity, 'ref' | 'label' | 'version' | 'description' | 'isStandard'> & PackAttributes;
-export type ActionInput = Omit<ActionEntity, 'id' | 'packId' | 'packRef' | 'created' | 'updated' | 'onWorkerLost' | 'maxLogBytes' | 'isAdhoc'> &
-  Partial<Pick<ActionEntity, 'onWorkerLost' | 'maxLogBytes' | 'isAdhoc'>>;
+type OptionalActionFields = 'onWorkerLost' | 'maxLogBytes' | 'isAdhoc' | 'workflowDefinition' | 'workflowVersion' | 'tags' | 'artifacts';
+export type ActionInput = Omit<ActionEntity, 'id' | 'packId' | 'packRef' | 'created' | 'updated' | OptionalActionFields> &
+  Partial<Pick<ActionEntity, OptionalActionFields>>;
 
 @Injectable()
-export class PackRepository {
-  constructor(@InjectRepository(PackEntity) private readonly repo: Repository<PackEntity>) {}
-
-  findByRef(ref: string): Promise<PackEntity | null> {
-    return this.repo.findOneBy({ ref });
+export class PackRepository extends RefRepository<PackEntity> {
+  constructor(@InjectRepository(PackEntity) repo: Repository<PackEntity>) {
+    super(repo);
   }
 
-  findById(id: number): Promise<PackEntity | null> {
-    return this.repo.findOneBy({ id });
-  }
-
-  async list(page: number, perPage: number): Promise<{ items: PackEntity[]; total: number }> {
-    const [items, total] = await this.repo.findAndCount({ order: { ref: 'ASC' }, skip: (page - 1) * perPage, take: perPage });
-    return { items, total };
+  list(page: number, perPage: number): Promise<{ items: PackEntity[]; total: number }> {
+    return this.pageByRef(undefined, page, perPage);
   }
 
   /**
@@ -64,25 +59,45 @@ export class PackRepository {
   }
 }
 
+export interface WorkflowFilter {
+  packRef?: string;
+  tags?: string[];
+  enabled?: boolean;
+  search?: string;
+}
+
 @Injectable()
-export class ActionRepository {
-  constructor(@InjectRepository(ActionEntity) private readonly repo: Repository<ActionEntity>) {}
-
-  findByRef(ref: string): Promise<ActionEntity | null> {
-    return this.repo.findOneBy({ ref });
+export class ActionRepository extends RefRepository<ActionEntity> {
+  constructor(@InjectRepository(ActionEntity) repo: Repository<ActionEntity>) {
+    super(repo);
   }
 
-  findById(id: number): Promise<ActionEntity | null> {
-    return this.repo.findOneBy({ id });
+  /** Which of `refs` name an action (workflows included). */
+  async existingRefs(refs: string[]): Promise<Set<string>> {
+    if (!refs.length) return new Set();
+    const rows: Array<{ ref: string }> = await this.repo.query(`SELECT ref FROM actions WHERE ref = ANY($1::text[])`, [refs]);
+    return new Set(rows.map((r) => r.ref));
   }
 
-  async list(filter: { packRef?: string }, page: number, perPage: number): Promise<{ items: ActionEntity[]; total: number }> {
-    const [items, total] = await this.repo.findAndCount({
-      where: filter.packRef ? { packRef: filter.packRef } : {},
-      order: { ref: 'ASC' },
-      skip: (page - 1) * perPage,
-      take: perPage,
-    });
+  /**
+   * Workflows (actions with runtime `workflow`), by ref. `tags`: those carrying any of them;
+   * `search`: a case-insensitive substring of the ref, label or description.
+   */
+  async listWorkflows(filter: WorkflowFilter, page: number, perPage: number): Promise<{ items: ActionEntity[]; total: number }> {
+    const qb = this.repo.createQueryBuilder('a').where(`a.runtime = 'workflow'`);
+    if (filter.packRef) qb.andWhere('a.pack_ref = :packRef', { packRef: filter.packRef });
+    if (filter.enabled !== undefined) qb.andWhere('a.enabled = :enabled', { enabled: filter.enabled });
+    if (filter.tags?.length) qb.andWhere('a.tags ?| CAST(:tags AS text[])', { tags: filter.tags });
+    if (filter.search) {
+      // LIKE wildcards in the text are matched literally.
+      const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere(`(a.ref ILIKE :pattern OR a.label ILIKE :pattern OR coalesce(a.description, '') ILIKE :pattern)`, { pattern });
+    }
+    const [items, total] = await qb.orderBy('a.ref', 'ASC').skip((page - 1) * perPage).take(perPage).getManyAndCount();
     return { items, total };
+  }
+
+  list(filter: { packRef?: string }, page: number, perPage: number): Promise<{ items: ActionEntity[]; total: number }> {
+    return this.pageByRef(filter.packRef, page, perPage);
   }
 }

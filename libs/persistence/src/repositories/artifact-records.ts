@@ -1,5 +1,5 @@
 import type { ArtifactRecordV1, ArtifactVersionRecordV1 } from '@attune/contracts';
-import type { Artifact, ArtifactVersion } from './artifact.repository';
+import type { Artifact, ArtifactVersion } from './artifact-model';
 
 /**
  * An artifact and a version as the API shows them (and as artifact-store's replies carry them):
@@ -17,6 +17,8 @@ export function toArtifactRecord(a: Artifact): ArtifactRecordV1 {
     content_type: a.contentType,
     size_bytes: a.sizeBytes,
     execution: a.execution,
+    workflow_execution: a.workflowExecution,
+    task_name: a.taskName,
     origin: a.origin,
     retention_policy: a.retentionPolicy,
     retention_limit: a.retentionLimit,

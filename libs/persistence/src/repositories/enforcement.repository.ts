@@ -1,10 +1,11 @@
 import type { ConditionMode, EnforcementStatus, RuleConditions } from '@attune/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { EnforcementEntity } from '../entities/enforcement.entity';
-import type { NewExecution } from './execution.repository';
-import { type Row, nullableNumber, rowsOf } from './rows';
+import { insertExecution, type NewExecution } from './execution.repository';
+import { asListRequest, type ListPage, type ListRequest, ListConditions, listPage } from './list-page';
+import { entityReader, type Row, rowsOf } from './rows';
 
 export interface NewEnforcement {
   rule: number;
@@ -37,23 +38,7 @@ export interface Resolution {
   resolvedNow: boolean;
 }
 
-export function enforcementFromRow(r: Row): EnforcementEntity {
-  return Object.assign(new EnforcementEntity(), {
-    id: Number(r.id),
-    rule: nullableNumber(r.rule),
-    ruleRef: r.rule_ref,
-    triggerRef: r.trigger_ref,
-    event: nullableNumber(r.event),
-    status: r.status,
-    condition: r.condition,
-    conditions: r.conditions,
-    config: r.config,
-    error: r.error,
-    created: r.created,
-    updated: r.updated,
-    resolvedAt: r.resolved_at,
-  });
-}
+export const enforcementFromRow = entityReader(EnforcementEntity);
 
 @Injectable()
 export class EnforcementRepository {
@@ -87,7 +72,7 @@ export class EnforcementRepository {
       const current = enforcementFromRow(locked[0]);
       if (current.status !== 'created') return { enforcement: current, executionId: null, resolvedNow: false };
       const outcome = decide(current);
-      const executionId = 'execution' in outcome ? await insertExecution(em, { ...outcome.execution, enforcement: id }) : null;
+      const executionId = 'execution' in outcome ? Number((await insertExecution(em, { ...outcome.execution, enforcement: id })).id) : null;
       const error = 'error' in outcome ? outcome.error : null;
       const rows = rowsOf(
         await em.query(
@@ -103,14 +88,10 @@ export class EnforcementRepository {
     return this.repo.findOneBy({ id });
   }
 
-  async list(filter: EnforcementFilter, page: number, perPage: number): Promise<{ items: EnforcementEntity[]; total: number }> {
-    const where: Record<string, unknown> = {};
-    if (filter.ruleRef) where.ruleRef = filter.ruleRef;
-    if (filter.rule !== undefined) where.rule = filter.rule;
-    if (filter.event !== undefined) where.event = filter.event;
-    if (filter.status) where.status = filter.status;
-    const [items, total] = await this.repo.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage });
-    return { items, total };
+  /** One page, newest (highest id) first (list-page.ts). */
+  list(filter: EnforcementFilter, reqOrPage: ListRequest | number, perPage?: number): Promise<ListPage<EnforcementEntity>> {
+    const c = new ListConditions().equal(filter, { ruleRef: 'rule_ref', rule: 'rule', event: 'event', status: 'status' });
+    return listPage((sql, params) => this.repo.query(sql, params), 'enforcements', c, 'id', asListRequest(reqOrPage, perPage), enforcementFromRow);
   }
 
   /** The ids of the executions each enforcement created, by enforcement id. */
@@ -124,23 +105,4 @@ export class EnforcementRepository {
     for (const r of rows) map.get(Number(r.enforcement))?.push(Number(r.id));
     return map;
   }
-}
-
-async function insertExecution(em: EntityManager, e: NewExecution): Promise<number> {
-  const rows: Row[] = await em.query(
-    `INSERT INTO executions (action, action_ref, config, env_vars, parent, enforcement, executor, status, timeout_seconds, secret_parameters)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9) RETURNING id`,
-    [
-      e.action,
-      e.actionRef,
-      JSON.stringify(e.config),
-      JSON.stringify(e.envVars ?? {}),
-      e.parent ?? null,
-      e.enforcement ?? null,
-      e.executor ?? null,
-      e.timeoutSeconds,
-      e.secretParameters ?? null,
-    ],
-  );
-  return Number(rows[0].id);
 }

@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { EventEntity } from '../entities/event.entity';
-import { type Row, nullableNumber, rowsOf } from './rows';
+import { asListRequest, type ListPage, type ListRequest, ListConditions, listPage } from './list-page';
+import { entityReader, type Row, rowsOf } from './rows';
 
 export interface NewEvent {
   trigger: number | null;
@@ -22,19 +23,7 @@ export interface EventFilter {
   source?: EventSource;
 }
 
-export function eventFromRow(r: Row): EventEntity {
-  return Object.assign(new EventEntity(), {
-    id: Number(r.id),
-    trigger: nullableNumber(r.trigger),
-    triggerRef: r.trigger_ref,
-    payload: r.payload,
-    source: r.source,
-    rule: nullableNumber(r.rule),
-    ruleRef: r.rule_ref,
-    processedAt: r.processed_at,
-    created: r.created,
-  });
-}
+export const eventFromRow = entityReader(EventEntity);
 
 export const INSERT_EVENT_SQL = `INSERT INTO events (trigger, trigger_ref, payload, source, rule, rule_ref)
   VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`;
@@ -56,14 +45,10 @@ export class EventRepository {
     return this.repo.findOneBy({ id });
   }
 
-  async list(filter: EventFilter, page: number, perPage: number): Promise<{ items: EventEntity[]; total: number }> {
-    const where: Record<string, unknown> = {};
-    if (filter.triggerRef) where.triggerRef = filter.triggerRef;
-    if (filter.trigger !== undefined) where.trigger = filter.trigger;
-    if (filter.ruleRef) where.ruleRef = filter.ruleRef;
-    if (filter.source) where.source = filter.source;
-    const [items, total] = await this.repo.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage });
-    return { items, total };
+  /** One page, newest (highest id) first (list-page.ts). */
+  list(filter: EventFilter, reqOrPage: ListRequest | number, perPage?: number): Promise<ListPage<EventEntity>> {
+    const c = new ListConditions().equal(filter, { triggerRef: 'trigger_ref', trigger: 'trigger', ruleRef: 'rule_ref', source: 'source' });
+    return listPage((sql, params) => this.repo.query(sql, params), 'events', c, 'id', asListRequest(reqOrPage, perPage), eventFromRow);
   }
 
   /** Records that every matching rule of the event has been enforced. Idempotent. */

@@ -1,9 +1,11 @@
-import { ALLOWED_FROM, type ExecutionResult, type ExecutionStatus, isTerminal } from '@attune/contracts';
+import { ALLOWED_FROM, EXECUTOR_HELD_PREFIX, type ExecutionResult, type ExecutionStatus, isTerminal } from '@attune/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { ExecutionEntity } from '../entities/execution.entity';
-import { LOG_NOTIFY_CHANNEL } from './execution-log.repository';
+import { LOG_NOTIFY_CHANNEL } from './execution-log.reader';
+import { entityReader, type Queryable, type Row, rowsOf } from './rows';
+import { asListRequest, type ListPage, type ListRequest, ListConditions, listPage } from './list-page';
 
 export interface NewExecution {
   action: number | null;
@@ -24,6 +26,28 @@ export interface ExecutionFilter {
   actionRef?: string;
   parent?: number;
   enforcement?: number;
+  /** The identity that requested it (by id or by login, case-insensitive). */
+  executor?: number;
+  executorLogin?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+}
+
+/** The SQL of an execution filter; every combination has an index ending in (created DESC, id DESC). */
+export function executionConditions(filter: ExecutionFilter): ListConditions {
+  const c = new ListConditions().equal(filter, {
+    status: 'status',
+    actionRef: 'action_ref',
+    parent: 'parent',
+    enforcement: 'enforcement',
+    executor: 'executor',
+  });
+  if (filter.executorLogin !== undefined) {
+    c.add((n) => `executor = (SELECT id FROM identities WHERE lower(login) = lower($${n}))`, filter.executorLogin);
+  }
+  if (filter.createdAfter) c.add((n) => `created > $${n}`, filter.createdAfter);
+  if (filter.createdBefore) c.add((n) => `created < $${n}`, filter.createdBefore);
+  return c;
 }
 
 export interface TransitionPatch {
@@ -35,31 +59,29 @@ export interface TransitionPatch {
   finishedAt?: Date;
 }
 
-type Row = Record<string, unknown>;
+const fromRow = entityReader(ExecutionEntity);
 
-function fromRow(r: Row): ExecutionEntity {
-  return Object.assign(new ExecutionEntity(), {
-    id: Number(r.id),
-    action: r.action === null ? null : Number(r.action),
-    actionRef: r.action_ref,
-    config: r.config,
-    secretParameters: r.secret_parameters ?? null,
-    envVars: r.env_vars,
-    parent: r.parent === null ? null : Number(r.parent),
-    enforcement: r.enforcement === null ? null : Number(r.enforcement),
-    executor: r.executor === null ? null : Number(r.executor),
-    worker: r.worker,
-    status: r.status,
-    result: r.result,
-    timeoutSeconds: r.timeout_seconds,
-    attempt: r.attempt,
-    packDigest: r.pack_digest ?? null,
-    waitingReason: r.waiting_reason ?? null,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    created: r.created,
-    updated: r.updated,
-  });
+/**
+ * Inserts a `requested` execution through `q`: the repository, or the transaction of a caller
+ * that writes more with it (an enforcement's resolution). Answers the new row.
+ */
+export async function insertExecution(q: Queryable, input: NewExecution): Promise<Row> {
+  const rows: Row[] = await q.query(
+    `INSERT INTO executions (action, action_ref, config, env_vars, parent, enforcement, executor, status, timeout_seconds, secret_parameters)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9) RETURNING *`,
+    [
+      input.action,
+      input.actionRef,
+      JSON.stringify(input.config),
+      JSON.stringify(input.envVars ?? {}),
+      input.parent ?? null,
+      input.enforcement ?? null,
+      input.executor ?? null,
+      input.timeoutSeconds,
+      input.secretParameters ?? null,
+    ],
+  );
+  return rows[0];
 }
 
 @Injectable()
@@ -67,22 +89,7 @@ export class ExecutionRepository {
   constructor(@InjectRepository(ExecutionEntity) private readonly repo: Repository<ExecutionEntity>) {}
 
   async create(input: NewExecution): Promise<ExecutionEntity> {
-    const rows: Row[] = await this.repo.query(
-      `INSERT INTO executions (action, action_ref, config, env_vars, parent, enforcement, executor, status, timeout_seconds, secret_parameters)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9) RETURNING *`,
-      [
-        input.action,
-        input.actionRef,
-        JSON.stringify(input.config),
-        JSON.stringify(input.envVars ?? {}),
-        input.parent ?? null,
-        input.enforcement ?? null,
-        input.executor ?? null,
-        input.timeoutSeconds,
-        input.secretParameters ?? null,
-      ],
-    );
-    return fromRow(rows[0]);
+    return fromRow(await insertExecution(this.repo, input));
   }
 
   findById(id: number): Promise<ExecutionEntity | null> {
@@ -95,19 +102,10 @@ export class ExecutionRepository {
     return rows.length ? rows[0].status : null;
   }
 
-  async list(filter: ExecutionFilter, page: number, perPage: number): Promise<{ items: ExecutionEntity[]; total: number }> {
-    const where: Record<string, unknown> = {};
-    if (filter.status) where.status = filter.status;
-    if (filter.actionRef) where.actionRef = filter.actionRef;
-    if (filter.parent !== undefined) where.parent = filter.parent;
-    if (filter.enforcement !== undefined) where.enforcement = filter.enforcement;
-    const [items, total] = await this.repo.findAndCount({
-      where,
-      order: { created: 'DESC', id: 'DESC' },
-      skip: (page - 1) * perPage,
-      take: perPage,
-    });
-    return { items, total };
+  /** One page, newest first (list-page.ts: cursor or offset, total exact while cheap). */
+  list(filter: ExecutionFilter, reqOrPage: ListRequest | number, perPage?: number): Promise<ListPage<ExecutionEntity>> {
+    const req = asListRequest(reqOrPage, perPage);
+    return listPage((sql, params) => this.repo.query(sql, params), 'executions', executionConditions(filter), 'created', req, fromRow);
   }
 
   /**
@@ -138,12 +136,7 @@ export class ExecutionRepository {
     }
     const update = `UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($3::text[])${guard} RETURNING *`;
     // Live tails of the execution's logs wake on its end (in the same statement: no extra round trip).
-    const rows: Row[] = isTerminal(to)
-      ? await this.repo.query(`WITH u AS (${update}) SELECT u.*, pg_notify('${LOG_NOTIFY_CHANNEL}', u.id::text) FROM u`, params)
-      : await this.repo.query(update, params);
-    // node-postgres answers [rows, count] for UPDATE … RETURNING through TypeORM.
-    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
-    return list.length ? fromRow(list[0]) : null;
+    return this.one(isTerminal(to) ? `WITH u AS (${update}) SELECT u.*, pg_notify('${LOG_NOTIFY_CHANNEL}', u.id::text) FROM u` : update, params);
   }
 
   /**
@@ -151,20 +144,18 @@ export class ExecutionRepository {
    * forgetting the lost run. Guarded on status and attempt, so it happens once per loss.
    */
   async requeueForRetry(id: number, attempt: number): Promise<ExecutionEntity | null> {
-    const rows: Row[] = await this.repo.query(
+    return this.one(
       `UPDATE executions SET status = 'requested', attempt = attempt + 1, worker = NULL, started_at = NULL,
               result = NULL, updated = now()
         WHERE id = $1 AND status = ANY($2::text[]) AND attempt = $3 RETURNING *`,
       [id, ALLOWED_FROM.requested, attempt],
     );
-    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
-    return list.length ? fromRow(list[0]) : null;
   }
 
   /**
-   * Executions running (or being cancelled) on a worker that has gone silent: its last heartbeat
-   * is older than `silentForMs`, it said it went offline, or it never announced itself. An
-   * execution must also have been unchanged for `silentForMs`, so a worker that has only just
+   * Executions running (or being cancelled) on a worker that is gone: the executor marked it
+   * `stale` (WorkerRepository.markStale), it said it went offline, or it never announced itself.
+   * An execution must also have been unchanged for `silentForMs`, so a worker that has only just
    * started is given time for its first heartbeat.
    */
   async findOnLostWorkers(silentForMs: number, limit: number): Promise<ExecutionEntity[]> {
@@ -173,8 +164,9 @@ export class ExecutionRepository {
          LEFT JOIN workers w ON w.name = e.worker
         WHERE e.status IN ('running', 'canceling')
           AND e.updated < now() - ($1::double precision * interval '1 millisecond')
-          AND (w.name IS NULL OR w.status = 'offline'
-               OR w.last_heartbeat < now() - ($1::double precision * interval '1 millisecond'))
+          -- Held by the executor itself (a workflow run, an inquiry), never by a worker.
+          AND (e.worker IS NULL OR left(e.worker, ${EXECUTOR_HELD_PREFIX.length}) <> '${EXECUTOR_HELD_PREFIX}')
+          AND (w.name IS NULL OR w.status IN ('offline', 'stale'))
         ORDER BY e.updated ASC LIMIT $2`,
       [silentForMs, limit],
     );
@@ -186,12 +178,10 @@ export class ExecutionRepository {
    * (a sweep, a retry) keep it. Answers the digest in effect, or null if none is recorded.
    */
   async recordPackDigest(id: number, digest: string): Promise<string | null> {
-    const rows: Row[] = await this.repo.query(
-      `UPDATE executions SET pack_digest = COALESCE(pack_digest, $2) WHERE id = $1 AND status = 'scheduling' RETURNING pack_digest`,
-      [id, digest],
+    const [row] = rowsOf(
+      await this.repo.query(`UPDATE executions SET pack_digest = COALESCE(pack_digest, $2) WHERE id = $1 AND status = 'scheduling' RETURNING pack_digest`, [id, digest]),
     );
-    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
-    return list.length ? (list[0].pack_digest as string | null) : null;
+    return row ? (row.pack_digest as string | null) : null;
   }
 
   /**
@@ -199,13 +189,11 @@ export class ExecutionRepository {
    * worker can run it; `reason` says so to anyone reading the execution.
    */
   async parkWaiting(id: number, reason: string): Promise<ExecutionEntity | null> {
-    const rows: Row[] = await this.repo.query(
+    return this.one(
       `UPDATE executions SET status = 'scheduled', waiting_reason = $2, updated = now()
         WHERE id = $1 AND status = 'scheduling' RETURNING *`,
       [id, reason],
     );
-    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
-    return list.length ? fromRow(list[0]) : null;
   }
 
   /**
@@ -213,13 +201,11 @@ export class ExecutionRepository {
    * (waiting_reason set) moves: a dispatched `scheduled` execution never goes back.
    */
   async claimWaiting(id: number): Promise<ExecutionEntity | null> {
-    const rows: Row[] = await this.repo.query(
+    return this.one(
       `UPDATE executions SET status = 'scheduling', waiting_reason = NULL, updated = now()
         WHERE id = $1 AND status = 'scheduled' AND waiting_reason IS NOT NULL RETURNING *`,
       [id],
     );
-    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as Row[]) : rows;
-    return list.length ? fromRow(list[0]) : null;
   }
 
   /** Ids of parked executions whose action needs one of `runtimes`, oldest first. */
@@ -242,5 +228,11 @@ export class ExecutionRepository {
       [statuses, olderThanMs, limit],
     );
     return rows.map(fromRow);
+  }
+
+  /** The one row a single-row statement answers, or null. */
+  private async one(sql: string, params: unknown[]): Promise<ExecutionEntity | null> {
+    const [row] = rowsOf(await this.repo.query(sql, params));
+    return row ? fromRow(row) : null;
   }
 }

@@ -31,6 +31,13 @@ export class IdentityRepository {
     return this.repo.findOneBy({ id });
   }
 
+  /** The logins of these identities, by id (ids without an identity are absent). */
+  async loginsOf(ids: number[]): Promise<Map<number, string>> {
+    if (!ids.length) return new Map();
+    const rows = (await this.repo.query(`SELECT id, login FROM identities WHERE id = ANY($1::bigint[])`, [ids])) as Array<{ id: number; login: string }>;
+    return new Map(rows.map((r) => [Number(r.id), r.login]));
+  }
+
   async list(page: number, perPage: number): Promise<{ items: IdentityEntity[]; total: number }> {
     const [items, total] = await this.repo.findAndCount({ order: { id: 'ASC' }, skip: (page - 1) * perPage, take: perPage });
     return { items, total };

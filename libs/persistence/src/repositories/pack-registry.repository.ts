@@ -6,6 +6,7 @@ import { ActionEntity } from '../entities/action.entity';
 import { PackEntity } from '../entities/pack.entity';
 import { type PackFile, PackVersionEntity } from '../entities/pack-version.entity';
 import type { ActionInput, PackAttributes, PackInput } from './action.repository';
+import { rowsOf } from './rows';
 
 export interface NewPackVersion {
   digest: string;
@@ -24,7 +25,9 @@ export type RegistryRefusal =
   | { refused: 'exists' }
   | { refused: 'standard_pack' }
   /** Executions that have not finished still use these actions. */
-  | { refused: 'active_executions'; actions: string[] };
+  | { refused: 'active_executions'; actions: string[] }
+  /** Saved workflows name the action in a task: deleting it would break them. */
+  | { refused: 'used_by_workflows'; workflows: string[] };
 
 export interface UploadRegistered {
   pack: PackEntity;
@@ -43,7 +46,9 @@ class Refused extends Error {
 }
 
 const ACTION_COLUMNS = `ref, pack_id, pack_ref, label, description, runtime, entrypoint, entrypoint_inline,
-  param_schema, out_schema, output_format, timeout_seconds, enabled, on_worker_lost, is_adhoc`;
+  param_schema, out_schema, output_format, timeout_seconds, enabled, on_worker_lost, is_adhoc,
+  workflow_definition, workflow_version, tags, artifacts`;
+const ACTION_PLACEHOLDERS = Array.from({ length: 19 }, (_, i) => `$${i + 1}`).join(', ');
 
 /** The pack's Attune attributes as SQL parameters ($n..$n+5), in PACK_ATTRIBUTE_COLUMNS order; absent ones empty. */
 const PACK_ATTRIBUTE_COLUMNS = 'conf_schema, config, meta, tags, runtime_deps, dependencies';
@@ -56,13 +61,9 @@ function actionParams(a: ActionInput, packId: number, packRef: string): unknown[
     a.ref, packId, packRef, a.label, a.description, a.runtime, a.entrypoint, a.entrypointInline,
     JSON.stringify(a.paramSchema), a.outSchema === null ? null : JSON.stringify(a.outSchema),
     a.outputFormat, a.timeoutSeconds, a.enabled, a.onWorkerLost ?? 'abandon', a.isAdhoc ?? false,
+    a.workflowDefinition ? JSON.stringify(a.workflowDefinition) : null, a.workflowVersion ?? null, JSON.stringify(a.tags ?? []),
+    JSON.stringify(a.artifacts ?? []),
   ];
-}
-
-/** node-postgres answers [rows, count] for UPDATE/DELETE … RETURNING through TypeORM. */
-function rowsOf<T>(result: unknown): T[] {
-  const r = result as unknown[];
-  return (Array.isArray(r[0]) ? r[0] : r) as T[];
 }
 
 /**
@@ -107,12 +108,33 @@ export class PackRegistryRepository {
   }
 
   /** Deletes a pack with its actions and versions; answers the blob keys no row refers to any more. */
+  /**
+   * Saved workflows with a task that runs an action being deleted, other than those deleted with
+   * it: `where` picks the actions `a` and excludes the workflows `w` that go too.
+   */
+  private async workflowsUsing(em: EntityManager, where: string, params: unknown[]): Promise<string[]> {
+    const rows = rowsOf<{ ref: string }>(
+      await em.query(
+        `SELECT DISTINCT w.ref FROM actions w
+           CROSS JOIN LATERAL jsonb_array_elements(
+             CASE WHEN jsonb_typeof(w.workflow_definition->'tasks') = 'array' THEN w.workflow_definition->'tasks' ELSE '[]'::jsonb END) t
+           JOIN actions a ON a.ref = t->>'action'
+          WHERE w.workflow_definition IS NOT NULL AND ${where}
+          ORDER BY w.ref`,
+        params,
+      ),
+    );
+    return rows.map((r) => r.ref);
+  }
+
   async deletePack(ref: string): Promise<{ blobKeys: string[] } | RegistryRefusal> {
     return this.inTransaction(async (em) => {
       const pack = await this.lockPack(em, ref);
       if (pack.isStandard) throw new Refused({ refused: 'standard_pack' });
       const busy = await this.actionsInUse(em, 'a.pack_id = $2', [pack.id]);
       if (busy.length) throw new Refused({ refused: 'active_executions', actions: busy });
+      const users = await this.workflowsUsing(em, 'a.pack_id = $1 AND w.pack_id <> $1', [pack.id]);
+      if (users.length) throw new Refused({ refused: 'used_by_workflows', workflows: users });
       const versions: Array<{ blob_key: string }> = await em.query(`SELECT blob_key FROM pack_versions WHERE pack_id = $1`, [pack.id]);
       await em.query(`DELETE FROM packs WHERE id = $1`, [pack.id]);
       return { blobKeys: versions.map((v) => v.blob_key) };
@@ -124,7 +146,7 @@ export class PackRegistryRepository {
       const pack = await this.lockPack(em, packRef, 'FOR SHARE');
       if (pack.isStandard) throw new Refused({ refused: 'standard_pack' });
       const rows = await em.query(
-        `INSERT INTO actions (${ACTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        `INSERT INTO actions (${ACTION_COLUMNS}) VALUES (${ACTION_PLACEHOLDERS})
          ON CONFLICT (ref) DO NOTHING RETURNING id`,
         actionParams(input, pack.id, pack.ref),
       );
@@ -149,6 +171,10 @@ export class PackRegistryRepository {
         ['timeout_seconds', patch.timeoutSeconds],
         ['enabled', patch.enabled],
         ['on_worker_lost', patch.onWorkerLost],
+        ['workflow_definition', patch.workflowDefinition === undefined ? undefined : patch.workflowDefinition === null ? null : JSON.stringify(patch.workflowDefinition)],
+        ['workflow_version', patch.workflowVersion],
+        ['tags', patch.tags === undefined ? undefined : JSON.stringify(patch.tags)],
+        ['artifacts', patch.artifacts === undefined ? undefined : JSON.stringify(patch.artifacts)],
       ];
       const sets: string[] = [];
       const params: unknown[] = [action.id];
@@ -168,6 +194,8 @@ export class PackRegistryRepository {
       if (await this.isStandardPack(em, action.packId)) throw new Refused({ refused: 'standard_pack' });
       const busy = await this.actionsInUse(em, 'a.id = $2', [action.id]);
       if (busy.length) throw new Refused({ refused: 'active_executions', actions: busy });
+      const users = await this.workflowsUsing(em, 'a.id = $1 AND w.id <> $1', [action.id]);
+      if (users.length) throw new Refused({ refused: 'used_by_workflows', workflows: users });
       await em.query(`DELETE FROM actions WHERE id = $1`, [action.id]);
       return { deleted: true as const };
     });
@@ -176,7 +204,8 @@ export class PackRegistryRepository {
   /**
    * Registers an uploaded archive: the pack row (its current digest), the version row, and the
    * actions, which become exactly those of the archive. Actions it no longer has are deleted,
-   * unless unfinished executions still use them, which refuses the whole upload.
+   * unless unfinished executions or saved workflows of other packs still use them, which refuses
+   * the whole upload.
    */
   async registerUpload(pack: PackInput, actions: ActionInput[], version: NewPackVersion): Promise<UploadRegistered | RegistryRefusal> {
     return this.inTransaction(async (em) => {
@@ -208,17 +237,21 @@ export class PackRegistryRepository {
       if (gone.length) {
         const busy = await this.actionsInUse(em, 'a.id = ANY($2::bigint[])', [gone.map((g) => g.id)]);
         if (busy.length) throw new Refused({ refused: 'active_executions', actions: busy });
+        const users = await this.workflowsUsing(em, 'a.id = ANY($1::bigint[]) AND w.pack_id <> $2', [gone.map((g) => g.id), packId]);
+        if (users.length) throw new Refused({ refused: 'used_by_workflows', workflows: users });
         await em.query(`DELETE FROM actions WHERE id = ANY($1::bigint[])`, [gone.map((g) => g.id)]);
       }
       for (const a of actions) {
         await em.query(
-          `INSERT INTO actions (${ACTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+          `INSERT INTO actions (${ACTION_COLUMNS}) VALUES (${ACTION_PLACEHOLDERS})
            ON CONFLICT (ref) DO UPDATE SET pack_id = EXCLUDED.pack_id, pack_ref = EXCLUDED.pack_ref,
              label = EXCLUDED.label, description = EXCLUDED.description, runtime = EXCLUDED.runtime,
              entrypoint = EXCLUDED.entrypoint, entrypoint_inline = EXCLUDED.entrypoint_inline,
              param_schema = EXCLUDED.param_schema, out_schema = EXCLUDED.out_schema,
              output_format = EXCLUDED.output_format, timeout_seconds = EXCLUDED.timeout_seconds,
-             enabled = EXCLUDED.enabled, on_worker_lost = EXCLUDED.on_worker_lost, is_adhoc = false, updated = now()`,
+             enabled = EXCLUDED.enabled, on_worker_lost = EXCLUDED.on_worker_lost, is_adhoc = false,
+             workflow_definition = EXCLUDED.workflow_definition, workflow_version = EXCLUDED.workflow_version,
+             tags = EXCLUDED.tags, artifacts = EXCLUDED.artifacts, updated = now()`,
           actionParams(a, packId, pack.ref),
         );
       }

@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { RuleEntity } from '../entities/rule.entity';
-import { type Row, nullableNumber, rowsOf } from './rows';
+import { entityReader, type Row, rowsOf } from './rows';
+import { RefRepository } from './ref-repository';
 
 export interface NewRule {
   ref: string;
@@ -31,27 +32,7 @@ export interface RuleFilter {
   enabled?: boolean;
 }
 
-function fromRow(r: Row): RuleEntity {
-  return Object.assign(new RuleEntity(), {
-    id: Number(r.id),
-    ref: r.ref,
-    packId: Number(r.pack_id),
-    packRef: r.pack_ref,
-    label: r.label,
-    description: r.description,
-    trigger: nullableNumber(r.trigger),
-    triggerRef: r.trigger_ref,
-    action: nullableNumber(r.action),
-    actionRef: r.action_ref,
-    triggerParams: r.trigger_params,
-    actionParams: r.action_params,
-    conditions: r.conditions,
-    condition: r.condition,
-    enabled: r.enabled,
-    created: r.created,
-    updated: r.updated,
-  });
-}
+const fromRow = entityReader(RuleEntity);
 
 const COLUMNS: Record<keyof RulePatch, { column: string; json?: boolean }> = {
   label: { column: 'label' },
@@ -68,15 +49,9 @@ const COLUMNS: Record<keyof RulePatch, { column: string; json?: boolean }> = {
 };
 
 @Injectable()
-export class RuleRepository {
-  constructor(@InjectRepository(RuleEntity) private readonly repo: Repository<RuleEntity>) {}
-
-  findByRef(ref: string): Promise<RuleEntity | null> {
-    return this.repo.findOneBy({ ref });
-  }
-
-  findById(id: number): Promise<RuleEntity | null> {
-    return this.repo.findOneBy({ id });
+export class RuleRepository extends RefRepository<RuleEntity> {
+  constructor(@InjectRepository(RuleEntity) repo: Repository<RuleEntity>) {
+    super(repo);
   }
 
   async list(filter: RuleFilter, page: number, perPage: number): Promise<{ items: RuleEntity[]; total: number }> {

@@ -4,7 +4,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { TriggerEntity } from '../entities/trigger.entity';
 import type { PackInput } from './action.repository';
-import { type Row, rowsOf } from './rows';
+import { entityReader, type Row, rowsOf } from './rows';
+import { RefRepository } from './ref-repository';
 
 export interface NewTrigger {
   ref: string;
@@ -27,24 +28,7 @@ export interface BuiltinTrigger {
   outSchema: JsonSchemaObject;
 }
 
-function fromRow(r: Row): TriggerEntity {
-  return Object.assign(new TriggerEntity(), {
-    id: Number(r.id),
-    ref: r.ref,
-    packId: Number(r.pack_id),
-    packRef: r.pack_ref,
-    label: r.label,
-    description: r.description,
-    paramSchema: r.param_schema,
-    outSchema: r.out_schema,
-    enabled: r.enabled,
-    webhookEnabled: r.webhook_enabled,
-    webhookKey: r.webhook_key,
-    isBuiltin: r.is_builtin,
-    created: r.created,
-    updated: r.updated,
-  });
-}
+const fromRow = entityReader(TriggerEntity);
 
 const COLUMNS: Record<keyof TriggerPatch, string> = {
   label: 'label',
@@ -55,25 +39,17 @@ const COLUMNS: Record<keyof TriggerPatch, string> = {
 };
 
 @Injectable()
-export class TriggerRepository {
-  constructor(@InjectRepository(TriggerEntity) private readonly repo: Repository<TriggerEntity>) {}
-
-  findByRef(ref: string): Promise<TriggerEntity | null> {
-    return this.repo.findOneBy({ ref });
+export class TriggerRepository extends RefRepository<TriggerEntity> {
+  constructor(@InjectRepository(TriggerEntity) repo: Repository<TriggerEntity>) {
+    super(repo);
   }
 
   findByWebhookKey(key: string): Promise<TriggerEntity | null> {
     return this.repo.findOneBy({ webhookKey: key, webhookEnabled: true });
   }
 
-  async list(filter: { packRef?: string }, page: number, perPage: number): Promise<{ items: TriggerEntity[]; total: number }> {
-    const [items, total] = await this.repo.findAndCount({
-      where: filter.packRef ? { packRef: filter.packRef } : {},
-      order: { ref: 'ASC' },
-      skip: (page - 1) * perPage,
-      take: perPage,
-    });
-    return { items, total };
+  list(filter: { packRef?: string }, page: number, perPage: number): Promise<{ items: TriggerEntity[]; total: number }> {
+    return this.pageByRef(filter.packRef, page, perPage);
   }
 
   /** Throws the driver's unique violation (see isUniqueViolation) when the ref is taken. */

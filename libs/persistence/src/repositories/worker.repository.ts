@@ -3,6 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { WorkerEntity } from '../entities/worker.entity';
 
+/**
+ * The one definition of a silent worker: no heartbeat for `silentForMs` (a parameter: the
+ * executor's ATTUNE_EXECUTOR_WORKER_LOST_AFTER_MS). The executor writes such a worker `stale`
+ * (markStale), and GET /api/v1/workers shows the status as written.
+ */
+const SILENT = `last_heartbeat < now() - (:ms::double precision * interval '1 millisecond')`;
+
 export type WorkerHeartbeat = Pick<WorkerEntity, 'name' | 'hostname' | 'pool' | 'runtimes' | 'status' | 'running' | 'capacity' | 'lastHeartbeat'> &
   Partial<Pick<WorkerEntity, 'namespace'>>;
 
@@ -24,8 +31,27 @@ export class WorkerRepository {
   }
 
   /**
+   * Marks the workers of the bus `namespace` that said they were online (or draining) but have
+   * been silent for `silentForMs` as `stale`; their next heartbeat makes them what it says again.
+   * Answers the names marked.
+   */
+  async markStale(namespace: string, silentForMs: number): Promise<string[]> {
+    const marked = await this.repo
+      .createQueryBuilder()
+      .update(WorkerEntity)
+      .set({ status: 'stale' })
+      .where('namespace = :namespace', { namespace })
+      .andWhere(`status IN ('online', 'draining')`)
+      .andWhere(SILENT, { ms: silentForMs })
+      .returning(['name'])
+      .execute();
+    return (marked.raw as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  /**
    * Workers of `pool` on the bus `namespace` that can take work for `runtime` now: online, and
-   * heard from within `silentForMs`. A worker that is draining, offline or silent gets nothing new.
+   * not silent for `silentForMs` (one the next markStale will mark is already left out). A
+   * worker that is draining, offline or stale gets nothing new.
    */
   async findLive(namespace: string, pool: string, runtime: string, silentForMs: number): Promise<WorkerEntity[]> {
     return this.repo
@@ -34,7 +60,7 @@ export class WorkerRepository {
       .andWhere('w.pool = :pool', { pool })
       .andWhere(`w.status = 'online'`)
       .andWhere(':runtime = ANY(w.runtimes)', { runtime })
-      .andWhere(`w.last_heartbeat > now() - (:ms::double precision * interval '1 millisecond')`, { ms: silentForMs })
+      .andWhere(`NOT (w.${SILENT})`, { ms: silentForMs })
       .getMany();
   }
 

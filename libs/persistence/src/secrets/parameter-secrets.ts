@@ -1,10 +1,9 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { SealedText } from './sealed-text';
 
 /** What every route, list, enforcement and UI shows in place of a secret parameter's value. */
 export const SECRET_MASK = '********';
 
-const VERSION = 'v1';
-const AAD = Buffer.from('attune.execution.secret-parameters.v1');
+const AAD = 'attune.execution.secret-parameters.v1';
 
 /** The parameters split for storage: `config` with secrets masked, and the secrets sealed. */
 export interface SealedParameters {
@@ -24,11 +23,10 @@ export interface SealedParameters {
  * A database dump alone therefore reveals nothing; the key is in configuration, not in the database.
  */
 export class ParameterSecrets {
-  private readonly key: Buffer;
+  private readonly sealer: SealedText;
 
   constructor(secretsKey: string) {
-    if (secretsKey.length < 16) throw new Error('the secrets key must have at least 16 characters');
-    this.key = Buffer.from(hkdfSync('sha256', secretsKey, 'attune', 'execution secret parameters', 32));
+    this.sealer = new SealedText(secretsKey, 'execution secret parameters');
   }
 
   /** Masks `names` in `parameters` and seals their values. Names not present are skipped. */
@@ -41,12 +39,7 @@ export class ParameterSecrets {
       config[name] = SECRET_MASK;
     }
     if (!Object.keys(secrets).length) return { config, sealed: null };
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(AAD);
-    const data = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
-    const tag = cipher.getAuthTag();
-    return { config, sealed: [VERSION, iv.toString('base64url'), tag.toString('base64url'), data.toString('base64url')].join('.') };
+    return { config, sealed: this.sealer.seal(JSON.stringify(secrets), AAD) };
   }
 
   /**
@@ -55,17 +48,10 @@ export class ParameterSecrets {
    */
   open(config: Record<string, unknown>, sealed: string | null | undefined): Record<string, unknown> {
     if (!sealed) return config;
-    const [version, iv, tag, data] = sealed.split('.');
-    if (version !== VERSION || !iv || !tag || data === undefined) throw new Error('sealed parameters are in an unknown format');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
-    decipher.setAAD(AAD);
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    let plain: string;
-    try {
-      plain = Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
-    } catch {
-      throw new Error('sealed parameters cannot be opened: ATTUNE_SECRETS_KEY differs from the key they were sealed with');
-    }
+    const plain = this.sealer.open(sealed, AAD, {
+      unknownFormat: 'sealed parameters are in an unknown format',
+      wrongKey: 'sealed parameters cannot be opened: ATTUNE_SECRETS_KEY differs from the key they were sealed with',
+    });
     return { ...config, ...(JSON.parse(plain) as Record<string, unknown>) };
   }
 }

@@ -1,0 +1,2 @@
+// Stylesheets imported by components mean nothing to server-rendered tests.
+module.exports = {};

@@ -1,0 +1,44 @@
+import { type ExecutionClaimV1, type ExecutionDispatchV1, MessageTypes } from '@attune/contracts';
+import type { MessagePublisher } from '@attune/messaging';
+import type { WorkerConfig } from '../config/worker.config';
+import { DispatchDecider } from './dispatch-decider.service';
+
+const log = { info: () => undefined } as never;
+const dispatch = { execution_id: 7, attempt: 2 } as ExecutionDispatchV1;
+
+function decider(reply: { granted: boolean; status?: string } | Error) {
+  const requests: Array<{ type: string; payload: ExecutionClaimV1 }> = [];
+  const publisher = {
+    request: async (type: string, payload: ExecutionClaimV1) => {
+      requests.push({ type, payload });
+      if (reply instanceof Error) throw reply;
+      return reply;
+    },
+  } as unknown as MessagePublisher;
+  return { requests, decider: new DispatchDecider({ name: 'w1', claimTimeoutMs: 1000 } as WorkerConfig, publisher) };
+}
+
+describe('DispatchDecider', () => {
+  it('claims every dispatch from the executor with its attempt, and runs it when granted', async () => {
+    const { decider: d, requests } = decider({ granted: true });
+    expect(await d.decide(dispatch, log)).toEqual({ run: true });
+    expect(requests).toEqual([{ type: MessageTypes.ExecutionClaim, payload: expect.objectContaining({ execution_id: 7, attempt: 2, worker: 'w1' }) }]);
+  });
+
+  it('drops a copy the executor refuses (already started, settled or cancelled)', async () => {
+    const { decider: d } = decider({ granted: false, status: 'running' });
+    expect(await d.decide(dispatch, log)).toEqual({ run: false, reason: 'claim refused (execution running)' });
+  });
+
+  it('skips an execution cancelled before its dispatch arrived, without asking', async () => {
+    const { decider: d, requests } = decider({ granted: true });
+    d.cancelledNow(7);
+    expect(await d.decide(dispatch, log)).toMatchObject({ run: false });
+    expect(requests).toHaveLength(0);
+  });
+
+  it('throws when the claim is not answered, so the transport delivers the dispatch again later', async () => {
+    const { decider: d } = decider(new Error('request execution.claim.v1 timed out'));
+    await expect(d.decide(dispatch, log)).rejects.toThrow('timed out');
+  });
+});

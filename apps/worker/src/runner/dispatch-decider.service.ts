@@ -1,0 +1,57 @@
+import { type ExecutionClaimReplyV1, type ExecutionClaimV1, type ExecutionDispatchV1, MessageTypes } from '@attune/contracts';
+import { MessagePublisher } from '@attune/messaging';
+import { type Logger } from '@attune/service-kit';
+import { Injectable } from '@nestjs/common';
+import { WorkerConfig } from '../config/worker.config';
+
+/** What to do with one delivery: run it (the executor has recorded its start), or not. */
+export type Decision = { run: true } | { run: false; reason: string };
+
+/**
+ * Deciding: whether a delivered dispatch runs here. Every dispatch is claimed from the executor
+ * before it runs (`execution.claim.v1`, request/reply). A dispatch can exist twice: the broker
+ * redelivers one whose ack was lost (a worker died, a channel closed in a broker restart), and an
+ * executor killed between publishing a dispatch and recording it leaves the execution for another
+ * executor to publish again, as a fresh message no worker can tell from the first. The claim's
+ * attempt is a fencing token that the executor's guarded transition to `running` checks, so a
+ * copy of a dispatch already started, settled or cancelled is refused and dropped, and of two
+ * copies at most one runs. The executor owns execution state, so asking it is the one consistent
+ * answer, and it records the start in the same step (no separate start report).
+ */
+@Injectable()
+export class DispatchDecider {
+  /** Executions cancelled recently: a dispatch for one of them arriving later is not run. */
+  private readonly cancelled = new Set<number>();
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly publisher: MessagePublisher,
+  ) {}
+
+  /** Remembers a cancel, so that a later dispatch of the execution is skipped. */
+  cancelledNow(executionId: number): void {
+    this.cancelled.add(executionId);
+    if (this.cancelled.size > 10_000) this.cancelled.delete(this.cancelled.values().next().value as number);
+  }
+
+  /**
+   * Whether the dispatch runs. Throws when a claim gets no answer (the executor or the broker is
+   * away): the transport then delivers the dispatch again later.
+   */
+  async decide(d: ExecutionDispatchV1, log: Logger): Promise<Decision> {
+    if (this.cancelled.has(d.execution_id)) return { run: false, reason: 'cancelled before it started here' };
+    const claim: ExecutionClaimV1 = {
+      execution_id: d.execution_id,
+      attempt: d.attempt,
+      worker: this.config.name,
+      started_at: new Date().toISOString(),
+    };
+    const reply = await this.publisher.request<ExecutionClaimReplyV1>(MessageTypes.ExecutionClaim, claim, {
+      timeoutMs: this.config.claimTimeoutMs,
+      correlationId: `execution:${d.execution_id}`,
+    });
+    if (reply.granted) return { run: true };
+    log.info({ status: reply.status }, 'claim refused: the dispatch was already started, settled or cancelled');
+    return { run: false, reason: `claim refused (execution ${reply.status ?? 'unknown'})` };
+  }
+}

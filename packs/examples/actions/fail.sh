@@ -1,0 +1,3 @@
+#!/bin/sh
+printf '%s\n' "$PARAM_MESSAGE" >&2
+exit 1
