@@ -30,4 +30,20 @@ describe('ExecutionRecorder.claim', () => {
     const { recorder: r } = recorder(null, null);
     expect(await r.claim(claim)).toEqual({ granted: false, status: 'unknown' });
   });
+
+  it('grants again the very claim it granted (same worker, attempt and start), whose answer was lost', async () => {
+    const running = { id: 5, status: 'running' as const, attempt: 2, worker: 'w1', startedAt: new Date(claim.started_at) };
+    const { recorder: r } = recorder(null, running);
+    expect(await r.claim(claim)).toEqual({ granted: true });
+  });
+
+  it.each([
+    ['another worker', { worker: 'w2' }],
+    ['another attempt', { attempt: 3 }],
+    ['another start (a new claim by a worker of the same name)', { startedAt: new Date('2026-12-07T00:00:01.000Z') }],
+  ])('refuses a claim on an execution running under %s', async (_what, differs) => {
+    const running = { id: 5, status: 'running' as const, attempt: 2, worker: 'w1', startedAt: new Date(claim.started_at), ...differs };
+    const { recorder: r } = recorder(null, running);
+    expect(await r.claim(claim)).toEqual({ granted: false, status: 'running' });
+  });
 });

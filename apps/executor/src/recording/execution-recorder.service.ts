@@ -1,7 +1,7 @@
 import type { ExecutionClaimReplyV1, ExecutionClaimV1, ExecutionFinishedV1, ExecutionStartedV1 } from '@attune/contracts';
 import { ExecutionCanceller } from '../control/execution-canceller.service';
 import { ExecutionEndings } from '../workflows/execution-endings';
-import { ExecutionRepository } from '@attune/persistence';
+import { type ExecutionEntity, ExecutionRepository } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
@@ -45,7 +45,8 @@ export class ExecutionRecorder {
    * A worker's claim on a dispatch, before it runs it: granted when the execution still waits on
    * the claimed attempt, by the same guarded transition a start report makes, so of every copy of
    * a dispatch at most one runs. A refused worker drops its copy; an execution already running
-   * elsewhere is the worker-loss policy's if that worker is gone.
+   * elsewhere is the worker-loss policy's if that worker is gone. The very claim granted before
+   * (same worker, attempt and start time) is granted again, since its asker never saw the answer.
    */
   async claim(msg: ExecutionClaimV1): Promise<ExecutionClaimReplyV1> {
     const updated = await this.executions.transition(msg.execution_id, 'running', {
@@ -55,6 +56,11 @@ export class ExecutionRecorder {
     });
     if (updated) return { granted: true };
     const current = await this.executions.findById(msg.execution_id);
+    if (current && isSameClaim(current, msg)) {
+      // The worker asks again because it never saw the grant (a reply lost in a broker restart).
+      this.logger.info({ execution_id: msg.execution_id, worker: msg.worker, attempt: msg.attempt }, 'claim granted again to the worker it was granted to');
+      return { granted: true };
+    }
     this.logger.info({ execution_id: msg.execution_id, worker: msg.worker, attempt: msg.attempt, status: current?.status, current_attempt: current?.attempt },
       'claim refused');
     return { granted: false, status: current?.status ?? 'unknown' };
@@ -80,4 +86,14 @@ export class ExecutionRecorder {
     duration.observe(msg.result.duration_ms / 1000);
     log.info({ status: msg.status, exit_code: msg.result.exit_code, duration_ms: msg.result.duration_ms }, 'execution finished');
   }
+}
+
+/** Whether the execution is running under exactly this claim: a claim asked again, not a copy. */
+function isSameClaim(current: ExecutionEntity, msg: ExecutionClaimV1): boolean {
+  return (
+    current.status === 'running' &&
+    current.attempt === (msg.attempt ?? 1) &&
+    current.worker === msg.worker &&
+    current.startedAt?.getTime() === Date.parse(msg.started_at)
+  );
 }

@@ -37,8 +37,28 @@ describe('DispatchDecider', () => {
     expect(requests).toHaveLength(0);
   });
 
-  it('throws when the claim is not answered, so the transport delivers the dispatch again later', async () => {
+  it('asks the same claim again until it is answered, and runs it when the answer is a grant', async () => {
+    const requests: ExecutionClaimV1[] = [];
+    const replies: Array<{ granted: boolean } | Error> = [new Error('request execution.claim.v1 timed out'), new Error('broker closed'), { granted: true }];
+    const publisher = {
+      request: async (_type: string, payload: ExecutionClaimV1) => {
+        requests.push(payload);
+        const reply = replies.shift() as { granted: boolean } | Error;
+        if (reply instanceof Error) throw reply;
+        return reply;
+      },
+    } as unknown as MessagePublisher;
+    const d = new DispatchDecider({ name: 'w1', claimTimeoutMs: 1000 } as WorkerConfig, publisher);
+    expect(await d.decide(dispatch, { ...log, warn: () => undefined } as never)).toEqual({ run: true });
+    expect(requests).toHaveLength(3);
+    // The same claim each time: the executor grants again only the claim it granted.
+    expect(new Set(requests.map((r) => JSON.stringify(r))).size).toBe(1);
+  });
+
+  it('gives up on an unanswered claim only when the worker shuts down, so the transport delivers it again', async () => {
     const { decider: d } = decider(new Error('request execution.claim.v1 timed out'));
-    await expect(d.decide(dispatch, log)).rejects.toThrow('timed out');
+    const pending = d.decide(dispatch, { ...log, warn: () => undefined } as never);
+    d.onApplicationShutdown();
+    await expect(pending).rejects.toThrow('timed out');
   });
 });

@@ -68,16 +68,19 @@ export class ExecutionRunner {
     const log = this.logger.child({ execution_id: d.execution_id, attempt: d.attempt });
     const existing = this.active.get(d.execution_id);
     if (existing) {
-      log.info('already running here; waiting for that run');
+      log.info('already claimed or running here; waiting for that run');
       return existing.done;
     }
-    const decision = await this.decider.decide(d, log);
-    if (!decision.run) {
-      log.info({ reason: decision.reason }, 'not running this dispatch');
-      return;
-    }
+    // Registered before the claim, so a copy delivered while the claim is asked waits for it.
     const controller = new AbortController();
-    const done = this.run(d, controller.signal).finally(() => this.active.delete(d.execution_id));
+    const done = (async () => {
+      const decision = await this.decider.decide(d, log);
+      if (!decision.run) {
+        log.info({ reason: decision.reason }, 'not running this dispatch');
+        return;
+      }
+      await this.run(d, controller.signal);
+    })().finally(() => this.active.delete(d.execution_id));
     this.active.set(d.execution_id, { controller, done });
     return done;
   }
