@@ -32,6 +32,7 @@ import { TaskArtifacts1765600000000 } from './migrations/1765600000000-task-arti
 import { DatastoreInquiries1765700000000 } from './migrations/1765700000000-datastore-inquiries';
 import { ApiKeys1765800000000 } from './migrations/1765800000000-api-keys';
 import { ListIndexes1765900000000 } from './migrations/1765900000000-list-indexes';
+import { WorkflowActiveTaskRuns1766000000000 } from './migrations/1766000000000-workflow-active-task-runs';
 
 // Ids are bigint columns. pg hands int8 back as strings; every id we issue fits in 2^53, so
 // parse them as numbers once here rather than at every use.
@@ -61,6 +62,7 @@ export const MIGRATIONS = [
   DatastoreInquiries1765700000000,
   ApiKeys1765800000000,
   ListIndexes1765900000000,
+  WorkflowActiveTaskRuns1766000000000,
 ];
 
 export interface DatabaseOptions {

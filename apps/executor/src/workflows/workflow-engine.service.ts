@@ -155,24 +155,43 @@ export class WorkflowEngine implements OnApplicationShutdown {
     await this.afterCommit(after);
   }
 
-  /** A child execution is terminal: step its run. Repeats are no-ops. */
+  /**
+   * A child execution is terminal: step its run. Repeats are no-ops.
+   *
+   * Children of one run often end together (a `with_items` batch). Each would wait on the run's
+   * row lock holding a pooled connection, and a few such waits exhaust the pool that scheduling
+   * and claims need. So a step never waits for the lock: it takes it or returns at once, and the
+   * step holding it takes in every child that has ended, then looks again after it commits. A
+   * child that found the run locked ended (committed) before that look, so it is taken in then.
+   */
   async childEnded(childId: number): Promise<void> {
-    const after = this.emptyAfter();
-    await this.ds.transaction(async (em) => {
-      const store = new WorkflowStore(em);
-      const child = await store.executionStatus(childId);
-      if (!child || !isTerminal(child.status)) return;
-      const owner: Array<{ run: string }> = await em.query(`SELECT run FROM workflow_task_runs WHERE execution = $1`, [childId]);
-      if (!owner.length) return;
-      const step = await this.load(store, Number(owner[0].run), after);
-      if (!step) return;
-      const taskRun = await store.endTaskRunOf(childId, outcomeOf(child.status));
-      if (!taskRun) return;
-      await this.taskRunEnded(step, taskRun, taskRun.status, child.result);
-      await this.finishIfDone(step);
-      await this.save(step);
-    });
-    await this.afterCommit(after);
+    const owner: Array<{ run: string }> = await this.ds.query(`SELECT run FROM workflow_task_runs WHERE execution = $1`, [childId]);
+    if (owner.length) await this.stepEndedChildren(Number(owner[0].run));
+  }
+
+  /** Takes in the run's ended children, one step at a time, until none is left or another step holds the run. */
+  private async stepEndedChildren(runId: number): Promise<void> {
+    for (let stepped = true; stepped; ) {
+      stepped = false;
+      const after = this.emptyAfter();
+      await this.ds.transaction(async (em) => {
+        const store = new WorkflowStore(em);
+        const run = await store.tryLockRun(runId);
+        if (!run) return;
+        const step = await this.load(store, runId, after, run);
+        if (!step) return;
+        for (const child of await store.endedChildren(runId)) {
+          const taskRun = await store.endTaskRunOf(child.id, outcomeOf(child.status));
+          if (!taskRun) continue;
+          await this.taskRunEnded(step, taskRun, taskRun.status, child.result);
+          stepped = true;
+        }
+        if (!stepped) return;
+        await this.finishIfDone(step);
+        await this.save(step);
+      });
+      await this.afterCommit(after);
+    }
   }
 
   /** A delayed retry is due: create its child. */
@@ -191,6 +210,8 @@ export class WorkflowEngine implements OnApplicationShutdown {
       await this.save(step);
     });
     await this.afterCommit(after);
+    // A child that ended while this step held the run left it to this step (see childEnded).
+    await this.stepEndedChildren(runId);
   }
 
   /**
@@ -219,6 +240,7 @@ export class WorkflowEngine implements OnApplicationShutdown {
     });
     if (isRun) this.logger.info({ execution_id: executionId, cancel: after.cancel.length }, 'workflow canceling');
     await this.afterCommit(after);
+    if (isRun) await this.stepEndedChildren(executionId);
     return isRun;
   }
 

@@ -1,4 +1,4 @@
-import { ALLOWED_FROM, type ExecutionResult, type ExecutionStatus, WORKFLOW_RUN_WORKER, type WorkflowTaskRef } from '@attune/contracts';
+import { ALLOWED_FROM, type ExecutionResult, type ExecutionStatus, TERMINAL_STATUSES, WORKFLOW_RUN_WORKER, type WorkflowTaskRef } from '@attune/contracts';
 import { ExecutionEntity, type Row, rowsOf } from '@attune/persistence';
 import type { WorkflowDefinition } from '@attune/workflows';
 import type { EntityManager } from 'typeorm';
@@ -128,6 +128,22 @@ export class WorkflowStore {
   async lockRun(execution: number): Promise<RunRow | null> {
     const rows: Row[] = await this.em.query(`SELECT * FROM workflow_runs WHERE execution = $1 FOR UPDATE`, [execution]);
     return rows.length ? runOf(rows[0]) : null;
+  }
+
+  /** As lockRun, but null at once when another step holds the run (it looks again when it commits). */
+  async tryLockRun(execution: number): Promise<RunRow | null> {
+    const rows: Row[] = await this.em.query(`SELECT * FROM workflow_runs WHERE execution = $1 FOR UPDATE SKIP LOCKED`, [execution]);
+    return rows.length ? runOf(rows[0]) : null;
+  }
+
+  /** Children of the run that ended while their task run is still open: what a step has to take in. */
+  async endedChildren(run: number): Promise<Array<{ id: number; status: ExecutionStatus; result: ExecutionResult | null }>> {
+    const rows: Row[] = await this.em.query(
+      `SELECT e.id, e.status, e.result FROM workflow_task_runs tr JOIN executions e ON e.id = tr.execution
+        WHERE tr.run = $1 AND tr.status = 'active' AND e.status = ANY($2::text[]) ORDER BY tr.id`,
+      [run, TERMINAL_STATUSES],
+    );
+    return rows.map((r) => ({ id: Number(r.id), status: r.status as ExecutionStatus, result: (r.result as ExecutionResult | null) ?? null }));
   }
 
   async saveRun(run: RunRow): Promise<void> {
@@ -289,10 +305,5 @@ export class WorkflowStore {
 
   parent(execution: number): Promise<ExecutionEntity | null> {
     return this.em.findOneBy(ExecutionEntity, { id: execution });
-  }
-
-  async executionStatus(execution: number): Promise<{ status: ExecutionStatus; result: ExecutionResult | null; startedAt: Date | null } | null> {
-    const rows: Row[] = await this.em.query(`SELECT status, result, started_at FROM executions WHERE id = $1`, [execution]);
-    return rows.length ? { status: rows[0].status as ExecutionStatus, result: (rows[0].result as ExecutionResult | null) ?? null, startedAt: (rows[0].started_at as Date | null) ?? null } : null;
   }
 }

@@ -41,9 +41,12 @@ export class WorkflowSweeper {
       await this.engine.startDelayed(Number(r.run), Number(r.id));
       handled++;
     }
-    // Ended a moment ago: the engine is most likely stepping it right now; leave it a second.
+    // Ended a moment ago: the engine is most likely stepping it right now; leave it a second. A
+    // run already over takes in nothing more (its open task runs stay as they were left).
     const missed: Array<{ execution: string }> = await this.ds.query(
-      `SELECT tr.execution FROM workflow_task_runs tr JOIN executions e ON e.id = tr.execution
+      `SELECT tr.execution FROM workflow_task_runs tr
+         JOIN executions e ON e.id = tr.execution
+         JOIN workflow_runs r ON r.execution = tr.run AND r.status IN ('running', 'canceling')
         WHERE tr.status = 'active' AND e.status = ANY($1::text[]) AND e.updated < now() - interval '1 second'
         LIMIT $2`,
       [TERMINAL_STATUSES, BATCH],
