@@ -3,7 +3,7 @@ import type { MessagePublisher } from '@attune/messaging';
 import type { WorkerConfig } from '../config/worker.config';
 import { DispatchDecider } from './dispatch-decider.service';
 
-const log = { info: () => undefined } as never;
+const log = { info: () => undefined, warn: () => undefined } as never;
 const dispatch = { execution_id: 7, attempt: 2 } as ExecutionDispatchV1;
 
 function decider(reply: { granted: boolean; status?: string } | Error) {
@@ -49,7 +49,7 @@ describe('DispatchDecider', () => {
       },
     } as unknown as MessagePublisher;
     const d = new DispatchDecider({ name: 'w1', claimTimeoutMs: 1000 } as WorkerConfig, publisher);
-    expect(await d.decide(dispatch, { ...log, warn: () => undefined } as never)).toEqual({ run: true });
+    expect(await d.decide(dispatch, log)).toEqual({ run: true });
     expect(requests).toHaveLength(3);
     // The same claim each time: the executor grants again only the claim it granted.
     expect(new Set(requests.map((r) => JSON.stringify(r))).size).toBe(1);
@@ -57,7 +57,7 @@ describe('DispatchDecider', () => {
 
   it('gives up on an unanswered claim only when the worker shuts down, so the transport delivers it again', async () => {
     const { decider: d } = decider(new Error('request execution.claim.v1 timed out'));
-    const pending = d.decide(dispatch, { ...log, warn: () => undefined } as never);
+    const pending = d.decide(dispatch, log);
     d.onApplicationShutdown();
     await expect(pending).rejects.toThrow('timed out');
   });
