@@ -1,6 +1,6 @@
 import { AmqpHealthIndicator, MessagingModule } from '@attune/messaging';
 import { DatabaseHealthIndicator, PersistenceModule } from '@attune/persistence';
-import { HealthModule, type Logger, loggerModule } from '@attune/service-kit';
+import { HealthModule, type Logger, loggerModule, ROOT_LOGGER } from '@attune/service-kit';
 import { StorageHealthIndicator, StorageModule } from '@attune/storage';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
@@ -32,12 +32,20 @@ import { WorkflowsModule } from './workflows/workflows.module';
 import { KeysModule } from './keys/keys.module';
 import { API_REPOSITORIES } from './repositories';
 import { InquiriesModule } from './inquiries/inquiries.module';
+import { PeriodicJobs } from './periodic-jobs';
 
 @Global()
 @Module({})
 class ConfigModule {
-  static forRoot(config: ApiConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: ApiConfig, useValue: config }], exports: [ApiConfig] };
+  static forRoot(config: ApiConfig, logger: Logger): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [
+        { provide: ApiConfig, useValue: config },
+        { provide: ROOT_LOGGER, useValue: logger },
+      ],
+      exports: [ApiConfig, ROOT_LOGGER],
+    };
   }
 }
 
@@ -47,7 +55,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config),
+        ConfigModule.forRoot(config, logger),
         loggerModule(logger),
         PersistenceModule.forRoot({ url: config.databaseUrl, poolSize: config.databasePoolSize, connectRetryMs: config.databaseConnectRetryMs, applicationName: 'attune-api' }),
         PersistenceModule.forFeature(API_REPOSITORIES),
@@ -78,6 +86,7 @@ export class AppModule {
         LogUploads,
         LogNotifier,
         WorkflowViewService,
+        PeriodicJobs,
         WorkersService,
       ],
     };

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { HealthIndicator } from '@attune/service-kit';
 import type { BlobStore } from './blob-store';
 import { FsBlobStore } from './fs-blob-store';
@@ -50,7 +50,7 @@ class BlobStoreCloser implements OnApplicationShutdown {
   }
 }
 
-@Global()
+/** The blob store of this process, for every module of the app (`global: true`). */
 @Module({})
 export class StorageModule {
   static forRoot(config: StorageConfig): DynamicModule {

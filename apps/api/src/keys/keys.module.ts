@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { KeySweeper } from './key-sweeper.service';
 import { KeysController } from './keys.controller';
 import { KeysService } from './keys.service';
 
 @Module({
   controllers: [KeysController],
-  providers: [KeysService, KeySweeper],
+  providers: [KeysService],
+  exports: [KeysService],
 })
 export class KeysModule {}

@@ -1,10 +1,11 @@
 import type { ArtifactType, RetentionPolicy } from '@attune/contracts';
 import { createHash, randomBytes } from 'node:crypto';
+import { hashingTap } from '../common/hashing-tap';
 import { createWriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Answer, answerOf, writeChunk } from '../runner/http-body';
 
@@ -206,24 +207,16 @@ export async function downloadVersion(
     throw failure(`downloading version ${version.version}`, res.status, text);
   }
   const announced = res.headers.get('x-checksum-sha256')?.toLowerCase();
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const tap = hashingTap();
   try {
-    await pipeline(Readable.fromWeb(res.body as never), hashing, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+    await pipeline(Readable.fromWeb(res.body as never), tap.stream, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
   } catch (err) {
     // A body cut short is how the api stops a big download whose bytes do not hash right.
-    if (verify) throw new ChecksumError(`the download broke off after ${bytes} bytes (${(err as Error).message})`);
+    if (verify) throw new ChecksumError(`the download broke off after ${tap.bytes} bytes (${(err as Error).message})`);
     throw new RetryableApiError(`downloading version ${version.version}: ${(err as Error).message}`);
   }
-  const actual = hash.digest('hex');
-  if (verify && (actual !== version.sha256 || (announced !== undefined && announced !== version.sha256) || bytes !== version.size_bytes)) {
-    throw new ChecksumError(`its SHA-256 is ${actual} (${bytes} bytes), not ${version.sha256} (${version.size_bytes} bytes) as recorded`);
+  const actual = tap.sha256();
+  if (verify && (actual !== version.sha256 || (announced !== undefined && announced !== version.sha256) || tap.bytes !== version.size_bytes)) {
+    throw new ChecksumError(`its SHA-256 is ${actual} (${tap.bytes} bytes), not ${version.sha256} (${version.size_bytes} bytes) as recorded`);
   }
 }

@@ -2,13 +2,14 @@ import type { ExecutionDispatchV1 } from '@attune/contracts';
 import { extractPackArchive, findPackRoot, PackArchiveError, PackDefinitionError } from '@attune/packs';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Counter } from 'prom-client';
+import { hashingTap } from '../common/hashing-tap';
 import { WorkerConfig } from '../config/worker.config';
 import { DigestDirectories, directoryMode, makeReadableByAll, renameIntoPlace } from './digest-directories';
 
@@ -84,15 +85,9 @@ export class PackCache {
       }
       if (!res.ok || !res.body) throw new Error(`GET ${url} answered ${res.status}`);
       const archive = join(work, 'pack.tar.gz');
-      const hash = createHash('sha256');
-      const hashing = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk);
-          done(null, chunk);
-        },
-      });
-      await pipeline(Readable.fromWeb(res.body as never), hashing, createWriteStream(archive, { mode: 0o600 }));
-      const actual = hash.digest('hex');
+      const tap = hashingTap();
+      await pipeline(Readable.fromWeb(res.body as never), tap.stream, createWriteStream(archive, { mode: 0o600 }));
+      const actual = tap.sha256();
       if (actual !== digest) {
         throw new PackUnavailableError(`the pack archive's SHA-256 is ${actual}, not ${digest} as registered; refusing to run it`);
       }
