@@ -100,6 +100,12 @@ export class WorkerConfig extends ServiceConfig {
   @Env('ATTUNE_WORKER_DRAIN_TIMEOUT_MS') @IsInt() @Min(0) drainTimeoutMs = 55_000;
   /** How long the claim made before every run may wait for the executor's answer (see DispatchDecider). */
   @Env('ATTUNE_WORKER_CLAIM_TIMEOUT_MS') @IsInt() @Min(100) claimTimeoutMs = 10_000;
+  /**
+   * Start action processes from a small spawner process rather than from the worker itself: a
+   * fork of the large worker costs several times more (docs/benchmarks.md). Off: the worker
+   * starts them itself.
+   */
+  @Env('ATTUNE_WORKER_SPAWNER') @IsBoolean() spawner = true;
   @Env('ATTUNE_KEEP_WORK_DIRS') @IsBoolean() keepWorkDirs = false;
   @Env('ATTUNE_PYTHON') @IsString() python = 'python3';
   @Env('ATTUNE_NODE') @IsString() node = process.execPath;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Gauge, Histogram } from 'prom-client';
 import { WorkerConfig } from '../config/worker.config';
 import { TaskArtifacts } from '../artifacts/task-artifacts.service';
+import { Spawner } from '../spawner/spawner';
 import { DispatchDecider } from './dispatch-decider.service';
 import { ExecutionResolver, UnrunnableActionError } from './execution-resolver.service';
 import { LogSpool, type LogSummary } from './log-spool';
@@ -45,6 +46,8 @@ export class ExecutionRunner {
   private spoolDirMade = false;
   /** Runs in progress here, by execution id. */
   private readonly active = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  /** Starts the action processes (ATTUNE_WORKER_SPAWNER), or undefined to start them from here. */
+  private readonly spawner?: Spawner;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -54,7 +57,9 @@ export class ExecutionRunner {
     private readonly taskArtifacts: TaskArtifacts,
     private readonly decider: DispatchDecider,
     private readonly resolver: ExecutionResolver,
-  ) {}
+  ) {
+    this.spawner = config.spawner ? Spawner.beside(process.argv[1]) : undefined;
+  }
 
   get runningCount(): number {
     return this.running;
@@ -141,6 +146,7 @@ export class ExecutionRunner {
           signal,
           outputFds: { stdout: logs.stdout.fd, stderr: logs.stderr.fd },
           identity,
+          ...(this.spawner ? { spawner: { spawner: this.spawner, stdoutPath: spools[0], stderrPath: spools[1] } } : {}),
         });
         // A large log starts on its way while the process still writes it.
         early = [this.earlyStore(d, 'stdout', logs.stdout, running, log), this.earlyStore(d, 'stderr', logs.stderr, running, log)];
