@@ -119,8 +119,14 @@ describe('executions waiting for a worker', () => {
     const a = await registry.createAction('wait', action('wait.py'));
     const run = await executions.create({ action: (a as { id: number }).id, actionRef: 'wait.py', config: {}, timeoutSeconds: 60 });
     await executions.transition(run.id, 'scheduling');
-    expect(await executions.recordPackDigest(run.id, 'e'.repeat(64))).toBe('e'.repeat(64));
-    expect(await executions.recordPackDigest(run.id, 'f'.repeat(64))).toBe('e'.repeat(64));
+    // The pack's archive when it is first scheduled is the one it keeps.
+    const packs = app.get(PackRepository);
+    const waitPack = (await packs.findByRef('wait'))!;
+    expect(await executions.fixPackDigest(run.id, waitPack.id)).toEqual({ digest: null });
+    await app.get(DataSource).query(`UPDATE packs SET digest = $2 WHERE id = $1`, [waitPack.id, 'e'.repeat(64)]);
+    expect(await executions.fixPackDigest(run.id, waitPack.id)).toEqual({ digest: 'e'.repeat(64) });
+    await app.get(DataSource).query(`UPDATE packs SET digest = $2 WHERE id = $1`, [waitPack.id, 'f'.repeat(64)]);
+    expect(await executions.fixPackDigest(run.id, waitPack.id)).toEqual({ digest: 'e'.repeat(64) });
     const parked = await executions.parkWaiting(run.id, 'no python');
     expect(parked).toMatchObject({ status: 'scheduled', waitingReason: 'no python', packDigest: 'e'.repeat(64) });
     expect(await executions.findWaiting(['shell'], 10)).not.toContain(run.id);

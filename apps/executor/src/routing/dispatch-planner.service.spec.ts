@@ -21,12 +21,11 @@ describe('DispatchPlanner', () => {
 
   function setup(live: WorkerEntity[], packDigest: string | null = 'f'.repeat(64)) {
     const workers = { findLive: jest.fn(async () => live) };
-    const packs = { findById: jest.fn(async () => ({ id: 2, digest: packDigest })) };
     const executions = {
       parkWaiting: jest.fn(async () => ({ id: 7, status: 'scheduled' })),
-      recordPackDigest: jest.fn(async (_id: number, d: string) => d),
+      fixPackDigest: jest.fn(async (_id: number, _pack: number) => ({ digest: packDigest })),
     };
-    const planner = new DispatchPlanner(workers as never, packs as never, executions as never, { amqpNamespace: 'attune', workerPool: 'default', workerLostAfterMs: 15000 } as never, silent);
+    const planner = new DispatchPlanner(workers as never, executions as never, { amqpNamespace: 'attune', workerPool: 'default', workerLostAfterMs: 15000 } as never, silent);
     return { planner, workers, executions };
   }
 
@@ -39,7 +38,7 @@ describe('DispatchPlanner', () => {
       packDigest: 'f'.repeat(64),
     });
     expect(workers.findLive).toHaveBeenCalledWith('attune', 'default', 'python', 15000);
-    expect(executions.recordPackDigest).toHaveBeenCalledWith(7, 'f'.repeat(64));
+    expect(executions.fixPackDigest).toHaveBeenCalledWith(7, 2);
   });
 
   it('parks the execution with a reason when no live worker has the runtime', async () => {
@@ -55,6 +54,12 @@ describe('DispatchPlanner', () => {
     expect(plan).toMatchObject({ kind: 'dispatch', packDigest: undefined });
     const never = setup([worker('w1', ['python'])], null);
     expect(await never.planner.plan(execution, script)).toMatchObject({ kind: 'dispatch', packDigest: undefined });
-    expect(never.executions.recordPackDigest).not.toHaveBeenCalled();
+    expect(inline.executions.fixPackDigest).not.toHaveBeenCalled();
+  });
+
+  it('dispatches nothing for an execution that left scheduling meanwhile (cancelled)', async () => {
+    const { planner, executions } = setup([worker('w1', ['python'])]);
+    executions.fixPackDigest.mockImplementation(async () => undefined as never);
+    expect(await planner.plan(execution, script)).toEqual({ kind: 'gone' });
   });
 });

@@ -1,5 +1,5 @@
 import { dispatchRoutingKey, runtimeSetKey } from '@attune/contracts';
-import { type ActionEntity, type ExecutionEntity, ExecutionRepository, PackRepository, type WorkerEntity, WorkerRepository } from '@attune/persistence';
+import { type ActionEntity, type ExecutionEntity, ExecutionRepository, type WorkerEntity, WorkerRepository } from '@attune/persistence';
 import { type Logger, ROOT_LOGGER } from '@attune/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
@@ -42,7 +42,6 @@ export function chooseRuntimeSet(live: WorkerEntity[]): string | undefined {
 export class DispatchPlanner {
   constructor(
     private readonly workers: WorkerRepository,
-    private readonly packs: PackRepository,
     private readonly executions: ExecutionRepository,
     private readonly config: ExecutorConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
@@ -57,12 +56,9 @@ export class DispatchPlanner {
     let packDigest: string | undefined;
     if (!action.entrypointInline) {
       // The archive current now is the one this execution runs, on every later attempt too.
-      const pack = await this.packs.findById(action.packId);
-      if (pack?.digest || execution.packDigest) {
-        const recorded = await this.executions.recordPackDigest(execution.id, execution.packDigest ?? (pack?.digest as string));
-        if (!recorded) return { kind: 'gone' };
-        packDigest = recorded;
-      }
+      const fixed = await this.executions.fixPackDigest(execution.id, action.packId);
+      if (!fixed) return { kind: 'gone' };
+      packDigest = fixed.digest ?? undefined;
     }
     return { kind: 'dispatch', routingKey: dispatchRoutingKey(pool, runtimeSet), runtimeSet, packDigest };
   }

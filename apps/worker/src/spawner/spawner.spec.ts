@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { runProcess, type RunSpec } from '../runner/process-runner';
 import { Spawner } from './spawner';
@@ -10,7 +9,8 @@ import { Spawner } from './spawner';
 // The spawner as it ships is a bundle of main.ts (webpack); here main.ts, transpiled on its own.
 const dir = mkdtempSync(join(tmpdir(), 'spawner-spec-'));
 const script = join(dir, 'spawner.cjs');
-const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'main.ts'), 'utf8');
+// Jest runs from the repository's root (as e2e/src/support.ts's ROOT assumes too).
+const source = readFileSync(join(process.cwd(), 'apps/worker/src/spawner/main.ts'), 'utf8');
 writeFileSync(script, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText);
 
 let spawner: Spawner;

@@ -174,14 +174,20 @@ export class ExecutionRepository {
   }
 
   /**
-   * Fixes the pack archive an execution runs, the first time it is scheduled; later schedulings
-   * (a sweep, a retry) keep it. Answers the digest in effect, or null if none is recorded.
+   * Fixes the pack archive an execution runs, the first time it is scheduled, to its pack's
+   * current archive (one statement: the pack's digest is read inside it); later schedulings (a
+   * sweep, a retry) keep the first. Answers the digest in effect (null for a pack never uploaded),
+   * or undefined when the execution is no longer `scheduling`.
    */
-  async recordPackDigest(id: number, digest: string): Promise<string | null> {
+  async fixPackDigest(id: number, packId: number): Promise<{ digest: string | null } | undefined> {
     const [row] = rowsOf(
-      await this.repo.query(`UPDATE executions SET pack_digest = COALESCE(pack_digest, $2) WHERE id = $1 AND status = 'scheduling' RETURNING pack_digest`, [id, digest]),
+      await this.repo.query(
+        `UPDATE executions SET pack_digest = COALESCE(pack_digest, (SELECT digest FROM packs WHERE id = $2))
+          WHERE id = $1 AND status = 'scheduling' RETURNING pack_digest`,
+        [id, packId],
+      ),
     );
-    return row ? (row.pack_digest as string | null) : null;
+    return row ? { digest: (row.pack_digest as string | null) ?? null } : undefined;
   }
 
   /**
