@@ -58,7 +58,7 @@ describe('DispatchDecider', () => {
   it('gives up on an unanswered claim only when the worker shuts down, so the transport delivers it again', async () => {
     const { decider: d } = decider(new Error('request execution.claim.v1 timed out'));
     const pending = d.decide(dispatch, log);
-    d.onApplicationShutdown();
+    d.beforeApplicationShutdown();
     await expect(pending).rejects.toThrow('timed out');
   });
 });

@@ -1,7 +1,7 @@
 import { type ExecutionClaimReplyV1, type ExecutionClaimV1, type ExecutionDispatchV1, MessageTypes } from '@attune/contracts';
 import { MessagePublisher } from '@attune/messaging';
 import { type Logger } from '@attune/service-kit';
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkerConfig } from '../config/worker.config';
 
@@ -29,7 +29,7 @@ export const CLAIM_RETRY_DELAYS = { firstMs: 250, maxMs: 5_000 } as const;
  * it already granted to that very claim again, and refuses every other.
  */
 @Injectable()
-export class DispatchDecider implements OnApplicationShutdown {
+export class DispatchDecider implements BeforeApplicationShutdown {
   /** Executions cancelled recently: a dispatch for one of them arriving later is not run. */
   private readonly cancelled = new Set<number>();
   private readonly stopping = new AbortController();
@@ -45,7 +45,8 @@ export class DispatchDecider implements OnApplicationShutdown {
     if (this.cancelled.size > 10_000) this.cancelled.delete(this.cancelled.values().next().value as number);
   }
 
-  onApplicationShutdown(): void {
+  /** A worker leaving stops asking before its consumer drains, so the drain does not wait on an absent executor. */
+  beforeApplicationShutdown(): void {
     this.stopping.abort();
   }
 
