@@ -428,8 +428,10 @@ describe('a phone-sized screen (390 × 844)', () => {
     await screenshot(page, 'menu-phone.png', false);
     const box = (await logout.boundingBox())!;
     expect(box.x + box.width).toBeLessThanOrEqual(390);
+    // Following a link closes the menu.
     await page.getByRole('link', { name: 'Rules' }).click();
     await page.waitForURL('**/rules');
+    await logout.waitFor({ state: 'hidden', timeout: 5_000 });
     expect(await logout.isVisible()).toBe(false);
 
     // An execution's page fits too, its log included.

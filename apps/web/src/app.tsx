@@ -56,8 +56,10 @@ function Layout() {
   const { isAdmin } = useRoles();
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
-  // A narrow screen shows the navigation as a menu; following a link closes it.
+  // A narrow screen shows the navigation as a menu; following a link closes it, in the same render
+  // as the navigation (the effect covers the browser's back and forward).
   useEffect(() => setMenuOpen(false), [location.pathname]);
+  const closeMenu = () => setMenuOpen(false);
   const pages = PAGES.filter((p) => isAdmin || !p.adminOnly);
   return (
     <div className="shell">
@@ -78,7 +80,7 @@ function Layout() {
         <div className="menu" id="main-menu">
           <nav className="mainnav" aria-label="Main">
             {pages.map((p) => (
-              <NavLink key={p.path} to={p.path}>
+              <NavLink key={p.path} to={p.path} onClick={closeMenu}>
                 {p.label}
               </NavLink>
             ))}
