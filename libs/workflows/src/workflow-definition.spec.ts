@@ -250,6 +250,15 @@ tasks:
       ],
     },
     {
+      what: 'no task to start with (every task is led to by another)',
+      yaml: `
+tasks:
+  - {name: a, action: core.noop, on_success: b}
+  - {name: b, action: core.noop, on_success: a}
+`,
+      problems: [{ field: 'tasks', message: "no task starts the workflow: every task is the target of another task's \`next\` or \`depends_on\`" }],
+    },
+    {
       what: 'a join that can never be met',
       yaml: `
 tasks:

@@ -694,8 +694,12 @@ export function validateWorkflowDefinition(raw: unknown): ParsedWorkflow {
   }
   for (const issue of templateIssues(definition.outputMap, false, 'output_map')) problems.push({ field: issue.path, message: issue.message });
 
+  const { inboundTransitions, startTasks } = workflowGraph(definition);
+  // A run starts with the tasks nothing leads to: without one, it would end at once having run nothing.
+  if (definition.tasks.length && !startTasks.length) {
+    problems.push({ field: 'tasks', message: 'no task starts the workflow: every task is the target of another task\'s `next` or `depends_on`' });
+  }
   // A join waits for inbound transitions: more than can ever arrive would stall the run.
-  const { inboundTransitions } = workflowGraph(definition);
   for (const task of definition.tasks) {
     if (task.join === null) continue;
     const inbound = inboundTransitions[task.name] ?? 0;
